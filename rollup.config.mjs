@@ -1,0 +1,28 @@
+// Bundles the tsc output (dist/index.js) with lit, socket.io-client and
+// webrtc-adapter inside, for <script type="module"> and classic <script> use.
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import terser from '@rollup/plugin-terser';
+import commonjs from '@rollup/plugin-commonjs';
+
+// webrtc-adapter depends on `sdp`, a CommonJS module.
+const plugins = [nodeResolve({ browser: true, exportConditions: ['browser', 'production', 'default'] }), commonjs()];
+const minify = terser({ ecma: 2020, module: true, format: { comments: false } });
+
+export default [
+  {
+    input: 'dist/index.js',
+    output: { file: 'dist/rtc-elements.js', format: 'es', sourcemap: true, plugins: [minify] },
+    plugins,
+  },
+  {
+    input: 'dist/index.js',
+    output: {
+      file: 'dist/rtc-elements.iife.js',
+      format: 'iife',
+      name: 'RtcElements',
+      sourcemap: true,
+      plugins: [terser({ ecma: 2020, format: { comments: false } })],
+    },
+    plugins,
+  },
+];

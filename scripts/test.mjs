@@ -1,0 +1,51 @@
+// npm test: type-check everything, build, then run the Node tests and the
+// browser tests inside a loopback-only network namespace (when the platform
+// has one), so nothing a test starts can reach another machine.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { must, run, runInLoopbackNamespace } from './util.mjs';
+
+const args = process.argv.slice(2);
+const browserOnly = args.includes('--browser-only');
+const serverOnly = args.includes('--server-only');
+const extra = args.filter((a) => !a.startsWith('--') || a.startsWith('--files'));
+
+if (process.env.RTC_IN_NETNS !== '1') {
+  // Outside the namespace: build, then compile the tests (type-checked against dist/).
+  await must('node', ['scripts/build.mjs']);
+  await must('npx', ['tsc', '-p', 'tsconfig.test.json']);
+  const code = await runInLoopbackNamespace(['node', 'scripts/test.mjs', ...args]);
+  if (code !== null) process.exit(code);
+}
+
+function files(dir, suffix) {
+  let out = [];
+  let entries = [];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of entries.sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out = out.concat(files(p, suffix));
+    else if (p.endsWith(suffix)) out.push(p);
+  }
+  return out;
+}
+
+let failed = 0;
+if (!browserOnly) {
+  const nodeTests = files('build/test/server', '.test.js');
+  if (nodeTests.length) {
+    console.log(`\n▶ Node tests (${nodeTests.length} files)`);
+    const code = await run('node', ['--test', '--test-concurrency=1', '--test-reporter=spec', ...nodeTests]);
+    if (code !== 0) failed++;
+  }
+}
+if (!serverOnly) {
+  console.log('\n▶ Browser tests (web-test-runner, Chromium)');
+  const code = await run('npx', ['web-test-runner', '--config', 'web-test-runner.config.mjs', ...extra]);
+  if (code !== 0) failed++;
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,394 @@
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import {
+  CaptureErrorEvent,
+  DevicesChangeEvent,
+  MuteChangeEvent,
+  StreamEndEvent,
+  StreamEvent,
+  TrackChangeEvent,
+  type CaptureErrorDetail,
+  type StreamKind,
+  type TrackKind,
+} from '../events.js';
+import { CaptureSession, describeCaptureError } from './capture.js';
+import { buildCaptureRequest, type CaptureRequest } from './constraints.js';
+
+export type CaptureState = 'idle' | 'starting' | 'live' | 'stopped' | 'error';
+
+/**
+ * Captures camera, microphone or screen and shows a local preview; hands the
+ * stream to a surrounding `<rtc-room>` (or any listener) through `stream`.
+ *
+ * @fires stream - A capture started: `{ type: 'local', stream, streamid, kind, mediaElement }`.
+ * @fires stream-end - The capture stopped: by `stop()`, a lost device, or the browser's "Stop sharing".
+ * @fires capture-error - The capture failed or an attribute is invalid: `{ name, message, constraint?, attribute? }`.
+ * @fires mute-change - `setMuted()` changed a track: `{ kind, muted, stream, streamid }`.
+ * @fires track-change - A track was replaced in the same stream (`switchDevice()`, device re-acquired).
+ * @fires devices-change - Cameras or microphones came or went: `{ devices }`.
+ * @csspart video - The preview `<video>`.
+ * @csspart placeholder - Shown instead of the preview for audio-only captures and before start.
+ * @csspart start-button - The button that starts the capture (without `autostart`, or after an error).
+ * @csspart error - The error message shown after a failed start.
+ * @cssproperty --media-capture-width - Width of the preview (default 100%).
+ * @cssproperty --media-capture-height - Height of the preview (default auto).
+ * @cssproperty --media-capture-aspect-ratio - Aspect ratio of the preview box (default 16 / 9).
+ * @cssproperty --media-capture-object-fit - object-fit of the preview (default cover).
+ * @cssproperty --media-capture-background - Background behind the preview (default #111).
+ * @cssproperty --media-capture-radius - Corner radius (default 8px).
+ */
+export class MediaCapture extends LitElement {
+  static override properties = {
+    audio: { type: Boolean },
+    video: { type: Boolean },
+    screen: { type: Boolean },
+    width: {},
+    height: {},
+    frameRate: { attribute: 'frame-rate' },
+    facingMode: { attribute: 'facing-mode' },
+    audioDevice: { attribute: 'audio-device' },
+    videoDevice: { attribute: 'video-device' },
+    echoCancellation: { attribute: 'echo-cancellation' },
+    noiseSuppression: { attribute: 'noise-suppression' },
+    autoGainControl: { attribute: 'auto-gain-control' },
+    autostart: { type: Boolean },
+    mirror: {},
+    noPreview: { type: Boolean, attribute: 'no-preview' },
+    label: {},
+    constraints: { attribute: false },
+    state: { reflect: true },
+    audioMuted: { type: Boolean, reflect: true, attribute: 'audio-muted' },
+    videoMuted: { type: Boolean, reflect: true, attribute: 'video-muted' },
+    errorMessage: { state: true },
+  };
+
+  static override styles = css`
+    :host {
+      display: inline-block;
+      position: relative;
+      width: var(--media-capture-width, 100%);
+      height: var(--media-capture-height, auto);
+      aspect-ratio: var(--media-capture-aspect-ratio, 16 / 9);
+      background: var(--media-capture-background, #111);
+      border-radius: var(--media-capture-radius, 8px);
+      overflow: hidden;
+      color: #eee;
+      font: 14px/1.4 system-ui, sans-serif;
+    }
+    :host([hidden]) {
+      display: none;
+    }
+    video {
+      width: 100%;
+      height: 100%;
+      object-fit: var(--media-capture-object-fit, cover);
+      display: block;
+    }
+    video.mirrored {
+      transform: scaleX(-1);
+    }
+    .overlay {
+      position: absolute;
+      inset: 0;
+      display: flex;
+      flex-direction: column;
+      gap: 8px;
+      align-items: center;
+      justify-content: center;
+      text-align: center;
+      padding: 12px;
+    }
+    button {
+      font: inherit;
+      padding: 6px 14px;
+      border-radius: 6px;
+      border: 1px solid #888;
+      background: #2b2b2b;
+      color: inherit;
+      cursor: pointer;
+    }
+    [part='error'] {
+      color: #ffb4a9;
+      max-width: 40ch;
+    }
+  `;
+
+  /** Capture sound (with `screen`: the tab's or system's sound where offered). */
+  audio = false;
+  /** Capture the camera. With none of audio/video/screen, camera and microphone are captured. */
+  video = false;
+  /** Capture the screen (getDisplayMedia) instead of the camera. */
+  screen = false;
+  /** Width constraint: `1280` (ideal), `exact:1280`, `min:640`, `max:1920` or `640-1920`. */
+  width: string | null = null;
+  /** Height constraint, same syntax as `width`. */
+  height: string | null = null;
+  /** Frame-rate constraint, same syntax as `width`. */
+  frameRate: string | null = null;
+  /** `user`, `environment`, `left` or `right`. */
+  facingMode: string | null = null;
+  /** deviceId of the microphone to use (see `MediaCapture.listDevices()`). */
+  audioDevice: string | null = null;
+  /** deviceId of the camera to use. */
+  videoDevice: string | null = null;
+  /** `true`/`false`: the browser's echo cancellation. */
+  echoCancellation: string | null = null;
+  /** `true`/`false`: the browser's noise suppression. */
+  noiseSuppression: string | null = null;
+  /** `true`/`false`: the browser's automatic gain control. */
+  autoGainControl: string | null = null;
+  /** Start capturing as soon as the element is in the page. */
+  autostart = false;
+  /** Mirror the preview: `auto` (default: the user-facing camera is mirrored), `true` or `false`. */
+  mirror: string | null = null;
+  /** Do not render the preview. */
+  noPreview = false;
+  /** Text of the start button. */
+  label: string | null = null;
+  /** Overrides the constraints the attributes build (property only). */
+  constraints: (MediaStreamConstraints & { screen?: boolean }) | null = null;
+  /** `idle`, `starting`, `live`, `stopped` or `error` (reflected for CSS). */
+  state: CaptureState = 'idle';
+  /** Reflects whether the microphone is muted. */
+  audioMuted = false;
+  /** Reflects whether the camera is muted. */
+  videoMuted = false;
+  private errorMessage: string | null = null;
+
+  private readonly session = new CaptureSession({
+    started: (stream, kind) => void this.onStarted(stream, kind),
+    ended: (stream, kind, reason) => {
+      this.state = 'stopped';
+      this.attachPreview(null);
+      this.dispatchEvent(new StreamEndEvent({ type: 'local', streamid: stream.id, kind, reason }));
+    },
+    failed: (detail) => this.fail(detail),
+    muteChanged: (kind, muted, stream) => {
+      this.reflectMuted(kind, muted);
+      this.dispatchEvent(new MuteChangeEvent({ kind, muted, stream, streamid: stream.id }));
+    },
+    trackChanged: (kind, oldTrack, newTrack, stream) => {
+      this.attachPreview(stream);
+      this.dispatchEvent(new TrackChangeEvent({ kind, oldTrack, newTrack, stream, streamid: stream.id }));
+    },
+  });
+  private stopTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly onDeviceChange = () => {
+    void MediaCapture.listDevices().then(
+      (devices) => this.dispatchEvent(new DevicesChangeEvent({ devices })),
+      () => {},
+    );
+  };
+
+  /** Cameras, microphones and speakers the page may use (labels appear once permission is granted). */
+  static async listDevices(kind?: MediaDeviceKind): Promise<MediaDeviceInfo[]> {
+    const md = globalThis.navigator?.mediaDevices;
+    if (!md) return [];
+    const all = await md.enumerateDevices();
+    return kind ? all.filter((d) => d.kind === kind) : all;
+  }
+
+  /** The live stream, or null. */
+  get stream(): MediaStream | null {
+    return this.session.stream;
+  }
+
+  /** `camera`, `screen` or `audio` while live, else null. */
+  get kind(): StreamKind | null {
+    return this.session.kind;
+  }
+
+  /** The preview `<video>` in the shadow root. */
+  get mediaElement(): HTMLVideoElement | null {
+    return this.renderRoot?.querySelector('video') ?? null;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // Moved within the page in one task: keep the capture.
+    clearTimeout(this.stopTimer);
+    globalThis.navigator?.mediaDevices?.addEventListener('devicechange', this.onDeviceChange);
+    if (this.autostart && !this.session.stream && !this.session.pending && this.state !== 'error') {
+      this.start().catch(() => {
+        /* reported as capture-error */
+      });
+    }
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    globalThis.navigator?.mediaDevices?.removeEventListener('devicechange', this.onDeviceChange);
+    clearTimeout(this.stopTimer);
+    // Removal stops the tracks; a move (remove + append in the same task) does not.
+    this.stopTimer = setTimeout(() => {
+      if (!this.isConnected) this.session.stop('removed');
+    }, 0);
+  }
+
+  /** The request the attributes (or the `constraints` property) describe. Throws InvalidAttributeError. */
+  buildRequest(): CaptureRequest {
+    if (this.constraints) {
+      const { screen = false, ...constraints } = this.constraints;
+      return { screen, constraints };
+    }
+    return buildCaptureRequest({
+      audio: this.audio,
+      video: this.video,
+      screen: this.screen,
+      width: this.width,
+      height: this.height,
+      frameRate: this.frameRate,
+      facingMode: this.facingMode,
+      audioDevice: this.audioDevice,
+      videoDevice: this.videoDevice,
+      echoCancellation: this.echoCancellation,
+      noiseSuppression: this.noiseSuppression,
+      autoGainControl: this.autoGainControl,
+    });
+  }
+
+  /**
+   * Starts capturing. Calling it again while starting or live returns the
+   * same capture. Rejects (and fires `capture-error`) when the capture fails.
+   */
+  start(): Promise<MediaStream> {
+    const current = this.session.current();
+    if (current) return current;
+    let request: CaptureRequest;
+    try {
+      request = this.buildRequest();
+    } catch (err) {
+      this.fail(describeCaptureError(err));
+      return Promise.reject(err);
+    }
+    this.errorMessage = null;
+    this.state = 'starting';
+    return this.session.start(request).catch((err: unknown) => {
+      if ((err as Error)?.name === 'AbortError' && this.state === 'starting') this.state = 'stopped';
+      throw err;
+    });
+  }
+
+  /** Stops the capture (or the one still starting: its tracks are stopped as they arrive). */
+  stop(): void {
+    const wasPending = this.session.pending;
+    this.session.stop('stopped');
+    if (wasPending) this.state = 'stopped';
+  }
+
+  /** Replaces the camera or microphone track in the same stream; `deviceId` null follows the default device. */
+  switchDevice(kind: TrackKind, deviceId: string | null): Promise<MediaStreamTrack> {
+    return this.session.switchDevice(kind, deviceId);
+  }
+
+  /** Mutes (track.enabled = false) or unmutes the camera or microphone. */
+  setMuted(kind: TrackKind, muted: boolean): void {
+    this.reflectMuted(kind, muted);
+    this.session.setMuted(kind, muted);
+  }
+
+  /** Whether the tracks of a kind are muted. */
+  isMuted(kind: TrackKind): boolean {
+    return this.session.isMuted(kind);
+  }
+
+  private reflectMuted(kind: TrackKind, muted: boolean): void {
+    if (kind === 'audio') this.audioMuted = muted;
+    else this.videoMuted = muted;
+  }
+
+  private fail(detail: CaptureErrorDetail): void {
+    this.state = 'error';
+    this.errorMessage = detail.message;
+    this.dispatchEvent(new CaptureErrorEvent(detail));
+  }
+
+  private async onStarted(stream: MediaStream, kind: StreamKind): Promise<void> {
+    this.state = 'live';
+    this.errorMessage = null;
+    await this.updateComplete;
+    if (this.session.stream !== stream) return;
+    this.attachPreview(stream);
+    this.dispatchEvent(new StreamEvent({ type: 'local', stream, streamid: stream.id, kind, mediaElement: this.mediaElement }));
+  }
+
+  private attachPreview(stream: MediaStream | null): void {
+    const video = this.mediaElement;
+    if (!video) return;
+    if (video.srcObject !== stream) video.srcObject = stream;
+    if (stream) {
+      // Muted, so autoplay policy allows it; play() may still be interrupted by a new srcObject.
+      video.play().catch(() => {});
+    }
+  }
+
+  private static readonly configProps = [
+    'audio', 'video', 'screen', 'width', 'height', 'frameRate', 'facingMode', 'audioDevice', 'videoDevice',
+    'echoCancellation', 'noiseSuppression', 'autoGainControl', 'constraints',
+  ] as const;
+
+  private get mirrored(): boolean {
+    const m = (this.mirror ?? 'auto').toLowerCase();
+    if (m === 'true' || m === '') return true;
+    if (m === 'false') return false;
+    if (this.session.kind !== 'camera') return false;
+    const facing = this.session.stream?.getVideoTracks()[0]?.getSettings().facingMode;
+    return facing === undefined || facing === 'user';
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    // autostart after a failure: fixing the attributes starts the capture again
+    // (an old value of undefined marks the first update, which is no fix).
+    if (this.autostart && this.state === 'error' && this.isConnected && MediaCapture.configProps.some((p) => changed.has(p) && changed.get(p) !== undefined)) {
+      this.start().catch(() => {});
+    }
+    // A new device chosen by attribute while live: swap the track in place.
+    for (const [prop, kind] of [['audioDevice', 'audio'], ['videoDevice', 'video']] as const) {
+      if (changed.has(prop) && changed.get(prop) !== undefined && this.session.stream && this.kind !== 'screen') {
+        this.switchDevice(kind, this[prop]).catch((err: unknown) => this.fail(describeCaptureError(err)));
+      }
+    }
+  }
+
+  protected override render() {
+    const live = this.state === 'live';
+    const hasVideo = live && this.session.kind !== 'audio';
+    const idleText = this.label ?? (this.screen ? 'Share screen' : 'Start camera');
+    return html`
+      ${this.noPreview
+        ? nothing
+        : html`<video
+            part="video"
+            class=${this.mirrored ? 'mirrored' : ''}
+            ?hidden=${!hasVideo}
+            muted
+            autoplay
+            playsinline
+            .muted=${true}
+          ></video>`}
+      ${hasVideo && !this.noPreview
+        ? nothing
+        : html`<div class="overlay" part="placeholder">
+            ${live
+              ? html`<span>🎙 Microphone on</span>`
+              : this.state === 'starting'
+                ? html`<span>Starting…</span>`
+                : html`${this.errorMessage ? html`<span part="error" role="alert">${this.errorMessage}</span>` : nothing}
+                    <button part="start-button" type="button" @click=${this.onStartClick}>
+                      ${this.errorMessage ? 'Try again' : idleText}
+                    </button>`}
+          </div>`}
+    `;
+  }
+
+  private onStartClick = () => {
+    this.start().catch(() => {
+      /* reported as capture-error */
+    });
+  };
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'media-capture': MediaCapture;
+  }
+}
