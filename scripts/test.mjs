@@ -14,6 +14,7 @@ if (process.env.RTC_IN_NETNS !== '1') {
   // Outside the namespace: build, then compile the tests (type-checked against dist/).
   await must('node', ['scripts/build.mjs']);
   await must('npx', ['tsc', '-p', 'tsconfig.test.json']);
+  await must('npx', ['tsc', '-p', 'tsconfig.browser-test.json']);
   const code = await runInLoopbackNamespace(['node', 'scripts/test.mjs', ...args]);
   if (code !== null) process.exit(code);
 }
@@ -36,7 +37,7 @@ function files(dir, suffix) {
 
 let failed = 0;
 if (!browserOnly) {
-  const nodeTests = files('build/test/server', '.test.js');
+  const nodeTests = [...files('build/test/server', '.test.js'), ...files('build/test/e2e', '.test.js')];
   if (nodeTests.length) {
     console.log(`\n▶ Node tests (${nodeTests.length} files)`);
     const code = await run('node', ['--test', '--test-concurrency=1', '--test-reporter=spec', ...nodeTests]);

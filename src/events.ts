@@ -144,6 +144,137 @@ export class AutoplayBlockedEvent extends DetailEvent<AutoplayBlockedDetail> {
   }
 }
 
+// ---------------------------------------------------------------------------
+// <rtc-room>
+
+export type RoomStateName = 'idle' | 'connecting' | 'joined' | 'reconnecting' | 'left' | 'error';
+
+export interface RoomJoinedDetail {
+  roomid: string;
+  userid: string;
+  isInitiator: boolean;
+  peers: { userid: string; extra: unknown }[];
+}
+
+/** `room-joined`: the room was opened or joined (also after an automatic rejoin). */
+export class RoomJoinedEvent extends DetailEvent<RoomJoinedDetail> {
+  static readonly eventName = 'room-joined';
+  constructor(detail: RoomJoinedDetail) {
+    super(RoomJoinedEvent.eventName, detail);
+  }
+}
+
+/** `room-left`: this user left the room (`leave()`, removal, pagehide, or replaced by another connection). */
+export class RoomLeftEvent extends DetailEvent<{ roomid: string | null }> {
+  static readonly eventName = 'room-left';
+  constructor(detail: { roomid: string | null }) {
+    super(RoomLeftEvent.eventName, detail);
+  }
+}
+
+export interface RoomErrorDetail {
+  /** A server error code (`room-full`, `invalid-password`, ...) or a client one (`server-unreachable`, `timeout`, `invalid-attribute`, ...). */
+  code: string;
+  message: string;
+}
+
+/** `room-error`: an operation failed or the server cannot be reached. */
+export class RoomErrorEvent extends DetailEvent<RoomErrorDetail> {
+  static readonly eventName = 'room-error';
+  constructor(detail: RoomErrorDetail) {
+    super(RoomErrorEvent.eventName, detail);
+  }
+}
+
+/** `room-state`: the room's `state` changed (reflected as the `state` attribute too). */
+export class RoomStateEvent extends DetailEvent<{ state: RoomStateName; previous: RoomStateName }> {
+  static readonly eventName = 'room-state';
+  constructor(detail: { state: RoomStateName; previous: RoomStateName }) {
+    super(RoomStateEvent.eventName, detail);
+  }
+}
+
+export interface PeerDetail {
+  userid: string;
+  extra: unknown;
+}
+
+/** `peer-join`: another user entered the room. */
+export class PeerJoinEvent extends DetailEvent<PeerDetail> {
+  static readonly eventName = 'peer-join';
+  constructor(detail: PeerDetail) {
+    super(PeerJoinEvent.eventName, detail);
+  }
+}
+
+/** `peer-update`: another user changed its `extra`. */
+export class PeerUpdateEvent extends DetailEvent<PeerDetail> {
+  static readonly eventName = 'peer-update';
+  constructor(detail: PeerDetail) {
+    super(PeerUpdateEvent.eventName, detail);
+  }
+}
+
+export interface PeerLeaveDetail {
+  userid: string;
+  /** `leave` (it left), `disconnect` (its connection dropped for good), `replaced`, `connection-lost` (we lost the room). */
+  reason: string;
+}
+
+/** `peer-leave`: another user left; its `<remote-stream>` elements are gone. */
+export class PeerLeaveEvent extends DetailEvent<PeerLeaveDetail> {
+  static readonly eventName = 'peer-leave';
+  constructor(detail: PeerLeaveDetail) {
+    super(PeerLeaveEvent.eventName, detail);
+  }
+}
+
+export interface PeerStateDetail {
+  userid: string;
+  /** RTCPeerConnection connectionState, or `restarting` (ICE restart) / `rebuilding` (new connection). */
+  state: string;
+}
+
+/** `peer-state`: the connection to one user changed state. */
+export class PeerStateEvent extends DetailEvent<PeerStateDetail> {
+  static readonly eventName = 'peer-state';
+  constructor(detail: PeerStateDetail) {
+    super(PeerStateEvent.eventName, detail);
+  }
+}
+
+export interface StreamMuteDetail {
+  userid: string;
+  streamid: string;
+  kind: TrackKind;
+  muted: boolean;
+}
+
+/** `stream-mute`: a remote user muted or unmuted a track. */
+export class StreamMuteEvent extends DetailEvent<StreamMuteDetail> {
+  static readonly eventName = 'stream-mute';
+  constructor(detail: StreamMuteDetail) {
+    super(StreamMuteEvent.eventName, detail);
+  }
+}
+
+export interface RoomMessageDetail {
+  userid: string;
+  data: unknown;
+  /** `data`: `send()` over a data channel; `socket`: `emit()` through the server. */
+  via: 'data' | 'socket';
+  /** The event name given to `emit()`. */
+  event?: string;
+}
+
+/** `room-message`: a message from another user (not named `message`, which window listeners take for postMessage). */
+export class RoomMessageEvent extends DetailEvent<RoomMessageDetail> {
+  static readonly eventName = 'room-message';
+  constructor(detail: RoomMessageDetail) {
+    super(RoomMessageEvent.eventName, detail);
+  }
+}
+
 declare global {
   interface HTMLElementEventMap {
     stream: StreamEvent;
@@ -153,5 +284,15 @@ declare global {
     'track-change': TrackChangeEvent;
     'devices-change': DevicesChangeEvent;
     'autoplay-blocked': AutoplayBlockedEvent;
+    'room-joined': RoomJoinedEvent;
+    'room-left': RoomLeftEvent;
+    'room-error': RoomErrorEvent;
+    'room-state': RoomStateEvent;
+    'peer-join': PeerJoinEvent;
+    'peer-update': PeerUpdateEvent;
+    'peer-leave': PeerLeaveEvent;
+    'peer-state': PeerStateEvent;
+    'stream-mute': StreamMuteEvent;
+    'room-message': RoomMessageEvent;
   }
 }

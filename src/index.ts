@@ -6,13 +6,30 @@
 import 'webrtc-adapter';
 import { MediaCapture } from './capture/media-capture.js';
 import { RemoteStream } from './remote/remote-stream.js';
+import { RtcRoom } from './room/rtc-room.js';
 import { define } from './define.js';
 
 define('media-capture', MediaCapture);
 define('remote-stream', RemoteStream);
+define('rtc-room', RtcRoom);
 
 export { MediaCapture, type CaptureState } from './capture/media-capture.js';
 export { RemoteStream, type RemoteStreamState } from './remote/remote-stream.js';
 export { captureUserMedia, describeCaptureError, CaptureSession, type CaptureConstraints } from './capture/capture.js';
 export { buildCaptureRequest, InvalidAttributeError, type CaptureRequest, type CaptureAttributes } from './capture/constraints.js';
+export { RtcRoom, type RoomPeer } from './room/rtc-room.js';
+export { RoomClient, type RoomState, type RoomHooks, type RoomClientOptions, type JoinMode } from './room/room-client.js';
+export { RoomError, type ClientErrorCode, type ReconnectPolicy } from './room/signaling.js';
+export { Peer, isPolite, type PeerState } from './room/peer.js';
 export * from './events.js';
+export {
+  ERROR_CODES,
+  PROTOCOL_VERSION,
+  type ErrorCode,
+  type Extra,
+  type IceServerConfig,
+  type PeerInfo,
+  type RoomJoinedPayload,
+  type RoomPresencePayload,
+  type StreamInfo,
+} from './protocol.js';

@@ -5,11 +5,16 @@
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `predicate` until it is truthy or `timeout` ms pass; then throws `message`. */
-export async function waitFor<T>(predicate: () => T | Promise<T>, message: string, timeout = 10000, interval = 50): Promise<T> {
+export async function waitFor<T>(
+  predicate: () => T | Promise<T>,
+  message: string,
+  timeout = 10000,
+  interval = 50,
+): Promise<NonNullable<T>> {
   const deadline = performance.now() + timeout;
   for (;;) {
     const value = await predicate();
-    if (value) return value;
+    if (value) return value as NonNullable<T>;
     if (performance.now() > deadline) throw new Error(`Timed out after ${timeout} ms: ${message}`);
     await sleep(interval);
   }

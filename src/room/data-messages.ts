@@ -1,0 +1,145 @@
+/**
+ * Framing for `send()` over RTCDataChannel: strings, JSON-able values and
+ * binary data, chunked so a message of any size (up to MAX_MESSAGE_BYTES)
+ * fits SCTP's per-message limit. Every frame is binary:
+ *
+ *   [0] kind: 0 = string, 1 = JSON, 2 = ArrayBuffer
+ *   [1] flags: 0 = whole message follows; 1 = chunk
+ *   chunk only: [2..5] message id, [6..9] chunk index, [10..13] chunk count (uint32, big-endian)
+ *   then the payload (UTF-8 for string/JSON)
+ */
+
+/** Largest frame payload; 16 KiB is safe across browsers' SCTP implementations. */
+export const CHUNK_BYTES = 16 * 1024;
+/** Largest message a receiver reassembles (a cap against memory abuse by a peer). */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+const KIND_STRING = 0;
+const KIND_JSON = 1;
+const KIND_BINARY = 2;
+const WHOLE_HEADER = 2;
+const CHUNK_HEADER = 14;
+
+export type DataPayload = string | ArrayBuffer | ArrayBufferView | unknown;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function toBytes(data: DataPayload): { kind: number; bytes: Uint8Array } {
+  if (typeof data === 'string') return { kind: KIND_STRING, bytes: encoder.encode(data) };
+  if (data instanceof ArrayBuffer) return { kind: KIND_BINARY, bytes: new Uint8Array(data) };
+  if (ArrayBuffer.isView(data)) {
+    return { kind: KIND_BINARY, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  }
+  const json = JSON.stringify(data);
+  if (json === undefined) throw new TypeError('send(): the value cannot be serialized to JSON.');
+  return { kind: KIND_JSON, bytes: encoder.encode(json) };
+}
+
+/** Splits one message into frames ready for `channel.send()`. */
+export function encodeMessage(data: DataPayload, messageId: number): ArrayBuffer[] {
+  const { kind, bytes } = toBytes(data);
+  if (bytes.byteLength > MAX_MESSAGE_BYTES) {
+    throw new RangeError(`send(): message of ${bytes.byteLength} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte limit.`);
+  }
+  if (bytes.byteLength <= CHUNK_BYTES) {
+    const frame = new Uint8Array(WHOLE_HEADER + bytes.byteLength);
+    frame[0] = kind;
+    frame[1] = 0;
+    frame.set(bytes, WHOLE_HEADER);
+    return [frame.buffer];
+  }
+  const count = Math.ceil(bytes.byteLength / CHUNK_BYTES);
+  const frames: ArrayBuffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const part = bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES);
+    const frame = new Uint8Array(CHUNK_HEADER + part.byteLength);
+    const view = new DataView(frame.buffer);
+    frame[0] = kind;
+    frame[1] = 1;
+    view.setUint32(2, messageId >>> 0);
+    view.setUint32(6, i);
+    view.setUint32(10, count);
+    frame.set(part, CHUNK_HEADER);
+    frames.push(frame.buffer);
+  }
+  return frames;
+}
+
+function decodePayload(kind: number, bytes: Uint8Array): unknown {
+  if (kind === KIND_STRING) return decoder.decode(bytes);
+  if (kind === KIND_JSON) return JSON.parse(decoder.decode(bytes)) as unknown;
+  if (kind === KIND_BINARY) return bytes.slice().buffer;
+  throw new TypeError(`unknown frame kind ${kind}`);
+}
+
+interface Partial {
+  kind: number;
+  parts: Uint8Array[];
+  received: number;
+  bytes: number;
+}
+
+/** Reassembles frames from one peer; malformed frames are dropped (reported through `onError`). */
+export class MessageAssembler {
+  private readonly partials = new Map<number, Partial>();
+
+  constructor(
+    private readonly onMessage: (data: unknown) => void,
+    private readonly onError: (reason: string) => void = () => {},
+  ) {}
+
+  push(frame: ArrayBuffer | string): void {
+    try {
+      // A plain string from a foreign sender (not our framing) is delivered as is.
+      if (typeof frame === 'string') {
+        this.onMessage(frame);
+        return;
+      }
+      const bytes = new Uint8Array(frame);
+      if (bytes.byteLength < WHOLE_HEADER) throw new RangeError('short frame');
+      const kind = bytes[0]!;
+      if (bytes[1] === 0) {
+        this.onMessage(decodePayload(kind, bytes.subarray(WHOLE_HEADER)));
+        return;
+      }
+      if (bytes.byteLength < CHUNK_HEADER) throw new RangeError('short chunk');
+      const view = new DataView(frame);
+      const id = view.getUint32(2);
+      const index = view.getUint32(6);
+      const count = view.getUint32(10);
+      if (count < 2 || index >= count || count > Math.ceil(MAX_MESSAGE_BYTES / CHUNK_BYTES)) {
+        throw new RangeError('bad chunk header');
+      }
+      let p = this.partials.get(id);
+      if (!p) {
+        p = { kind, parts: new Array<Uint8Array>(count), received: 0, bytes: 0 };
+        this.partials.set(id, p);
+      }
+      if (p.parts.length !== count || p.parts[index]) throw new RangeError('inconsistent chunk');
+      const part = bytes.slice(CHUNK_HEADER);
+      p.parts[index] = part;
+      p.received += 1;
+      p.bytes += part.byteLength;
+      if (p.bytes > MAX_MESSAGE_BYTES) {
+        this.partials.delete(id);
+        throw new RangeError('message too large');
+      }
+      if (p.received < count) return;
+      this.partials.delete(id);
+      const whole = new Uint8Array(p.bytes);
+      let offset = 0;
+      for (const part of p.parts) {
+        whole.set(part, offset);
+        offset += part.byteLength;
+      }
+      this.onMessage(decodePayload(p.kind, whole));
+    } catch (err) {
+      this.onError(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  clear(): void {
+    this.partials.clear();
+  }
+}

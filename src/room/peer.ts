@@ -1,0 +1,395 @@
+/**
+ * One RTCPeerConnection to one remote user: perfect negotiation as the W3C
+ * WebRTC spec's example writes it (section 10.7), the streams sent and
+ * received on it, and a negotiated data channel for `send()`.
+ * No Lit, no socket: the room hands signals in and out.
+ */
+import type { SignalData, StreamInfo } from '../protocol.js';
+import { encodeMessage, MessageAssembler, type DataPayload } from './data-messages.js';
+
+export interface LocalStreamEntry {
+  stream: MediaStream;
+  info: StreamInfo;
+}
+
+export interface PeerHooks {
+  /** Send a signal to the remote user (the room adds session and generation). */
+  signal(data: SignalData): void;
+  /** A remote stream arrived (once per stream id). */
+  remoteStream(stream: MediaStream, info: StreamInfo): void;
+  /** A remote stream went away (its tracks were removed, or the sender dropped it). */
+  remoteStreamEnded(streamid: string, info: StreamInfo | undefined): void;
+  /** The remote user's description of its streams changed (mute flags). */
+  remoteStreamInfo(info: StreamInfo, previous: StreamInfo | undefined): void;
+  /** connectionState changed (also `restarting` while an ICE restart is under way). */
+  state(state: PeerState): void;
+  /** A data-channel message arrived. */
+  message(data: unknown): void;
+  /** The data channel closed without us closing it (the remote went away). */
+  channelClosed(): void;
+  /** Something went wrong that the page may want to know (logged, never thrown). */
+  error(err: unknown): void;
+}
+
+/** connectionState, plus `restarting` (ICE restart under way) and `rebuilding` (a new connection replaces a failed one). */
+export type PeerState = RTCPeerConnectionState | 'restarting' | 'rebuilding';
+
+export interface PeerOptions {
+  /** Our own userid and the remote's: politeness is derived from them, the same on both sides. */
+  localUserid: string;
+  remoteUserid: string;
+  config: RTCConfiguration;
+  /** Generation of this pair: a rebuilt connection has a higher one, so stale signals are recognised. */
+  gen: number;
+  /** The local streams to send, read whenever the peer activates. */
+  localStreams(): LocalStreamEntry[];
+  /** How long `disconnected` may last before an ICE restart (it often recovers by itself). */
+  disconnectedGraceMs?: number;
+  /** ICE restarts per failure episode before the pair is reported failed for a rebuild. */
+  maxIceRestarts?: number;
+}
+
+/** The polite peer yields in an offer collision; exactly one of the two is polite. */
+export function isPolite(localUserid: string, remoteUserid: string): boolean {
+  return localUserid < remoteUserid;
+}
+
+/** Data channels wait when this much is queued, until it drains below a quarter. */
+const HIGH_WATER = 4 * 1024 * 1024;
+
+export class Peer {
+  readonly pc: RTCPeerConnection;
+  readonly polite: boolean;
+  readonly remoteUserid: string;
+  readonly gen: number;
+  /** The remote's session id this pair belongs to (set by the room from the first signal). */
+  remoteSession: string | undefined;
+  closed = false;
+
+  private makingOffer = false;
+  private ignoreOffer = false;
+  private isSettingRemoteAnswerPending = false;
+  private activated = false;
+  private channel: RTCDataChannel | null = null;
+  private readonly outbox: ArrayBuffer[][] = [];
+  private sending: Promise<void> = Promise.resolve();
+  private messageId = 0;
+  private readonly assembler: MessageAssembler;
+  /** Local stream id -> the senders carrying its tracks. */
+  private readonly senders = new Map<string, RTCRtpSender[]>();
+  /** Remote stream id -> stream, and what the remote said about it. */
+  readonly remoteStreams = new Map<string, MediaStream>();
+  private readonly remoteInfo = new Map<string, StreamInfo>();
+  private announceQueued = false;
+  private disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
+  private restartsThisEpisode = 0;
+  private readonly disconnectedGraceMs: number;
+  private readonly maxIceRestarts: number;
+
+  constructor(
+    private readonly options: PeerOptions,
+    private readonly hooks: PeerHooks,
+  ) {
+    this.remoteUserid = options.remoteUserid;
+    this.gen = options.gen;
+    this.polite = isPolite(options.localUserid, options.remoteUserid);
+    this.disconnectedGraceMs = options.disconnectedGraceMs ?? 3000;
+    this.maxIceRestarts = options.maxIceRestarts ?? 1;
+    this.pc = new RTCPeerConnection(options.config);
+    this.assembler = new MessageAssembler(
+      (data) => this.hooks.message(data),
+      (reason) => this.hooks.error(new Error(`data channel: dropped a malformed message (${reason})`)),
+    );
+    this.pc.onnegotiationneeded = () => void this.negotiate();
+    this.pc.onicecandidate = ({ candidate }) => {
+      // null marks the end of candidates; trickle needs nothing for it.
+      if (candidate && candidate.candidate) this.hooks.signal({ candidate: candidate.toJSON() as SignalData['candidate'] });
+    };
+    this.pc.ontrack = (e) => this.onTrack(e);
+    this.pc.onconnectionstatechange = () => this.onConnectionState();
+  }
+
+  /** Whether this side has set up its data channel and local tracks. */
+  get isActive(): boolean {
+    return this.activated;
+  }
+
+  /**
+   * Sets up the data channel and attaches every local stream. The joiner
+   * activates at once (its offer goes out right away); the member already in
+   * the room activates while answering the joiner's first offer, so its
+   * tracks ride on that answer instead of colliding with a second offer.
+   */
+  activate(): void {
+    if (this.activated || this.closed) return;
+    this.activated = true;
+    // Negotiated with a fixed id on both sides: no in-band DCEP round trip, no glare.
+    const channel = this.pc.createDataChannel('rtc-elements', { negotiated: true, id: 0, ordered: true });
+    channel.binaryType = 'arraybuffer';
+    channel.bufferedAmountLowThreshold = HIGH_WATER / 4;
+    channel.onopen = () => this.flush();
+    channel.onmessage = (e: MessageEvent<ArrayBuffer | string>) => this.assembler.push(e.data);
+    channel.onclose = () => {
+      if (!this.closed) this.hooks.channelClosed();
+    };
+    this.channel = channel;
+    for (const { stream } of this.options.localStreams()) this.addStream(stream);
+  }
+
+  addStream(stream: MediaStream): void {
+    if (this.closed || !this.activated || this.senders.has(stream.id)) return;
+    const senders = stream.getTracks().map((track) => this.pc.addTrack(track, stream));
+    this.senders.set(stream.id, senders);
+  }
+
+  removeStream(streamid: string): void {
+    const senders = this.senders.get(streamid);
+    if (!senders || this.closed) return;
+    this.senders.delete(streamid);
+    for (const sender of senders) {
+      try {
+        this.pc.removeTrack(sender);
+      } catch (err) {
+        this.hooks.error(err);
+      }
+    }
+  }
+
+  /** Swaps a track in place (another device): no renegotiation. */
+  async replaceTrack(streamid: string, oldTrack: MediaStreamTrack | null, newTrack: MediaStreamTrack): Promise<void> {
+    const senders = this.senders.get(streamid);
+    if (!senders || this.closed) return;
+    const sender =
+      senders.find((s) => oldTrack && s.track === oldTrack) ?? senders.find((s) => (s.track?.kind ?? newTrack.kind) === newTrack.kind);
+    if (sender) {
+      await sender.replaceTrack(newTrack);
+    } else {
+      // The stream had no track of this kind before: a new sender, which renegotiates.
+      const stream = this.options.localStreams().find((e) => e.stream.id === streamid)?.stream;
+      if (stream) senders.push(this.pc.addTrack(newTrack, stream));
+    }
+  }
+
+  /** Tells the remote about our streams (after a mute change). */
+  announceStreams(): void {
+    if (this.closed || !this.activated) return;
+    this.hooks.signal({ streams: this.localInfo() });
+  }
+
+  private localInfo(): StreamInfo[] {
+    return this.options.localStreams()
+      .filter((e) => this.senders.has(e.stream.id))
+      .map((e) => e.info);
+  }
+
+  private async negotiate(): Promise<void> {
+    if (this.closed) return;
+    try {
+      this.makingOffer = true;
+      await this.pc.setLocalDescription();
+      const description = this.pc.localDescription;
+      if (description && !this.closed) {
+        this.hooks.signal({ description: { type: description.type, sdp: description.sdp }, streams: this.localInfo() });
+      }
+    } catch (err) {
+      if (!this.closed) this.hooks.error(err);
+    } finally {
+      this.makingOffer = false;
+    }
+  }
+
+  /** Applies a signal from the remote user. */
+  async handle(data: SignalData): Promise<void> {
+    if (this.closed) return;
+    const { description, candidate, streams } = data;
+    try {
+      if (description) {
+        const readyForOffer = !this.makingOffer && (this.pc.signalingState === 'stable' || this.isSettingRemoteAnswerPending);
+        const offerCollision = description.type === 'offer' && !readyForOffer;
+        this.ignoreOffer = !this.polite && offerCollision;
+        if (this.ignoreOffer) return;
+        if (streams) this.setRemoteInfo(streams);
+        this.isSettingRemoteAnswerPending = description.type === 'answer';
+        await this.pc.setRemoteDescription(description);
+        this.isSettingRemoteAnswerPending = false;
+        if (description.type === 'offer') {
+          // The member answering the joiner attaches its tracks now, so they ride on this answer.
+          this.activate();
+          await this.pc.setLocalDescription();
+          const answer = this.pc.localDescription;
+          if (answer && !this.closed) {
+            this.hooks.signal({ description: { type: answer.type, sdp: answer.sdp }, streams: this.localInfo() });
+          }
+        }
+        if (streams) this.reconcileRemoteStreams(streams);
+      } else if (candidate) {
+        try {
+          await this.pc.addIceCandidate(candidate);
+        } catch (err) {
+          if (!this.ignoreOffer && !this.closed) throw err;
+        }
+      } else if (streams) {
+        this.setRemoteInfo(streams);
+        this.reconcileRemoteStreams(streams);
+      }
+    } catch (err) {
+      if (!this.closed) this.hooks.error(err);
+    }
+  }
+
+  private setRemoteInfo(infos: StreamInfo[]): void {
+    for (const info of infos) {
+      const previous = this.remoteInfo.get(info.streamid);
+      this.remoteInfo.set(info.streamid, info);
+      if (previous && this.remoteStreams.has(info.streamid) &&
+          (!!previous.audioMuted !== !!info.audioMuted || !!previous.videoMuted !== !!info.videoMuted)) {
+        this.hooks.remoteStreamInfo(info, previous);
+      }
+    }
+  }
+
+  /** Ends remote streams the remote no longer lists. */
+  private reconcileRemoteStreams(infos: StreamInfo[]): void {
+    const listed = new Set(infos.map((i) => i.streamid));
+    for (const streamid of [...this.remoteStreams.keys()]) {
+      if (!listed.has(streamid)) this.endRemoteStream(streamid);
+    }
+    for (const streamid of [...this.remoteInfo.keys()]) if (!listed.has(streamid)) this.remoteInfo.delete(streamid);
+  }
+
+  private endRemoteStream(streamid: string): void {
+    const stream = this.remoteStreams.get(streamid);
+    if (!stream) return;
+    this.remoteStreams.delete(streamid);
+    stream.onremovetrack = null;
+    this.hooks.remoteStreamEnded(streamid, this.remoteInfo.get(streamid));
+  }
+
+  private onTrack(e: RTCTrackEvent): void {
+    const stream = e.streams[0] ?? new MediaStream([e.track]);
+    if (this.remoteStreams.has(stream.id)) return;
+    this.remoteStreams.set(stream.id, stream);
+    stream.onremovetrack = () => {
+      if (stream.getTracks().length === 0) this.endRemoteStream(stream.id);
+    };
+    // Every track of one description is in its stream before the first track
+    // event runs, but announce after them all so listeners see the whole stream.
+    if (!this.announceQueued) {
+      this.announceQueued = true;
+      queueMicrotask(() => {
+        this.announceQueued = false;
+        this.announcePending();
+      });
+    }
+  }
+
+  private readonly announced = new WeakSet<MediaStream>();
+
+  private announcePending(): void {
+    for (const [streamid, stream] of this.remoteStreams) {
+      if (this.announced.has(stream)) continue;
+      this.announced.add(stream);
+      const info = this.remoteInfo.get(streamid) ?? {
+        streamid,
+        kind: stream.getVideoTracks().length ? 'camera' : 'audio',
+      };
+      this.hooks.remoteStream(stream, info);
+    }
+  }
+
+  private onConnectionState(): void {
+    if (this.closed) return;
+    const state = this.pc.connectionState;
+    this.hooks.state(state);
+    clearTimeout(this.disconnectedTimer);
+    if (state === 'connected') {
+      this.restartsThisEpisode = 0;
+    } else if (state === 'disconnected') {
+      // Often a blip that recovers on its own: restart only if it lasts.
+      this.disconnectedTimer = setTimeout(() => {
+        if (this.pc.connectionState === 'disconnected') this.restartIce();
+      }, this.disconnectedGraceMs);
+    } else if (state === 'failed') {
+      this.restartIce();
+    }
+  }
+
+  /**
+   * One ICE restart per failure episode, started by the impolite side only so
+   * the two sides do not both restart; once the budget is spent the room
+   * rebuilds the pair (`failed` stays reported).
+   */
+  restartIce(): void {
+    if (this.closed || this.restartsThisEpisode >= this.maxIceRestarts) return;
+    this.restartsThisEpisode += 1;
+    this.hooks.state('restarting');
+    if (this.polite) return; // the impolite side drives; the polite side answers its offer
+    if (this.pc.signalingState !== 'stable') {
+      // An offer lost in a signaling outage would leave us stuck: roll it back first.
+      this.pc.setLocalDescription({ type: 'rollback' }).then(
+        () => this.pc.restartIce(),
+        (err: unknown) => this.hooks.error(err),
+      );
+      return;
+    }
+    this.pc.restartIce();
+  }
+
+  /** Whether an ICE restart budget is left for the current episode. */
+  get canRestart(): boolean {
+    return this.restartsThisEpisode < this.maxIceRestarts;
+  }
+
+  /** Sends over the data channel, in order; waits while the channel is full. */
+  send(data: DataPayload): void {
+    const frames = encodeMessage(data, this.messageId++);
+    this.outbox.push(frames);
+    this.flush();
+  }
+
+  get channelOpen(): boolean {
+    return this.channel?.readyState === 'open';
+  }
+
+  private flush(): void {
+    this.sending = this.sending.then(async () => {
+      const channel = this.channel;
+      while (channel && channel.readyState === 'open' && this.outbox.length && !this.closed) {
+        const frames = this.outbox.shift()!;
+        for (const frame of frames) {
+          if (channel.bufferedAmount > HIGH_WATER) {
+            await new Promise<void>((resolve) => {
+              const done = () => {
+                channel.removeEventListener('bufferedamountlow', done);
+                channel.removeEventListener('close', done);
+                resolve();
+              };
+              channel.addEventListener('bufferedamountlow', done);
+              channel.addEventListener('close', done);
+            });
+            if (channel.readyState !== 'open') return;
+          }
+          channel.send(frame);
+        }
+      }
+    }).catch((err: unknown) => this.hooks.error(err));
+  }
+
+  /** Closes the connection and forgets everything; remote streams end. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.disconnectedTimer);
+    for (const streamid of [...this.remoteStreams.keys()]) this.endRemoteStream(streamid);
+    this.outbox.length = 0;
+    this.assembler.clear();
+    if (this.channel) {
+      this.channel.onopen = this.channel.onmessage = this.channel.onclose = null;
+      this.channel.close();
+    }
+    const pc = this.pc;
+    pc.onnegotiationneeded = pc.onicecandidate = pc.ontrack = pc.onconnectionstatechange = null;
+    pc.close();
+    this.senders.clear();
+  }
+}

@@ -1,0 +1,503 @@
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import {
+  PeerJoinEvent,
+  PeerLeaveEvent,
+  PeerStateEvent,
+  PeerUpdateEvent,
+  RoomErrorEvent,
+  RoomJoinedEvent,
+  RoomLeftEvent,
+  RoomMessageEvent,
+  RoomStateEvent,
+  StreamEndEvent,
+  StreamEvent,
+  StreamMuteEvent,
+  type MuteChangeEvent,
+  type StreamEndEvent as StreamEndEventType,
+  type StreamKind,
+  type TrackChangeEvent,
+} from '../events.js';
+import type { Extra, RoomJoinedPayload, RoomPresencePayload } from '../protocol.js';
+import { RemoteStream } from '../remote/remote-stream.js';
+import type { DataPayload } from './data-messages.js';
+import { RoomClient, type JoinMode, type RoomState } from './room-client.js';
+import { RoomError, type RoomSocket } from './signaling.js';
+
+/** What `peers` lists for each remote user. */
+export interface RoomPeer {
+  userid: string;
+  extra: unknown;
+  /** The RTCPeerConnection to that user (the seed's `peers[userid].peer`). */
+  connection: RTCPeerConnection;
+  streams: MediaStream[];
+}
+
+const STATUS_TEXT: Partial<Record<RoomState, string>> = {
+  connecting: 'Connecting…',
+  reconnecting: 'Connection lost: reconnecting…',
+};
+
+function randomUserid(): string {
+  return `user-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/**
+ * Joins a room through the signaling server and shares the streams of its
+ * `<media-capture>` elements with every other user (full mesh). Remote
+ * streams appear as `<remote-stream>` children unless a `stream` listener
+ * calls `preventDefault()`.
+ *
+ * @slot - `<media-capture>` elements to share, and the `<remote-stream>` elements the room adds.
+ * @fires room-joined - `{ roomid, userid, isInitiator, peers }`.
+ * @fires room-left - `{ roomid }`.
+ * @fires room-error - `{ code, message }`: a failed operation, or the server cannot be reached.
+ * @fires room-state - `{ state, previous }` on every change of `state`.
+ * @fires peer-join - `{ userid, extra }`.
+ * @fires peer-update - `{ userid, extra }`: a user changed its extra.
+ * @fires peer-leave - `{ userid, reason }`.
+ * @fires peer-state - `{ userid, state }`: connection state to one user.
+ * @fires stream - `{ type: 'remote', stream, streamid, userid, extra, kind, mediaElement }` (cancelable); local ones bubble from nested captures.
+ * @fires stream-end - `{ type: 'remote', streamid, userid, kind, reason }`.
+ * @fires stream-mute - `{ userid, streamid, kind, muted }`.
+ * @fires room-message - `{ userid, data, via, event? }`.
+ * @csspart status - The line that says "Connecting…", "Reconnecting…" or an error.
+ * @cssproperty --rtc-room-tile-min - Smallest tile width of the default grid (default 240px).
+ * @cssproperty --rtc-room-gap - Gap between tiles (default 8px).
+ */
+export class RtcRoom extends LitElement {
+  static override properties = {
+    socketUrl: { attribute: 'socket-url' },
+    roomId: { attribute: 'room-id' },
+    userid: {},
+    password: {},
+    maxParticipants: { attribute: 'max-participants' },
+    extra: {
+      converter: {
+        fromAttribute: (value: string | null): unknown => {
+          if (value === null) return null;
+          try {
+            return JSON.parse(value) as unknown;
+          } catch {
+            return new InvalidJson(value);
+          }
+        },
+      },
+    },
+    token: {},
+    autojoin: { type: Boolean },
+    capture: {},
+    noRender: { type: Boolean, attribute: 'no-render' },
+    iceTransportPolicy: { attribute: 'ice-transport-policy' },
+    iceServers: { attribute: false },
+    state: { reflect: true },
+    statusMessage: { state: true },
+  };
+
+  static override styles = css`
+    :host {
+      display: grid;
+      grid-template-columns: repeat(auto-fill, minmax(var(--rtc-room-tile-min, 240px), 1fr));
+      gap: var(--rtc-room-gap, 8px);
+      align-items: start;
+    }
+    :host([hidden]) {
+      display: none;
+    }
+    [part='status'] {
+      grid-column: 1 / -1;
+      font: 14px/1.4 system-ui, sans-serif;
+      padding: 6px 10px;
+      border-radius: 6px;
+      background: #fff3cd;
+      color: #5c4400;
+    }
+    :host([state='error']) [part='status'] {
+      background: #fde2e1;
+      color: #7a1712;
+    }
+  `;
+
+  /** Signaling server URL; default: the page's own origin. */
+  socketUrl: string | null = null;
+  /** The room to open or join. */
+  roomId: string | null = null;
+  /** This user's id (1-64 of A-Z a-z 0-9 _ . -); default: a random one. */
+  userid: string | null = null;
+  /** Room password (asked for when opening; required to join a protected room). */
+  password: string | null = null;
+  /** Room size asked for when this client opens the room (the server may allow fewer). */
+  maxParticipants: string | number | null = null;
+  /** Application data shared with peers (JSON in the attribute; any JSON-able value as a property). */
+  extra: unknown = null;
+  /** Access token for servers that require one. */
+  token: string | null = null;
+  /** Open-or-join as soon as the element is connected and has a room id. */
+  autojoin = false;
+  /** Space-separated ids of `<media-capture>` elements elsewhere in the same document or shadow root. */
+  capture: string | null = null;
+  /** Do not create `<remote-stream>` elements. */
+  noRender = false;
+  /** `all` (default) or `relay` (TURN only: peers never see this user's addresses). */
+  iceTransportPolicy: string | null = null;
+  /** ICE servers for the peer connections; overrides what the signaling server hands out. */
+  iceServers: RTCIceServer[] | null = null;
+  /** `idle`, `connecting`, `joined`, `reconnecting`, `left` or `error` (reflected for CSS). */
+  state: RoomState = 'idle';
+  private statusMessage: string | null = null;
+
+  private client: RoomClient | null = null;
+  private readonly generatedUserid = randomUserid();
+  /** Local stream id -> the element that captured it (for cleanup). */
+  private readonly localSources = new Map<string, EventTarget>();
+  /** Remote stream id -> the <remote-stream> we rendered. */
+  private readonly rendered = new Map<string, RemoteStream>();
+  private readonly captureTargets = new Set<Element>();
+  private teardownTimer: ReturnType<typeof setTimeout> | undefined;
+  private listening = false;
+
+  /** The RoomClient: the room logic without the element (created on first use). */
+  get room(): RoomClient {
+    if (!this.client) this.client = this.createClient();
+    return this.client;
+  }
+
+  /** The socket.io client socket (the seed's `connection.socket`), once connected. */
+  get socket(): RoomSocket | null {
+    return this.client?.socket ?? null;
+  }
+
+  /** The other users in the room, by userid. */
+  get peers(): Map<string, RoomPeer> {
+    const out = new Map<string, RoomPeer>();
+    for (const [userid, rec] of this.client?.peers ?? []) {
+      out.set(userid, { userid, extra: rec.extra, connection: rec.peer.pc, streams: [...rec.peer.remoteStreams.values()] });
+    }
+    return out;
+  }
+
+  /** True when this user opened the room. */
+  get isInitiator(): boolean {
+    return this.client?.isInitiator ?? false;
+  }
+
+  /** The streams this room shares. */
+  get localStreams(): MediaStream[] {
+    return [...(this.client?.localStreams.values() ?? [])].map((e) => e.stream);
+  }
+
+  private createClient(): RoomClient {
+    const client = new RoomClient(
+      {
+        ...(this.socketUrl ? { socketUrl: this.socketUrl } : {}),
+        userid: this.userid || this.generatedUserid,
+        extra: this.validExtra(),
+        ...(this.token ? { token: this.token } : {}),
+      },
+      {
+        state: (state, previous) => {
+          this.state = state;
+          if (state !== 'error') this.statusMessage = STATUS_TEXT[state] ?? null;
+          this.dispatchEvent(new RoomStateEvent({ state, previous }));
+        },
+        joined: (ack) => {
+          this.statusMessage = null;
+          this.dispatchEvent(new RoomJoinedEvent({ roomid: ack.roomid, userid: ack.userid, isInitiator: ack.isInitiator, peers: ack.peers }));
+        },
+        left: () => this.dispatchEvent(new RoomLeftEvent({ roomid: this.roomId })),
+        error: (err) => this.reportError(err.code, err.message),
+        peerJoin: (userid, extra) => this.dispatchEvent(new PeerJoinEvent({ userid, extra })),
+        peerUpdate: (userid, extra) => {
+          for (const el of this.rendered.values()) if (el.userid === userid) el.extra = extra;
+          this.dispatchEvent(new PeerUpdateEvent({ userid, extra }));
+        },
+        peerLeave: (userid, reason) => {
+          for (const [streamid, el] of this.rendered) {
+            if (el.userid === userid) {
+              el.remove();
+              this.rendered.delete(streamid);
+            }
+          }
+          this.dispatchEvent(new PeerLeaveEvent({ userid, reason }));
+        },
+        peerState: (userid, state) => this.dispatchEvent(new PeerStateEvent({ userid, state })),
+        remoteStream: (userid, stream, info, extra) => this.onRemoteStream(userid, stream, info.kind, extra, info),
+        remoteStreamEnded: (userid, streamid, kind) => {
+          const el = this.rendered.get(streamid);
+          el?.remove();
+          this.rendered.delete(streamid);
+          this.dispatchEvent(new StreamEndEvent({ type: 'remote', streamid, userid, kind, reason: 'removed' }));
+        },
+        remoteMute: (userid, streamid, kind, muted) => {
+          const el = this.rendered.get(streamid);
+          if (el) {
+            if (kind === 'audio') el.audioMuted = muted;
+            else el.videoMuted = muted;
+          }
+          this.dispatchEvent(new StreamMuteEvent({ userid, streamid, kind, muted }));
+        },
+        message: (userid, data, via, event) =>
+          this.dispatchEvent(new RoomMessageEvent({ userid, data, via, ...(event !== undefined ? { event } : {}) })),
+        warn: (message, err) => console.warn(`<rtc-room> ${message}`, err ?? ''),
+      },
+    );
+    client.iceServers = this.iceServers;
+    client.iceTransportPolicy = this.iceTransportPolicy === 'relay' ? 'relay' : 'all';
+    return client;
+  }
+
+  private reportError(code: string, message: string): void {
+    this.statusMessage = message;
+    this.dispatchEvent(new RoomErrorEvent({ code, message }));
+  }
+
+  private validExtra(): Extra {
+    if (this.extra instanceof InvalidJson) return null;
+    return (this.extra ?? {}) as Extra;
+  }
+
+  private onRemoteStream(userid: string, stream: MediaStream, kind: StreamKind, extra: unknown, info: { audioMuted?: boolean; videoMuted?: boolean }): void {
+    let el: RemoteStream | null = null;
+    if (!this.noRender) {
+      el = document.createElement('remote-stream') as RemoteStream;
+      el.stream = stream;
+      el.userid = userid;
+      el.streamid = stream.id;
+      el.kind = kind;
+      el.extra = extra;
+      el.audioMuted = !!info.audioMuted;
+      el.videoMuted = !!info.videoMuted;
+    }
+    const event = new StreamEvent({ type: 'remote', stream, streamid: stream.id, kind, userid, extra, mediaElement: el });
+    this.dispatchEvent(event);
+    if (el && !event.defaultPrevented && this.client?.peers.has(userid)) {
+      this.rendered.get(stream.id)?.remove();
+      this.rendered.set(stream.id, el);
+      this.append(el);
+    }
+  }
+
+  // ---------------------------------------------------------------------------
+  // Local streams: from nested captures (bubbling events), `capture` references, addStream().
+
+  private readonly onLocalStream = (e: StreamEvent) => {
+    if (e.detail.type !== 'local') return;
+    this.localSources.set(e.detail.streamid, e.target!);
+    this.room.addStream(e.detail.stream, e.detail.kind);
+  };
+
+  private readonly onLocalStreamEnd = (e: StreamEndEventType) => {
+    if (e.detail.type !== 'local') return;
+    this.localSources.delete(e.detail.streamid);
+    this.client?.removeStream(e.detail.streamid);
+  };
+
+  private readonly onTrackChange = (e: TrackChangeEvent) => {
+    this.client?.replaceTrack(e.detail.streamid, e.detail.oldTrack, e.detail.newTrack);
+  };
+
+  private readonly onMuteChange = (e: MuteChangeEvent) => {
+    this.client?.setMuted(e.detail.streamid, e.detail.kind, e.detail.muted);
+  };
+
+  private listen(target: EventTarget, on: boolean): void {
+    const method = on ? 'addEventListener' : 'removeEventListener';
+    target[method]('stream', this.onLocalStream as EventListener);
+    target[method]('stream-end', this.onLocalStreamEnd as EventListener);
+    target[method]('track-change', this.onTrackChange as EventListener);
+    target[method]('mute-change', this.onMuteChange as EventListener);
+  }
+
+  /** Picks up captures that were live before the room was connected or upgraded. */
+  private adoptLiveCaptures(roots: Iterable<Element>): void {
+    for (const root of roots) {
+      const captures = root.localName === 'media-capture' ? [root] : [...root.querySelectorAll('media-capture')];
+      for (const el of captures) {
+        const cap = el as Element & { stream?: MediaStream | null; kind?: StreamKind | null };
+        if (cap.stream && cap.kind) {
+          this.localSources.set(cap.stream.id, cap);
+          this.room.addStream(cap.stream, cap.kind);
+        }
+      }
+    }
+  }
+
+  private resolveCaptureRefs(): void {
+    for (const el of this.captureTargets) this.listen(el, false);
+    this.captureTargets.clear();
+    if (!this.capture || !this.isConnected) return;
+    const root = this.getRootNode() as Document | ShadowRoot;
+    for (const id of this.capture.split(/\s+/).filter(Boolean)) {
+      const el = root.getElementById?.(id);
+      if (!el) {
+        this.reportError('invalid-attribute', `capture="${this.capture}": no element with id "${id}" in this document or shadow root.`);
+        continue;
+      }
+      if (this.contains(el)) continue; // nested: its events bubble to us anyway
+      this.captureTargets.add(el);
+      this.listen(el, true);
+    }
+    this.adoptLiveCaptures(this.captureTargets);
+  }
+
+  /** Shares a stream you captured yourself (kind defaults to camera, or audio without video). */
+  addStream(stream: MediaStream, kind?: StreamKind): void {
+    this.room.addStream(stream, kind ?? (stream.getVideoTracks().length ? 'camera' : 'audio'));
+  }
+
+  /** Stops sharing a stream (its tracks are not stopped: they belong to whoever captured them). */
+  removeStream(stream: MediaStream | string): void {
+    this.client?.removeStream(typeof stream === 'string' ? stream : stream.id);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Room operations
+
+  private joinOptions(): { password?: string; maxParticipants?: number } {
+    const max = this.maxParticipants === null || this.maxParticipants === '' ? undefined : Number(this.maxParticipants);
+    if (max !== undefined && (!Number.isInteger(max) || max < 2)) {
+      throw new RoomError('invalid-request', `max-participants="${this.maxParticipants}" is invalid: expected a whole number of at least 2.`);
+    }
+    return { ...(this.password ? { password: this.password } : {}), ...(max !== undefined ? { maxParticipants: max } : {}) };
+  }
+
+  private async enter(mode: JoinMode, roomid?: string): Promise<RoomJoinedPayload> {
+    try {
+      if (this.extra instanceof InvalidJson) {
+        throw new RoomError('invalid-request', `extra='${this.extra.text}' is not valid JSON.`);
+      }
+      if (roomid !== undefined) this.roomId = roomid;
+      const options = this.joinOptions();
+      const id = roomid ?? this.roomId ?? '';
+      return await this.room.enter({ mode, roomid: id, ...options });
+    } catch (err) {
+      if (err instanceof RoomError && (err.code === 'invalid-request' || err.code === 'no-room-id') && this.state !== 'error') {
+        // Errors found before any request: report them like server errors.
+        this.reportError(err.code, err.message);
+      }
+      throw err;
+    }
+  }
+
+  /** Opens a new room (fails with `room-exists` if it is open). */
+  open(roomid?: string): Promise<RoomJoinedPayload> {
+    return this.enter('open', roomid);
+  }
+
+  /** Joins an open room (fails with `room-not-found`, `room-full`, `invalid-password`). */
+  join(roomid?: string): Promise<RoomJoinedPayload> {
+    return this.enter('join', roomid);
+  }
+
+  /** Opens the room, or joins it if it is open: atomic on the server. */
+  openOrJoin(roomid?: string): Promise<RoomJoinedPayload> {
+    return this.enter('open-or-join', roomid);
+  }
+
+  /** Whether a room exists, is full, or needs a password. */
+  checkPresence(roomid?: string): Promise<RoomPresencePayload> {
+    return this.room.presence(roomid ?? this.roomId ?? '');
+  }
+
+  /** Leaves the room: closes every peer connection and tells the server. */
+  leave(): Promise<void> {
+    return this.client?.leave() ?? Promise.resolve();
+  }
+
+  /** Sends data over the data channels: a string, a JSON-able value or binary, to everyone or to one user. */
+  send(data: DataPayload, userid?: string): void {
+    this.room.send(data, userid);
+  }
+
+  /** Sends a custom message through the server to the room (or one user), like the seed's `socket.emit`. */
+  emit(event: string, data?: unknown, userid?: string): Promise<void> {
+    return this.room.emit(event, data, userid);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Lifecycle
+
+  private readonly onPageHide = (e: PageTransitionEvent) => {
+    this.teardown();
+    if (e.persisted) window.addEventListener('pageshow', this.onPageShow, { once: true });
+  };
+
+  private readonly onPageShow = () => {
+    if (this.isConnected) this.maybeAutojoin();
+  };
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    clearTimeout(this.teardownTimer);
+    if (!this.listening) {
+      this.listening = true;
+      this.listen(this, true);
+      window.addEventListener('pagehide', this.onPageHide);
+    }
+    this.client?.revive();
+    this.resolveCaptureRefs();
+    this.adoptLiveCaptures([this]);
+    this.maybeAutojoin();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    clearTimeout(this.teardownTimer);
+    // A move within the page (remove + append in one task) keeps the call.
+    this.teardownTimer = setTimeout(() => {
+      if (!this.isConnected) this.teardown();
+    }, 0);
+  }
+
+  /** Leaves, closes the socket and releases every listener and peer connection. */
+  private teardown(): void {
+    if (this.listening) {
+      this.listening = false;
+      this.listen(this, false);
+      window.removeEventListener('pagehide', this.onPageHide);
+    }
+    for (const el of this.captureTargets) this.listen(el, false);
+    this.captureTargets.clear();
+    const client = this.client;
+    this.client = null;
+    client?.destroy();
+    for (const el of this.rendered.values()) el.remove();
+    this.rendered.clear();
+    this.localSources.clear();
+  }
+
+  private maybeAutojoin(): void {
+    if (!this.autojoin || !this.roomId || !this.isConnected) return;
+    const state = this.client?.state ?? 'idle';
+    if (state === 'joined' || state === 'connecting' || state === 'reconnecting') return;
+    this.openOrJoin().catch(() => {
+      /* reported as room-error */
+    });
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('capture') && this.hasUpdated) this.resolveCaptureRefs();
+    if (changed.has('iceServers') && this.client) this.client.iceServers = this.iceServers;
+    if (changed.has('iceTransportPolicy') && this.client) this.client.iceTransportPolicy = this.iceTransportPolicy === 'relay' ? 'relay' : 'all';
+    if (changed.has('extra') && changed.get('extra') !== undefined && this.client?.roomid && !(this.extra instanceof InvalidJson)) {
+      this.client.updateExtra(this.validExtra()).catch((err: unknown) => {
+        if (err instanceof RoomError) this.reportError(err.code, err.message);
+      });
+    }
+    if ((changed.has('roomId') || changed.has('autojoin')) && this.client?.state !== 'joined') this.maybeAutojoin();
+  }
+
+  protected override render() {
+    return html`${this.statusMessage ? html`<div part="status" role="status">${this.statusMessage}</div>` : nothing}<slot></slot>`;
+  }
+}
+
+/** An `extra` attribute that is not JSON; reported when joining. */
+class InvalidJson {
+  constructor(readonly text: string) {}
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'rtc-room': RtcRoom;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The socket.io side of a room: a typed socket and request/ack helpers.
+ * Protocol only; no WebRTC here.
+ */
+import { io, type Socket } from 'socket.io-client';
+import type { Ack, ClientToServerEvents, ErrorCode, HandshakeAuth, ServerToClientEvents } from '../protocol.js';
+
+export type RoomSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** Codes the client adds to the server's (`ErrorCode`). */
+export type ClientErrorCode = 'server-unreachable' | 'timeout' | 'no-room-id' | 'not-joined' | 'aborted' | 'session-replaced';
+
+/** A failed room operation: the server's error code, or one of the client's own. */
+export class RoomError extends Error {
+  override readonly name = 'RoomError';
+  constructor(
+    readonly code: ErrorCode | ClientErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type AckOf<E extends keyof ClientToServerEvents> = Parameters<Parameters<ClientToServerEvents[E]>[1]>[0];
+type OkOf<E extends keyof ClientToServerEvents> = Extract<AckOf<E>, { ok: true }>;
+
+export interface ReconnectPolicy {
+  /** Attempts before giving up (Infinity: never). */
+  attempts: number;
+  /** First delay, doubled on every attempt up to `maxDelayMs` (with ±30 % jitter). */
+  delayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RECONNECT: ReconnectPolicy = { attempts: Infinity, delayMs: 500, maxDelayMs: 5000 };
+
+export function createSocket(url: string | undefined, auth: HandshakeAuth, policy: ReconnectPolicy): RoomSocket {
+  const options = {
+    auth,
+    // WebSocket first (one round trip less than polling-then-upgrade), polling if it fails.
+    transports: ['websocket', 'polling'],
+    tryAllTransports: true,
+    reconnection: true,
+    reconnectionAttempts: policy.attempts,
+    reconnectionDelay: policy.delayMs,
+    reconnectionDelayMax: policy.maxDelayMs,
+    randomizationFactor: 0.3,
+    timeout: 8000,
+  };
+  return (url ? io(url, options) : io(options)) as RoomSocket;
+}
+
+/** Emits a client event and resolves with the ack's payload, or rejects with a RoomError. */
+export function request<E extends keyof ClientToServerEvents>(
+  socket: RoomSocket,
+  event: E,
+  payload: Parameters<ClientToServerEvents[E]>[0],
+  timeoutMs = 10000,
+): Promise<OkOf<E>> {
+  return new Promise((resolve, reject) => {
+    const timed = socket.timeout(timeoutMs) as unknown as {
+      emit(ev: string, p: unknown, cb: (err: Error | null, res: Ack<object>) => void): void;
+    };
+    timed.emit(event, payload, (err, res) => {
+      if (err) reject(new RoomError('timeout', `The signaling server did not answer ${event} within ${timeoutMs} ms.`));
+      else if (!res || typeof res !== 'object') reject(new RoomError('internal-error', `Malformed answer to ${event}.`));
+      else if (res.ok) resolve(res as OkOf<E>);
+      else reject(new RoomError(res.error.code, res.error.message));
+    });
+  });
+}
