@@ -1,0 +1,66 @@
+// End-to-end helpers: the real server (as `npm start` runs it) and Debian's
+// Chromium driven by playwright-core, one browser context per person.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createSignalingServer, type SignalingServer } from '../../src/server/index.js';
+import { packageRoot } from '../../src/server/http.js';
+
+export const ROOT = packageRoot();
+export const ARTIFACTS = join(ROOT, 'test-artifacts');
+
+interface ScriptsUtil {
+  chromePath(): string | undefined;
+}
+interface ScriptsArgs {
+  chromeArgs(extra?: string[]): string[];
+}
+
+/** Launches Chromium with the same flags as the browser tests. */
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
+  const util = (await import(pathToFileURL(join(ROOT, 'scripts/util.mjs')).href)) as ScriptsUtil;
+  const args = (await import(pathToFileURL(join(ROOT, 'scripts/chrome-args.mjs')).href)) as ScriptsArgs;
+  const executablePath = util.chromePath();
+  if (!executablePath) throw new Error('No Chromium: apt-get install chromium, or set CHROME_PATH.');
+  return chromium.launch({ executablePath, headless: true, args: args.chromeArgs(extraArgs) });
+}
+
+/** Our server with the demo, on a free loopback port. */
+export function startDemoServer(): Promise<SignalingServer> {
+  return createSignalingServer({ port: 0, logLevel: 'silent' });
+}
+
+/**
+ * Resolves in the page once the `<remote-stream>` matching `selector` (inside
+ * an <rtc-room>) has rendered `frames` new video frames.
+ */
+export async function expectRemoteFrames(page: Page, selector = 'remote-stream', frames = 5, timeout = 20000): Promise<void> {
+  await page.waitForSelector(selector, { state: 'attached', timeout });
+  await page.evaluate(
+    ({ selector, frames, timeout }) =>
+      new Promise<void>((resolve, reject) => {
+        const el = document.querySelector(selector) as HTMLElement & { updateComplete?: Promise<unknown> };
+        const video = el.shadowRoot?.querySelector('video');
+        if (!video) return reject(new Error(`${selector} has no <video>`));
+        let seen = 0;
+        const timer = setTimeout(() => reject(new Error(`only ${seen}/${frames} frames rendered`)), timeout);
+        const onFrame = () => {
+          if (++seen >= frames) {
+            clearTimeout(timer);
+            resolve();
+          } else video.requestVideoFrameCallback(onFrame);
+        };
+        video.requestVideoFrameCallback(onFrame);
+      }),
+    { selector, frames, timeout },
+  );
+}
+
+/** Saves a screenshot under test-artifacts/ (kept as a test artifact). */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const path = join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
