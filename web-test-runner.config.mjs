@@ -1,6 +1,8 @@
 // Browser tests: Debian's Chromium, headless, fake camera and microphone.
 // `npm test` runs this inside a loopback-only network namespace (scripts/test.mjs).
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromePath } from './scripts/util.mjs';
@@ -38,6 +40,75 @@ function signalingPlugin() {
   };
 }
 
+/** A free loopback port (the OS picks; we release it and hand it on). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Lets browser tests run a signaling server in its own process and kill it
+ * (-9) or restart it on the same port: `executeServerCommand('signaling',
+ * { action: 'start' | 'kill' | 'restart' | 'stop', id })`.
+ */
+function signalingProcessPlugin() {
+  const servers = new Map(); // id -> { port, child }
+  const launch = (port) =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['dist/server/cli.js', '--port', String(port), '--log-level', 'warn'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let err = '';
+      const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 10000);
+      child.stderr.on('data', (chunk) => {
+        err += chunk;
+        if (err.includes('signaling server')) {
+          clearTimeout(timer);
+          resolve(child);
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`server exited (${code}): ${err}`)));
+    });
+  const kill = (entry) =>
+    new Promise((resolve) => {
+      if (!entry?.child || entry.child.exitCode !== null || entry.child.signalCode !== null) return resolve();
+      entry.child.once('exit', () => resolve());
+      entry.child.kill('SIGKILL');
+    });
+  return {
+    name: 'rtc-signaling-process',
+    async executeCommand({ command, payload }) {
+      if (command !== 'signaling') return undefined;
+      const { action, id = 'default' } = payload ?? {};
+      let entry = servers.get(id);
+      const running = entry?.child && entry.child.exitCode === null && entry.child.signalCode === null;
+      if (action === 'start' && running) return { url: `http://127.0.0.1:${entry.port}`, port: entry.port };
+      if (action === 'start' || action === 'restart') {
+        if (action === 'restart') await kill(entry);
+        const port = entry?.port ?? (await freePort());
+        entry = { port, child: await launch(port) };
+        servers.set(id, entry);
+        return { url: `http://127.0.0.1:${port}`, port };
+      }
+      if (action === 'kill' || action === 'stop') {
+        await kill(entry);
+        if (action === 'stop') servers.delete(id);
+        return { ok: true };
+      }
+      throw new Error(`signaling: unknown action ${action}`);
+    },
+    async serverStop() {
+      await Promise.all([...servers.values()].map(kill));
+    },
+  };
+}
+
 /**
  * webrtc-adapter imports `sdp`, a CommonJS module; the bundle converts it with
  * @rollup/plugin-commonjs, and the test server wraps it as ESM here.
@@ -66,6 +137,7 @@ export default {
     esbuildPlugin({ ts: true, target: 'es2022' }),
     cjsSdpPlugin(),
     signalingPlugin(),
+    signalingProcessPlugin(),
   ],
   browsers: [
     chromeLauncher({

@@ -1,8 +1,8 @@
 // npm run build: type-check and emit dist/ (unbundled ESM + .d.ts), then the
 // single-file bundles dist/rtc-elements.js (ESM) and dist/rtc-elements.iife.js.
-import { rmSync } from 'node:fs';
+// dist/ is overwritten in place, not wiped first: builds running side by side
+// (tests, benchmarks) then never see it half-empty.
 import { must } from './util.mjs';
 
-rmSync('dist', { recursive: true, force: true });
 await must('npx', ['tsc', '-p', 'tsconfig.json']);
 await must('npx', ['rollup', '-c', 'rollup.config.mjs', '--silent']);

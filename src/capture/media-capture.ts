@@ -202,10 +202,20 @@ export class MediaCapture extends LitElement {
     return this.renderRoot?.querySelector('video') ?? null;
   }
 
+  /** Leaving the page releases the camera; coming back from the back/forward cache resumes autostart. */
+  private readonly onPageHide = (e: PageTransitionEvent) => {
+    const wasLive = this.session.stream !== null;
+    this.session.stop('stopped');
+    if (e.persisted && wasLive && this.autostart) {
+      window.addEventListener('pageshow', () => this.isConnected && this.start().catch(() => {}), { once: true });
+    }
+  };
+
   override connectedCallback(): void {
     super.connectedCallback();
     // Moved within the page in one task: keep the capture.
     clearTimeout(this.stopTimer);
+    window.addEventListener('pagehide', this.onPageHide);
     globalThis.navigator?.mediaDevices?.addEventListener('devicechange', this.onDeviceChange);
     if (this.autostart && !this.session.stream && !this.session.pending && this.state !== 'error') {
       this.start().catch(() => {
@@ -216,6 +226,7 @@ export class MediaCapture extends LitElement {
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    window.removeEventListener('pagehide', this.onPageHide);
     globalThis.navigator?.mediaDevices?.removeEventListener('devicechange', this.onDeviceChange);
     clearTimeout(this.stopTimer);
     // Removal stops the tracks; a move (remove + append in the same task) does not.

@@ -25,8 +25,10 @@ export interface PeerHooks {
   state(state: PeerState): void;
   /** A data-channel message arrived. */
   message(data: unknown): void;
-  /** The data channel closed without us closing it (the remote went away). */
+  /** The data channel closed without us closing it (the remote went away, or its connection was closed). */
   channelClosed(): void;
+  /** This connection cannot recover by itself (ICE restarts exhausted, or closed under us): rebuild it. */
+  failed(reason: string): void;
   /** Something went wrong that the page may want to know (logged, never thrown). */
   error(err: unknown): void;
 }
@@ -47,6 +49,12 @@ export interface PeerOptions {
   disconnectedGraceMs?: number;
   /** ICE restarts per failure episode before the pair is reported failed for a rebuild. */
   maxIceRestarts?: number;
+  /**
+   * The polite side waits this long before restarting ICE itself, so that
+   * when both sides see the failure only one restart happens (the impolite
+   * side's). It still restarts when the other side stays silent.
+   */
+  politeDelayMs?: number;
 }
 
 /** The polite peer yields in an offer collision; exactly one of the two is polite. */
@@ -82,9 +90,14 @@ export class Peer {
   private readonly remoteInfo = new Map<string, StreamInfo>();
   private announceQueued = false;
   private disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
+  private restartTimer: ReturnType<typeof setTimeout> | undefined;
   private restartsThisEpisode = 0;
+  private lastRemoteOfferAt = 0;
+  /** ICE restarts this side started (for tests and stats). */
+  iceRestarts = 0;
   private readonly disconnectedGraceMs: number;
   private readonly maxIceRestarts: number;
+  private readonly politeDelayMs: number;
 
   constructor(
     private readonly options: PeerOptions,
@@ -95,6 +108,7 @@ export class Peer {
     this.polite = isPolite(options.localUserid, options.remoteUserid);
     this.disconnectedGraceMs = options.disconnectedGraceMs ?? 3000;
     this.maxIceRestarts = options.maxIceRestarts ?? 1;
+    this.politeDelayMs = options.politeDelayMs ?? 1500;
     this.pc = new RTCPeerConnection(options.config);
     this.assembler = new MessageAssembler(
       (data) => this.hooks.message(data),
@@ -202,8 +216,14 @@ export class Peer {
   async handle(data: SignalData): Promise<void> {
     if (this.closed) return;
     const { description, candidate, streams } = data;
+    if (this.pc.signalingState === 'closed') {
+      // Someone closed our RTCPeerConnection behind our back: nothing to apply it to.
+      this.hooks.failed('connection closed');
+      return;
+    }
     try {
       if (description) {
+        if (description.type === 'offer') this.lastRemoteOfferAt = performance.now();
         const readyForOffer = !this.makingOffer && (this.pc.signalingState === 'stable' || this.isSettingRemoteAnswerPending);
         const offerCollision = description.type === 'offer' && !readyForOffer;
         this.ignoreOffer = !this.polite && offerCollision;
@@ -304,40 +324,58 @@ export class Peer {
     clearTimeout(this.disconnectedTimer);
     if (state === 'connected') {
       this.restartsThisEpisode = 0;
+      clearTimeout(this.restartTimer);
     } else if (state === 'disconnected') {
       // Often a blip that recovers on its own: restart only if it lasts.
       this.disconnectedTimer = setTimeout(() => {
-        if (this.pc.connectionState === 'disconnected') this.restartIce();
+        const now = this.pc.connectionState;
+        if (now === 'disconnected' || now === 'failed') this.recover();
       }, this.disconnectedGraceMs);
     } else if (state === 'failed') {
-      this.restartIce();
+      this.recover();
+    } else if (state === 'closed') {
+      this.hooks.failed('connection closed');
     }
+  }
+
+  /** One ICE restart per failure episode; when the budget is spent, the room rebuilds the pair. */
+  private recover(): void {
+    if (this.closed) return;
+    if (this.restartsThisEpisode >= this.maxIceRestarts) {
+      this.hooks.failed('ICE restart did not help');
+      return;
+    }
+    this.restartIce();
   }
 
   /**
-   * One ICE restart per failure episode, started by the impolite side only so
-   * the two sides do not both restart; once the budget is spent the room
-   * rebuilds the pair (`failed` stays reported).
+   * Restarts ICE. The impolite side does it at once; the polite side waits
+   * `politeDelayMs` and skips it if the other side's restart offer came in
+   * meanwhile, so a failure seen by both sides costs one restart, not two.
    */
   restartIce(): void {
-    if (this.closed || this.restartsThisEpisode >= this.maxIceRestarts) return;
-    this.restartsThisEpisode += 1;
-    this.hooks.state('restarting');
-    if (this.polite) return; // the impolite side drives; the polite side answers its offer
-    if (this.pc.signalingState !== 'stable') {
-      // An offer lost in a signaling outage would leave us stuck: roll it back first.
-      this.pc.setLocalDescription({ type: 'rollback' }).then(
-        () => this.pc.restartIce(),
-        (err: unknown) => this.hooks.error(err),
-      );
-      return;
-    }
-    this.pc.restartIce();
-  }
-
-  /** Whether an ICE restart budget is left for the current episode. */
-  get canRestart(): boolean {
-    return this.restartsThisEpisode < this.maxIceRestarts;
+    if (this.closed || this.restartTimer !== undefined) return;
+    const scheduledAt = performance.now();
+    const run = () => {
+      this.restartTimer = undefined;
+      if (this.closed || this.pc.connectionState === 'connected') return;
+      if (this.lastRemoteOfferAt > scheduledAt) return; // the other side is restarting it
+      if (this.restartsThisEpisode >= this.maxIceRestarts) return;
+      this.restartsThisEpisode += 1;
+      this.iceRestarts += 1;
+      this.hooks.state('restarting');
+      if (this.pc.signalingState !== 'stable') {
+        // An offer lost in a signaling outage would leave us stuck: roll it back first.
+        this.pc.setLocalDescription({ type: 'rollback' }).then(
+          () => this.pc.restartIce(),
+          (err: unknown) => this.hooks.error(err),
+        );
+        return;
+      }
+      this.pc.restartIce();
+    };
+    if (this.polite) this.restartTimer = setTimeout(run, this.politeDelayMs);
+    else run();
   }
 
   /** Sends over the data channel, in order; waits while the channel is full. */
@@ -380,6 +418,7 @@ export class Peer {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.disconnectedTimer);
+    clearTimeout(this.restartTimer);
     for (const streamid of [...this.remoteStreams.keys()]) this.endRemoteStream(streamid);
     this.outbox.length = 0;
     this.assembler.clear();

@@ -64,6 +64,7 @@ interface PeerRecord {
   /** Set while the user's socket is gone but its call may come back. */
   awayTimer?: ReturnType<typeof setTimeout>;
   fallbackTimer?: ReturnType<typeof setTimeout>;
+  rebuildTimer?: ReturnType<typeof setTimeout>;
 }
 
 interface JoinIntent extends JoinOptions {
@@ -246,9 +247,10 @@ export class RoomClient {
       return ack;
     })();
     this.joining = attempt;
+    const rejoining = this.state === 'reconnecting';
     try {
       const ack = await attempt;
-      this.onJoined(ack);
+      this.onJoined(ack, rejoining);
       return ack;
     } catch (err) {
       const roomErr = err instanceof RoomError ? err : new RoomError('internal-error', String(err));
@@ -269,14 +271,19 @@ export class RoomClient {
     }
   }
 
-  private onJoined(ack: RoomJoinedPayload): void {
+  private onJoined(ack: RoomJoinedPayload, rejoin: boolean): void {
     this.roomid = ack.roomid;
     this.userid = ack.userid;
     this.isInitiator = ack.isInitiator;
     this.serverIceServers = ack.iceServers;
     const listed = new Set(ack.peers.map((p) => p.userid));
-    // Users who left while we were away.
-    for (const userid of [...this.peers.keys()]) if (!listed.has(userid)) this.removePeer(userid, 'disconnect');
+    for (const rec of [...this.peers.values()]) {
+      if (listed.has(rec.userid)) continue;
+      // Not (yet) back: after a server restart everyone rejoins in some order,
+      // so a call that still has media waits for its user; anything else goes.
+      if (rejoin && this.isAlive(rec.peer)) this.markAway(rec);
+      else this.removePeer(rec.userid, 'disconnect');
+    }
     const fresh: string[] = [];
     for (const { userid, extra } of ack.peers) {
       const rec = this.peers.get(userid);
@@ -296,6 +303,22 @@ export class RoomClient {
       const rec = this.peers.get(userid);
       if (rec) this.hooks.peerJoin(userid, rec.extra);
     }
+    if (rejoin) {
+      // What we said while offline was dropped with the send buffer: say the current state again.
+      for (const { peer } of this.peers.values()) peer.announceStreams();
+    }
+  }
+
+  /** The call to this peer still carries media (or is still being set up). */
+  private isAlive(peer: Peer): boolean {
+    const state = peer.pc.connectionState;
+    return !peer.closed && (state === 'connected' || state === 'connecting' || state === 'new' || state === 'disconnected');
+  }
+
+  /** Its socket is gone, its call may not be: drop it after the grace period unless it comes back. */
+  private markAway(rec: PeerRecord): void {
+    clearTimeout(rec.awayTimer);
+    rec.awayTimer = setTimeout(() => this.removePeer(rec.userid, 'disconnect'), this.peerGraceMs);
   }
 
   /** After a signaling outage: a pair that is not healthy gets an ICE restart (or a rebuild). */
@@ -314,13 +337,15 @@ export class RoomClient {
     this.intent = null;
     const socket = this.socket;
     const wasIn = this.roomid !== null || this.state === 'reconnecting' || this.joining !== null;
+    // Tell the server first, so peers hear "left" before they see our connections close.
+    const told = wasIn && socket?.connected ? request(socket, 'room:leave', {}, 2000).catch(() => {}) : null;
     this.closeAllPeers('leave');
     this.roomid = null;
     this.isInitiator = false;
     if (!wasIn) return;
     this.setState('left');
     this.hooks.left();
-    if (socket?.connected) await request(socket, 'room:leave', {}, 2000).catch(() => {});
+    await told;
   }
 
   /** Leaves at once, without waiting for an ack (pagehide), and closes the socket. */
@@ -329,10 +354,10 @@ export class RoomClient {
     const socket = this.socket;
     const wasIn = this.roomid !== null;
     this.intent = null;
+    if (socket && wasIn && socket.connected) socket.emit('room:leave', {}, () => {});
     this.closeAllPeers('leave');
     this.roomid = null;
     if (socket) {
-      if (wasIn && socket.connected) socket.emit('room:leave', {}, () => {});
       socket.removeAllListeners();
       socket.disconnect();
     }
@@ -396,10 +421,14 @@ export class RoomClient {
         message: (data) => this.hooks.message(userid, data, 'data'),
         error: (err) => this.hooks.warn(`peer ${userid}`, err),
         channelClosed: () => {
-          // While its socket is away, a closed channel means the user is really gone (tab closed).
           const rec = this.peers.get(userid);
-          if (rec?.peer === peer && rec.awayTimer) this.removePeer(userid, 'disconnect');
+          if (rec?.peer !== peer) return;
+          // While its socket is away, a closed channel means the user is really gone (tab closed).
+          if (rec.awayTimer) this.removePeer(userid, 'disconnect');
+          // Otherwise its connection died under it: rebuild, unless a leave arrives first.
+          else this.scheduleRebuild(userid, peer, 'data channel closed', 1000);
         },
+        failed: (reason) => this.scheduleRebuild(userid, peer, reason, 0),
       },
     );
     peer.remoteSession = remoteSession;
@@ -430,6 +459,8 @@ export class RoomClient {
     const rec = this.peers.get(userid);
     if (!rec) return null;
     clearTimeout(rec.fallbackTimer);
+    clearTimeout(rec.rebuildTimer);
+    rec.rebuildTimer = undefined;
     rec.peer.close();
     rec.peer = this.createPeer(userid, gen, session);
     if (activate) rec.peer.activate();
@@ -445,11 +476,27 @@ export class RoomClient {
       this.removePeer(userid, 'disconnect');
       return;
     }
-    if (state === 'failed' && !peer.canRestart && !peer.polite) {
-      // ICE restarts did not help: a new connection from scratch (the remote follows the higher gen).
-      this.rebuildPeer(userid, peer.gen + 1, peer.remoteSession, true);
-      this.hooks.peerState(userid, 'rebuilding');
-    }
+  }
+
+  /**
+   * Replaces a connection that cannot recover with a new one (generation + 1;
+   * the remote follows when it sees the higher generation). The polite side
+   * waits a little longer, so that usually the impolite side's rebuild wins
+   * and only one new connection is made.
+   */
+  private scheduleRebuild(userid: string, peer: Peer, reason: string, delayMs: number): void {
+    const rec = this.peers.get(userid);
+    if (rec?.peer !== peer || rec.rebuildTimer) return;
+    rec.rebuildTimer = setTimeout(
+      () => {
+        rec.rebuildTimer = undefined;
+        if (this.peers.get(userid) !== rec || rec.peer !== peer || this.destroyed) return;
+        this.hooks.warn(`rebuilding the connection to ${userid}: ${reason}`);
+        this.rebuildPeer(userid, peer.gen + 1, peer.remoteSession, true);
+        this.hooks.peerState(userid, 'rebuilding');
+      },
+      delayMs + (peer.polite ? 1500 : 0),
+    );
   }
 
   private onPeerJoin(userid: string, extra: Extra): void {
@@ -471,8 +518,7 @@ export class RoomClient {
     if (!rec) return;
     if (reason === 'disconnect' && rec.peer.pc.connectionState === 'connected' && rec.peer.channelOpen) {
       // Its signaling dropped, but media may still flow: wait for it to come back.
-      clearTimeout(rec.awayTimer);
-      rec.awayTimer = setTimeout(() => this.removePeer(userid, 'disconnect'), this.peerGraceMs);
+      this.markAway(rec);
       return;
     }
     this.removePeer(userid, reason);
@@ -489,6 +535,7 @@ export class RoomClient {
     this.peers.delete(userid);
     clearTimeout(rec.awayTimer);
     clearTimeout(rec.fallbackTimer);
+    clearTimeout(rec.rebuildTimer);
     rec.peer.close();
     this.hooks.peerLeave(userid, reason);
   }

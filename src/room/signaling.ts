@@ -32,7 +32,8 @@ export interface ReconnectPolicy {
   maxDelayMs: number;
 }
 
-export const DEFAULT_RECONNECT: ReconnectPolicy = { attempts: Infinity, delayMs: 500, maxDelayMs: 5000 };
+/** Retry fast enough to be back within seconds of a server restart; jitter spreads the herd. */
+export const DEFAULT_RECONNECT: ReconnectPolicy = { attempts: Infinity, delayMs: 500, maxDelayMs: 2500 };
 
 export function createSocket(url: string | undefined, auth: HandshakeAuth, policy: ReconnectPolicy): RoomSocket {
   const options = {

@@ -1,6 +1,7 @@
 // Several <rtc-room> elements in one page act as separate users: each has its
 // own socket and peer connections. These helpers build them and assert what
 // each user would see.
+import '../../dist/index.js';
 import type { MediaCapture, RemoteStream, RtcRoom } from '../../dist/index.js';
 import { expectFrames, waitFor } from './helpers.js';
 

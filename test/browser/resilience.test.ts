@@ -1,0 +1,184 @@
+import { expect, oneEvent } from '@open-wc/testing';
+import { executeServerCommand } from '@web/test-runner-commands';
+import type { PeerStateEvent, StreamMuteEvent } from '../../dist/index.js';
+import { record, sleep, waitFor } from './helpers.js';
+import {
+  createUser,
+  expectDecodingFrom,
+  expectFullMesh,
+  framesDecoded,
+  remoteStreamsFrom,
+  removeAllUsers,
+  uniqueRoom,
+  type User,
+} from './room-helpers.js';
+
+interface Started {
+  url: string;
+  port: number;
+}
+const signaling = (action: 'start' | 'kill' | 'restart' | 'stop', id = 'resilience') =>
+  executeServerCommand<Started, { action: string; id: string }>('signaling', { action, id });
+
+/** The connection objects every user holds, by pair. */
+function connections(group: User[]): Map<string, RTCPeerConnection> {
+  const out = new Map<string, RTCPeerConnection>();
+  for (const a of group) for (const [userid, p] of a.room.peers) out.set(`${a.userid}->${userid}`, p.connection);
+  return out;
+}
+
+/** framesDecoded on every pair, sampled now. */
+async function sampleFrames(group: User[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const [pair, pc] of connections(group)) out.set(pair, await framesDecoded(pc));
+  return out;
+}
+
+describe('resilience', function () {
+  this.timeout(90000);
+  afterEach(async () => {
+    await removeAllUsers();
+  });
+  after(async () => {
+    await signaling('stop');
+  });
+
+  for (const size of [2, 3]) {
+    it(`signaling server killed (-9) and restarted after 2 s, ${size} users: media never stops, everyone rejoins within 5 s`, async () => {
+      const { url } = (await signaling('start'))!;
+      const roomid = uniqueRoom('restart');
+      const group: User[] = [];
+      for (let i = 0; i < size; i++) group.push(await createUser(roomid, `u${i}`, { attrs: { 'socket-url': url } }));
+      await expectFullMesh(group);
+      const before = connections(group);
+
+      await signaling('kill');
+      await waitFor(() => group.every((u) => u.room.state === 'reconnecting'), 'everyone sees the outage');
+      // During the outage, media keeps flowing on every pair.
+      const s0 = await sampleFrames(group);
+      await sleep(2000);
+      const s1 = await sampleFrames(group);
+      for (const [pair, n] of s1) expect(n, `frames on ${pair} during the outage`).to.be.above(s0.get(pair)! + 5);
+
+      const rejoined = group.map((u) => oneEvent(u.room, 'room-joined'));
+      const restartedAt = performance.now();
+      await signaling('restart');
+      await Promise.all(rejoined);
+      expect(performance.now() - restartedAt, 'rejoin time after the restart').to.be.below(5000);
+      for (const u of group) expect(u.room.state).to.equal('joined');
+
+      // Same connections, no duplicates.
+      expect(connections(group)).to.deep.equal(before);
+      for (const a of group) {
+        expect(a.room.querySelectorAll('remote-stream'), `${a.userid} tiles`).to.have.length(size - 1);
+        for (const b of group) if (a !== b) await expectDecodingFrom(a, b);
+      }
+
+      // A newcomer after the restart reaches everyone.
+      const late = await createUser(roomid, 'late', { attrs: { 'socket-url': url } });
+      await expectFullMesh([...group, late]);
+
+      // A later change still negotiates: a mute reaches everyone.
+      const mutes = [...group.slice(1), late].map((u) => oneEvent(u.room, 'stream-mute') as Promise<StreamMuteEvent>);
+      group[0]!.capture!.setMuted('audio', true);
+      for (const ev of await Promise.all(mutes)) expect(ev.detail).to.include({ userid: group[0]!.userid, kind: 'audio', muted: true });
+    });
+  }
+
+  it('a socket closed under a user: what it said while offline is not lost, stale signals are not replayed', async () => {
+    const roomid = uniqueRoom('blip');
+    const a = await createUser(roomid, 'a');
+    const b = await createUser(roomid, 'b');
+    await expectFullMesh([a, b]);
+    const socket = a.room.socket!;
+    const offline = new Promise<void>((r) => socket.once('disconnect', () => r()));
+    (socket.io as unknown as { engine: { close(): void } }).engine.close();
+    await offline;
+    // Said while offline: buffered by socket.io, dropped on reconnect, and re-announced after the rejoin.
+    const mute = oneEvent(b.room, 'stream-mute') as Promise<StreamMuteEvent>;
+    a.capture!.setMuted('video', true);
+    expect((socket as unknown as { sendBuffer: unknown[] }).sendBuffer.length).to.be.above(0);
+    const { detail } = await mute;
+    expect(detail).to.include({ userid: a.userid, kind: 'video', muted: true });
+    expect(a.room.state).to.equal('joined');
+    await expectDecodingFrom(b, a);
+  });
+
+  it('ICE failure: one restart attempt, then the pair is rebuilt, the page is told, and stale signals are dropped', async () => {
+    const roomid = uniqueRoom('ice');
+    const a = await createUser(roomid, 'a');
+    const b = await createUser(roomid, 'b');
+    await expectFullMesh([a, b]);
+    const oldA = a.room.peers.get(b.userid)!.connection;
+    const oldB = b.room.peers.get(a.userid)!.connection;
+    const statesA = record<PeerStateEvent>(a.room, 'peer-state');
+    const statesB = record<PeerStateEvent>(b.room, 'peer-state');
+    const t0 = performance.now();
+    // Kill the path: a's side of the pair goes away without a word.
+    oldA.close();
+    await waitFor(
+      () => a.room.peers.get(b.userid)?.connection !== oldA && b.room.peers.get(a.userid)?.connection !== oldB,
+      'both sides rebuilt the pair',
+      20000,
+    );
+    await expectDecodingFrom(b, a, 10000);
+    await expectDecodingFrom(a, b, 10000);
+    const recovered = performance.now() - t0;
+    expect(recovered, 'media back').to.be.below(15000);
+    const all = [...statesA.events, ...statesB.events].map((e) => e.detail.state);
+    expect(all, 'the page is told').to.include('rebuilding');
+    expect(all.filter((s) => s === 'restarting').length, 'ICE restarts for one failure').to.be.at.most(1);
+    expect(remoteStreamsFrom(a, b.userid)).to.have.length(1);
+    expect(remoteStreamsFrom(b, a.userid)).to.have.length(1);
+    expect(oldB.connectionState).to.equal('closed');
+    statesA.stop();
+    statesB.stop();
+
+    // A signal from the replaced connection (generation 0) arrives late: it is dropped.
+    const current = b.room.peers.get(a.userid)!.connection;
+    const sdpBefore = current.remoteDescription?.sdp;
+    const bogus = { type: 'offer' as const, sdp: oldA.localDescription?.sdp ?? 'v=0\r\n' };
+    await new Promise<void>((resolve) =>
+      a.room.socket!.emit('signal', { to: b.userid, data: { gen: 0, description: bogus } }, () => resolve()),
+    );
+    await sleep(300);
+    expect(b.room.peers.get(a.userid)!.connection).to.equal(current);
+    expect(current.remoteDescription?.sdp).to.equal(sdpBefore);
+    expect(current.signalingState).to.equal('stable');
+    await expectDecodingFrom(b, a);
+  });
+
+  it('pagehide: leave is sent, tracks stop and peer connections close', async () => {
+    const roomid = uniqueRoom('pagehide');
+    // b lives in an iframe: its own window, so the pagehide below reaches a only.
+    const frame = document.createElement('iframe');
+    frame.srcdoc = `<!doctype html><script type="module" src="${location.origin}/dist/rtc-elements.js"></script>
+      <rtc-room room-id="${roomid}" userid="b-frame" socket-url="${location.origin}" autojoin>
+        <media-capture video width="320" height="240" frame-rate="15" autostart></media-capture>
+      </rtc-room>`;
+    document.body.append(frame);
+    try {
+      const a = await createUser(roomid, 'a');
+      const frameRoom = await waitFor(
+        () => frame.contentDocument?.querySelector('rtc-room') as (HTMLElement & { peers: Map<string, unknown> }) | null,
+        'iframe room',
+      );
+      await waitFor(() => a.room.peers.get('b-frame')?.connection.connectionState === 'connected', 'a-b connected');
+      await waitFor(() => frameRoom.peers.has(a.userid), 'b knows a');
+      const pc = a.room.peers.get('b-frame')!.connection;
+      const stream = a.capture!.stream!;
+      const left = new Promise<string>((resolve) =>
+        frameRoom.addEventListener('peer-leave', (e) => resolve((e as unknown as { detail: { reason: string } }).detail.reason), { once: true }),
+      );
+      const t0 = performance.now();
+      window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: false }));
+      expect(await left).to.equal('leave');
+      expect(performance.now() - t0).to.be.below(1000);
+      expect(pc.connectionState).to.equal('closed');
+      expect(a.room.state).to.equal('left');
+      await waitFor(() => stream.getTracks().every((t) => t.readyState === 'ended'), 'capture tracks stopped');
+    } finally {
+      frame.remove();
+    }
+  });
+});
