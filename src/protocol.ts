@@ -1,0 +1,304 @@
+/**
+ * The wire protocol between `<rtc-room>` and the signaling server, shared by
+ * both sides so that socket.io's generics turn any mismatch into a compile
+ * error (`Server<ClientToServerEvents, ServerToClientEvents, …>` on the
+ * server, `Socket<ServerToClientEvents, ClientToServerEvents>` in the
+ * browser). PROTOCOL.md is the prose version of this file.
+ *
+ * Types and small constants only: this module goes into the browser bundle,
+ * so it must not import anything from Node or from the validation library
+ * (the valibot schemas that enforce these shapes live in src/server/).
+ */
+
+/** Bumped on any incompatible change to the events below. */
+export const PROTOCOL_VERSION = 1;
+
+// ---------------------------------------------------------------------------
+// Limits. The server rejects anything beyond them with `invalid-request`.
+
+/** A userid: 1-64 characters of `[A-Za-z0-9_.-]`. */
+export const USERID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+export const MAX_USERID_LENGTH = 64;
+/** A roomid: 1-128 characters of `[A-Za-z0-9_.-]` (slugify user input first). */
+export const ROOMID_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
+export const MAX_ROOMID_LENGTH = 128;
+/** Room passwords, in characters. An empty password means "no password". */
+export const MAX_PASSWORD_LENGTH = 256;
+/** Handshake `auth.token`, in characters. */
+export const MAX_TOKEN_LENGTH = 4096;
+/** `extra`, in UTF-8 bytes of its JSON text. */
+export const MAX_EXTRA_BYTES = 4 * 1024;
+/** `custom` data, in UTF-8 bytes of its JSON text. */
+export const MAX_CUSTOM_DATA_BYTES = 16 * 1024;
+/** `custom` event names, in characters. */
+export const MAX_CUSTOM_EVENT_LENGTH = 64;
+/** Nesting depth of `extra` and `custom` data. */
+export const MAX_JSON_DEPTH = 16;
+/** A session description's `sdp`, in characters. */
+export const MAX_SDP_LENGTH = 48 * 1024;
+/** An ICE candidate line, in characters. */
+export const MAX_CANDIDATE_LENGTH = 1024;
+/** `sdpMid` and `usernameFragment`, in characters. */
+export const MAX_ICE_FIELD_LENGTH = 256;
+/** `signal.data.session` and stream ids, in characters. */
+export const MAX_SESSION_LENGTH = 64;
+export const MAX_STREAMID_LENGTH = 64;
+/** Entries in `signal.data.streams`. */
+export const MAX_STREAMS = 16;
+/** socket.io `maxHttpBufferSize`: larger packets close the connection. */
+export const MAX_PACKET_BYTES = 64 * 1024;
+/** Room size when the opener does not ask for one (server default). */
+export const DEFAULT_ROOM_SIZE = 8;
+/** Largest room a server allows by default: a mesh beyond that hurts. */
+export const DEFAULT_MAX_ROOM_SIZE = 8;
+
+/** Keys refused anywhere inside `extra` and `custom` data. */
+export const FORBIDDEN_KEYS = ['__proto__', 'constructor', 'prototype'] as const;
+
+// ---------------------------------------------------------------------------
+// Errors
+
+/** Every error code an ack (or a handshake `connect_error`) can carry. */
+export const ERROR_CODES = [
+  /** Malformed payload: wrong types, limits exceeded, unknown event, missing fields. */
+  'invalid-request',
+  /** `room:open` for a room that already exists. */
+  'room-exists',
+  /** `room:join` for a room that does not exist. */
+  'room-not-found',
+  /** The room already holds `maxParticipants` members. */
+  'room-full',
+  /** Missing or wrong password for a protected room. */
+  'invalid-password',
+  /** `signal`/`custom`/… while this connection is in no room. */
+  'not-in-room',
+  /** open/join while this connection is already in a room (`room:leave` first). */
+  'already-in-room',
+  /** `to` names nobody in the sender's room (other rooms are invisible). */
+  'peer-not-found',
+  /** Too many messages: slow down (a sustained flood is disconnected). */
+  'rate-limited',
+  /** Handshake refused: bad or missing token. */
+  'unauthorized',
+  /** The server is closing; reconnect later. */
+  'shutting-down',
+  /** A bug on the server; the request had no effect. */
+  'internal-error',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ProtocolError {
+  code: ErrorCode;
+  /** Human-readable, for logs; not meant to be parsed. */
+  message: string;
+}
+
+/** What every ack callback receives. */
+export type Ack<T extends object = {}> = ({ ok: true } & T) | { ok: false; error: ProtocolError };
+export type AckCallback<T extends object = {}> = (response: Ack<T>) => void;
+
+// ---------------------------------------------------------------------------
+// Values
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** Application data attached to a user (a name, an avatar URL …): ≤ 4 KiB of JSON. */
+export type Extra = JsonValue;
+
+/** Shaped like the DOM's RTCIceServer (structurally assignable to it). */
+export interface IceServerConfig {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+/** `io(url, { auth })`: everything optional. */
+export interface HandshakeAuth {
+  /** Requested userid (see USERID_PATTERN); the server assigns one when absent. */
+  userid?: string;
+  /** Required only when the server was started with a token. */
+  token?: string;
+  /** Initial extra for this connection (default `{}`). */
+  extra?: Extra;
+}
+
+/** Per-connection state the server keeps in `socket.data`. */
+export interface SocketData {
+  userid: string;
+  extra: Extra;
+  /** The room this connection is in (at most one), or null. */
+  roomid: string | null;
+}
+
+// ---------------------------------------------------------------------------
+// Client to server payloads
+
+export interface RoomOpenRequest {
+  roomid: string;
+  password?: string;
+  /** Clamped to the server's maximum; default: the server's room size. At least 2. */
+  maxParticipants?: number;
+  /** Replaces this connection's extra when given. */
+  extra?: Extra;
+}
+export interface RoomJoinRequest {
+  roomid: string;
+  password?: string;
+  extra?: Extra;
+}
+/** Opens the room if nobody has, else joins it: atomic on the server. */
+export type RoomOpenOrJoinRequest = RoomOpenRequest;
+export interface RoomPresenceRequest {
+  roomid: string;
+}
+export type RoomLeaveRequest = Record<string, never>;
+
+export interface SessionDescriptionData {
+  type: 'offer' | 'answer' | 'pranswer' | 'rollback';
+  sdp: string;
+}
+/** Shaped like RTCIceCandidateInit. */
+export interface IceCandidateData {
+  candidate: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+  usernameFragment?: string | null;
+}
+export type StreamKind = 'camera' | 'screen' | 'audio';
+/** Describes one of the sender's MediaStreams, so the receiver can label it. */
+export interface StreamInfo {
+  streamid: string;
+  kind: StreamKind;
+  audioMuted?: boolean;
+  videoMuted?: boolean;
+}
+/**
+ * The relayed part of a `signal`. At least one of `description`, `candidate`
+ * (null = end of candidates) or `streams` must be present. Unknown keys are
+ * stripped by the server.
+ */
+export interface SignalData {
+  /** The sender's session id (changes when it reconnects). */
+  session?: string;
+  /** Generation of the sender's RTCPeerConnection, a non-negative integer. */
+  gen?: number;
+  description?: SessionDescriptionData;
+  candidate?: IceCandidateData | null;
+  streams?: StreamInfo[];
+}
+export interface SignalRequest {
+  /** A userid in the sender's room. */
+  to: string;
+  data: SignalData;
+}
+export interface CustomRequest {
+  /** 1-64 characters. */
+  event: string;
+  /** Any JSON, ≤ 16 KiB; relayed as null when absent. */
+  data?: JsonValue;
+  /** One member of the sender's room; default: everyone else in it. */
+  to?: string;
+}
+export interface ExtraUpdateRequest {
+  extra: Extra;
+}
+
+// ---------------------------------------------------------------------------
+// Ack payloads
+
+export interface PeerInfo {
+  userid: string;
+  extra: Extra;
+}
+/** Successful `room:open`, `room:join`, `room:open-or-join`. */
+export interface RoomJoinedPayload {
+  roomid: string;
+  /** This connection's userid (assigned by the server when the handshake had none). */
+  userid: string;
+  /** True when this call created the room. */
+  isInitiator: boolean;
+  /** The other members, in join order. */
+  peers: PeerInfo[];
+  iceServers: IceServerConfig[];
+  maxParticipants: number;
+}
+export interface RoomPresencePayload {
+  exists: boolean;
+  isFull: boolean;
+  isPasswordProtected: boolean;
+}
+
+// ---------------------------------------------------------------------------
+// Server to client payloads
+
+export type PeerJoinPayload = PeerInfo;
+export type PeerLeaveReason = 'leave' | 'disconnect' | 'replaced';
+export interface PeerLeavePayload {
+  userid: string;
+  /**
+   * `leave`: `room:leave`; `disconnect`: its connection closed or timed out;
+   * `replaced`: a newer connection with the same userid entered another room.
+   */
+  reason: PeerLeaveReason;
+}
+export type PeerUpdatePayload = PeerInfo;
+export interface SignalMessage {
+  /** Stamped by the server: the sender's real userid. */
+  from: string;
+  data: SignalData;
+}
+export interface CustomMessage {
+  from: string;
+  event: string;
+  data: JsonValue;
+}
+export type SessionReplacedPayload = Record<string, never>;
+export type ServerShutdownPayload = Record<string, never>;
+
+// ---------------------------------------------------------------------------
+// Events
+
+export interface ClientToServerEvents {
+  'room:open': (payload: RoomOpenRequest, ack: AckCallback<RoomJoinedPayload>) => void;
+  'room:join': (payload: RoomJoinRequest, ack: AckCallback<RoomJoinedPayload>) => void;
+  'room:open-or-join': (payload: RoomOpenOrJoinRequest, ack: AckCallback<RoomJoinedPayload>) => void;
+  'room:presence': (payload: RoomPresenceRequest, ack: AckCallback<RoomPresencePayload>) => void;
+  'room:leave': (payload: RoomLeaveRequest, ack: AckCallback) => void;
+  signal: (payload: SignalRequest, ack: AckCallback) => void;
+  custom: (payload: CustomRequest, ack: AckCallback) => void;
+  'extra:update': (payload: ExtraUpdateRequest, ack: AckCallback) => void;
+}
+
+export interface ServerToClientEvents {
+  'peer:join': (payload: PeerJoinPayload) => void;
+  'peer:leave': (payload: PeerLeavePayload) => void;
+  'peer:update': (payload: PeerUpdatePayload) => void;
+  signal: (payload: SignalMessage) => void;
+  custom: (payload: CustomMessage) => void;
+  /** A newer connection took over this userid; this one is disconnected next. Do not reconnect automatically. */
+  'session:replaced': (payload: SessionReplacedPayload) => void;
+  /** The server is shutting down; this connection closes next. */
+  'server:shutdown': (payload: ServerShutdownPayload) => void;
+}
+
+/** Server-to-server events (none yet; a multi-node adapter may add some). */
+export type InterServerEvents = Record<string, never>;
+
+/** The client events, in the order PROTOCOL.md lists them. */
+export const CLIENT_EVENTS = [
+  'room:open',
+  'room:join',
+  'room:open-or-join',
+  'room:presence',
+  'room:leave',
+  'signal',
+  'custom',
+  'extra:update',
+] as const satisfies readonly (keyof ClientToServerEvents)[];
+export type ClientEventName = (typeof CLIENT_EVENTS)[number];
+
+/** Payload of a `connect_error` raised by the server's handshake checks (`err.data`). */
+export interface HandshakeErrorData {
+  code: ErrorCode;
+  message: string;
+}

@@ -1,0 +1,21 @@
+/**
+ * `rtc-elements/server`: the signaling server, for `npx rtc-elements` or to
+ * attach to an existing Node http server.
+ *
+ * @example
+ * import { createSignalingServer } from 'rtc-elements/server';
+ * const signaling = await createSignalingServer({ httpServer: app.listen(3000) });
+ */
+export {
+  createSignalingServer,
+  type AuthenticateInfo,
+  type AuthenticateResult,
+  type IoServer,
+  type IoSocket,
+  type SignalingServer,
+  type SignalingServerOptions,
+} from './server.js';
+export { MemoryRoomStore, type Awaitable, type EnterResult, type LeaveResult, type NewRoom, type Replaced, type RoomInfo, type RoomMember, type RoomStore } from './rooms.js';
+export { DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rate-limit.js';
+export type * from '../protocol.js';
+export { ERROR_CODES, CLIENT_EVENTS, PROTOCOL_VERSION } from '../protocol.js';

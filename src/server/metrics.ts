@@ -1,0 +1,66 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RoomStore } from './rooms.js';
+
+export interface Metrics {
+  registry: Registry;
+  connections: Counter;
+  sockets: Gauge;
+  relayed: Counter<'type'>;
+  rejected: Counter<'reason'>;
+  handshakesRejected: Counter<'reason'>;
+  rateLimitDisconnects: Counter;
+  roomsOpened: Counter;
+}
+
+/** One registry per server, so several servers in one process do not collide. */
+export function createMetrics(store: RoomStore, options: { defaultMetrics: boolean }): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'rtc_process_' });
+  const registers = [registry];
+  const m: Metrics = {
+    registry,
+    connections: new Counter({ name: 'rtc_connections_total', help: 'Socket connections accepted', registers }),
+    sockets: new Gauge({ name: 'rtc_sockets', help: 'Sockets connected now', registers }),
+    relayed: new Counter({
+      name: 'rtc_messages_relayed_total',
+      help: 'Messages relayed to members of a room, by type',
+      labelNames: ['type'],
+      registers,
+    }),
+    rejected: new Counter({
+      name: 'rtc_messages_rejected_total',
+      help: 'Client messages refused, by reason (an error code, unknown-event or missing-ack)',
+      labelNames: ['reason'],
+      registers,
+    }),
+    handshakesRejected: new Counter({
+      name: 'rtc_handshakes_rejected_total',
+      help: 'Connections refused at the handshake, by reason',
+      labelNames: ['reason'],
+      registers,
+    }),
+    rateLimitDisconnects: new Counter({
+      name: 'rtc_rate_limit_disconnects_total',
+      help: 'Sockets disconnected for flooding',
+      registers,
+    }),
+    roomsOpened: new Counter({ name: 'rtc_rooms_opened_total', help: 'Rooms created', registers }),
+  };
+  new Gauge({
+    name: 'rtc_rooms',
+    help: 'Rooms open now',
+    registers,
+    async collect() {
+      this.set((await store.stats()).rooms);
+    },
+  });
+  new Gauge({
+    name: 'rtc_room_members',
+    help: 'Members in all rooms now',
+    registers,
+    async collect() {
+      this.set((await store.stats()).members);
+    },
+  });
+  return m;
+}

@@ -1,0 +1,192 @@
+// The `rtc-elements` command: flags and environment, --help, SIGTERM.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { HELP, UsageError, parseCli } from '../../src/server/cli-args.js';
+import { connect, http, next, ok } from './helpers.js';
+
+// This file runs from build/test/server/; the CLI under test is the built one.
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const cli = `${root}dist/server/cli.js`;
+const bin = `${root}bin/rtc-elements.js`;
+
+describe('parseCli', () => {
+  it('has defaults left to the server', () => {
+    assert.deepEqual(parseCli([], {}), { help: false, options: {} });
+  });
+
+  it('reads every flag', () => {
+    const config = parseCli(
+      [
+        '--port', '0',
+        '--host', '0.0.0.0',
+        '--allowed-origins', 'https://a.example, https://b.example',
+        '--room-size', '4',
+        '--max-room-size', '6',
+        '--tls-cert', 'c.pem',
+        '--tls-key', 'k.pem',
+        '--ice-servers', '[{"urls":"stun:stun.example:3478"},{"urls":["turn:t.example"],"username":"u","credential":"p"}]',
+        '--token', 't',
+        '--log-level', 'debug',
+      ],
+      {},
+    );
+    assert.deepEqual(config, {
+      help: false,
+      options: {
+        port: 0,
+        host: '0.0.0.0',
+        allowedOrigins: ['https://a.example', 'https://b.example'],
+        defaultRoomSize: 4,
+        maxRoomSize: 6,
+        tls: { cert: 'c.pem', key: 'k.pem' },
+        iceServers: [{ urls: 'stun:stun.example:3478' }, { urls: ['turn:t.example'], username: 'u', credential: 'p' }],
+        token: 't',
+        logLevel: 'debug',
+      },
+    });
+  });
+
+  it('reads the environment; flags win', () => {
+    const env = { PORT: '8080', HOST: '::', ALLOWED_ORIGINS: '*', ROOM_SIZE: '3', MAX_ROOM_SIZE: '5', LOG_LEVEL: 'warn', RTC_TOKEN: 'e', ICE_SERVERS: '[]' };
+    assert.deepEqual(parseCli([], env), {
+      help: false,
+      options: { port: 8080, host: '::', allowedOrigins: ['*'], defaultRoomSize: 3, maxRoomSize: 5, logLevel: 'warn', token: 'e', iceServers: [] },
+    });
+    const config = parseCli(['--port', '9', '--log-level', 'silent'], env);
+    assert.equal(!config.help && config.options.port, 9);
+    assert.equal(!config.help && config.options.logLevel, 'silent');
+  });
+
+  it('refuses bad values with a UsageError', () => {
+    for (const argv of [
+      ['--port', 'abc'],
+      ['--port', '70000'],
+      ['--port', '-1'],
+      ['--room-size', '1'],
+      ['--max-room-size', '2.5'],
+      ['--tls-cert', 'only-cert.pem'],
+      ['--ice-servers', 'not json'],
+      ['--ice-servers', '[{"url":"stun:x"}]'],
+      ['--log-level', 'loud'],
+      ['--unknown'],
+      ['positional'],
+    ]) {
+      assert.throws(() => parseCli(argv, {}), UsageError, argv.join(' '));
+    }
+  });
+
+  it('--help', () => {
+    assert.deepEqual(parseCli(['--help'], {}), { help: true });
+    assert.deepEqual(parseCli(['-h'], {}), { help: true });
+    for (const flag of ['--port', '--host', '--allowed-origins', '--room-size', '--max-room-size', '--tls-cert', '--tls-key', '--ice-servers', '--log-level']) {
+      assert.ok(HELP.includes(flag), flag);
+    }
+  });
+});
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+  lines: Record<string, unknown>[];
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Spawns the CLI and waits for its start line (JSON log with the real port). */
+function start(script: string, args: string[], env: Record<string, string> = {}): Promise<Running> {
+  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: Record<string, unknown>[] = [];
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no start line within 10 s; stderr: ${stderr}`));
+    }, 10_000);
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      let nl;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = JSON.parse(buffer.slice(0, nl)) as Record<string, unknown>;
+        buffer = buffer.slice(nl + 1);
+        lines.push(line);
+        if (typeof line.port === 'number') {
+          clearTimeout(timer);
+          resolve({ child, url: `http://127.0.0.1:${line.port}`, lines, exit });
+        }
+      }
+    });
+    void exit.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`exited early with ${code}; stderr: ${stderr}`));
+    });
+  });
+}
+
+function run(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('the rtc-elements process (dist/server/cli.js: npm run build first)', () => {
+  it('logs where it serves, answers, and on SIGTERM tells clients, closes and exits 0', async () => {
+    const server = await start(cli, ['--port', '0', '--room-size', '3']);
+    try {
+      const startLine = server.lines.find((l) => typeof l.port === 'number')!;
+      assert.match(String(startLine.msg), /^rtc-elements signaling server \+ demo on http:\/\/localhost:\d+$/);
+      assert.equal((await http(server.url, '/healthz')).status, 200);
+      assert.match((await http(server.url, '/metrics')).body, /rtc_process_/);
+      const client = await connect(server.url, { auth: { userid: 'a' } });
+      const ack = await ok(client, 'room:open', { roomid: 'r' });
+      assert.equal(ack.maxParticipants, 3);
+      const told = next(client, 'server:shutdown');
+      const gone = next<string>(client, 'disconnect');
+      server.child.kill('SIGTERM');
+      assert.deepEqual(await told, {});
+      assert.equal(await gone, 'io server disconnect');
+      assert.deepEqual(await server.exit, { code: 0, signal: null });
+      assert.ok(server.lines.some((l) => l.msg === 'shutting down'));
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
+
+  it('SIGINT too; the bin entry and environment variables work', async () => {
+    const server = await start(bin, [], { PORT: '0', LOG_LEVEL: 'info' });
+    server.child.kill('SIGINT');
+    assert.deepEqual(await server.exit, { code: 0, signal: null });
+  });
+
+  it('--help prints usage and exits 0; a bad flag exits 2', async () => {
+    const help = await run(cli, ['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Usage: rtc-elements/);
+    const bad = await run(cli, ['--port', 'nope']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--port/);
+  });
+
+  it('a port in use is a clear error, exit 1', async () => {
+    const first = await start(cli, ['--port', '0']);
+    try {
+      const port = new URL(first.url).port;
+      const second = await run(cli, ['--port', port]);
+      assert.equal(second.code, 1);
+      assert.match(second.stderr, /EADDRINUSE/);
+    } finally {
+      first.child.kill('SIGTERM');
+      await first.exit;
+    }
+  });
+});

@@ -1,0 +1,181 @@
+// signal and custom: relayed only inside one room, with the sender stamped by the server.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { CustomMessage, SignalMessage } from '../../src/protocol.js';
+import { connectAll, flush, metric, next, ok, record, refused, startServer } from './helpers.js';
+
+const offer = { description: { type: 'offer', sdp: 'v=0\r\n' } };
+
+describe('signal', () => {
+  it('is relayed to `to` only, as { from, data }', async () => {
+    const server = await startServer();
+    const [a, b, c] = await connectAll(server, ['a', 'b', 'c']);
+    await ok(a!, 'room:open', { roomid: 'r' });
+    await ok(b!, 'room:join', { roomid: 'r' });
+    await ok(c!, 'room:join', { roomid: 'r' });
+    const atB = next<SignalMessage>(b!, 'signal');
+    const atC = record(c!, 'signal');
+    const atA = record(a!, 'signal');
+    assert.deepEqual(await ok(a!, 'signal', { to: 'b', data: { ...offer, session: 's1', gen: 3 } }), { ok: true });
+    assert.deepEqual(await atB, { from: 'a', data: { ...offer, session: 's1', gen: 3 } });
+    await flush(c!);
+    await flush(a!);
+    assert.deepEqual(atC, []);
+    assert.deepEqual(atA, []);
+    assert.equal(await metric(server, 'rtc_messages_relayed_total', 'type="signal"'), 1);
+  });
+
+  it('carries candidates, end-of-candidates and stream descriptions', async () => {
+    const server = await startServer();
+    const [a, b] = await connectAll(server, ['a', 'b']);
+    await ok(a!, 'room:open', { roomid: 'r' });
+    await ok(b!, 'room:join', { roomid: 'r' });
+    const got = record<SignalMessage>(b!, 'signal');
+    const candidate = { candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 54321 typ host', sdpMid: '0', sdpMLineIndex: 0, usernameFragment: 'abcd' };
+    const datas = [
+      { candidate },
+      { candidate: { candidate: '', sdpMid: null, sdpMLineIndex: null } },
+      { candidate: null },
+      { streams: [{ streamid: 'cam', kind: 'camera', audioMuted: false, videoMuted: true }, { streamid: 'scr', kind: 'screen' }] },
+      { description: { type: 'answer', sdp: 'v=0' }, streams: [] },
+      { description: { type: 'rollback', sdp: '' } },
+    ];
+    for (const data of datas) await ok(a!, 'signal', { to: 'b', data });
+    await flush(b!);
+    assert.deepEqual(
+      got.map((m) => m.data),
+      datas,
+    );
+  });
+
+  it('a forged sender is overwritten, and unknown keys are stripped', async () => {
+    const server = await startServer();
+    const [a, b] = await connectAll(server, ['a', 'b']);
+    await ok(a!, 'room:open', { roomid: 'r' });
+    await ok(b!, 'room:join', { roomid: 'r' });
+    const atB = next<SignalMessage>(b!, 'signal');
+    await ok(a!, 'signal', { to: 'b', from: 'mallory', data: { ...offer, from: 'mallory', evil: 1 } });
+    assert.deepEqual(await atB, { from: 'a', data: offer });
+    const custom = next<CustomMessage>(b!, 'custom');
+    await ok(a!, 'custom', { event: 'howdy', data: 'hello', from: 'mallory' });
+    assert.deepEqual(await custom, { from: 'a', event: 'howdy', data: 'hello' });
+  });
+
+  it('is refused outside a room (not-in-room), to strangers and to oneself (peer-not-found)', async () => {
+    const server = await startServer();
+    const [a, b] = await connectAll(server, ['a', 'b']);
+    await refused(a!, 'signal', { to: 'b', data: offer }, 'not-in-room');
+    await ok(a!, 'room:open', { roomid: 'r' });
+    await refused(a!, 'signal', { to: 'b', data: offer }, 'peer-not-found');
+    await refused(a!, 'signal', { to: 'a', data: offer }, 'peer-not-found');
+    await refused(a!, 'signal', { to: 'nobody', data: offer }, 'peer-not-found');
+    void b;
+  });
+
+  it('validates data: one of description/candidate/streams, types and limits', async () => {
+    const server = await startServer();
+    const [a, b] = await connectAll(server, ['a', 'b']);
+    await ok(a!, 'room:open', { roomid: 'r' });
+    await ok(b!, 'room:join', { roomid: 'r' });
+    const got = record(b!, 'signal');
+    const bad: unknown[] = [
+      {},
+      { session: 's' },
+      { description: { type: 'bogus', sdp: 'v=0' } },
+      { description: { type: 'offer' } },
+      { description: { type: 'offer', sdp: 'x'.repeat(48 * 1024 + 1) } },
+      { candidate: { candidate: 'x'.repeat(1025) } },
+      { candidate: { candidate: 'c', sdpMLineIndex: -1 } },
+      { candidate: 'candidate:1' },
+      { streams: [{ streamid: 's', kind: 'hologram' }] },
+      { streams: Array.from({ length: 17 }, (_, i) => ({ streamid: `s${i}`, kind: 'audio' })) },
+      { streams: [{ streamid: 'x'.repeat(65), kind: 'audio' }] },
+      { ...offer, gen: -1 },
+      { ...offer, gen: 1.5 },
+      { ...offer, session: 'x'.repeat(65) },
+      'offer',
+      null,
+    ];
+    for (const data of bad) await refused(a!, 'signal', { to: 'b', data }, 'invalid-request');
+    await refused(a!, 'signal', { to: 'b' }, 'invalid-request');
+    await refused(a!, 'signal', { to: '../b', data: offer }, 'invalid-request');
+    // The largest allowed SDP passes.
+    await ok(a!, 'signal', { to: 'b', data: { description: { type: 'offer', sdp: 'x'.repeat(48 * 1024) } } });
+    await flush(b!);
+    assert.equal(got.length, 1);
+  });
+});
+
+describe('custom', () => {
+  it('goes to the rest of the room, or to one member with `to`', async () => {
+    const server = await startServer();
+    const [a, b, c] = await connectAll(server, ['a', 'b', 'c']);
+    await ok(a!, 'room:open', { roomid: 'r' });
+    await ok(b!, 'room:join', { roomid: 'r' });
+    await ok(c!, 'room:join', { roomid: 'r' });
+    const [atA, atB, atC] = [record<CustomMessage>(a!, 'custom'), record<CustomMessage>(b!, 'custom'), record<CustomMessage>(c!, 'custom')];
+    await ok(a!, 'custom', { event: 'howdy', data: 'hello' });
+    await ok(b!, 'custom', { event: 'dm', data: { n: 1 }, to: 'c' });
+    await ok(c!, 'custom', { event: 'nodata' });
+    await Promise.all([flush(a!), flush(b!), flush(c!)]);
+    assert.deepEqual(atA, [{ from: 'c', event: 'nodata', data: null }]);
+    assert.deepEqual(atB, [
+      { from: 'a', event: 'howdy', data: 'hello' },
+      { from: 'c', event: 'nodata', data: null },
+    ]);
+    assert.deepEqual(atC, [
+      { from: 'a', event: 'howdy', data: 'hello' },
+      { from: 'b', event: 'dm', data: { n: 1 } },
+    ]);
+  });
+
+  it('validates the event name, the data size and the recipient', async () => {
+    const server = await startServer();
+    const [a] = await connectAll(server, ['a']);
+    await refused(a!, 'custom', { event: 'x', data: 1 }, 'not-in-room');
+    await ok(a!, 'room:open', { roomid: 'r' });
+    await refused(a!, 'custom', { event: '', data: 1 }, 'invalid-request');
+    await refused(a!, 'custom', { event: 'e'.repeat(65), data: 1 }, 'invalid-request');
+    await refused(a!, 'custom', { event: 'e', data: 'x'.repeat(16 * 1024) }, 'invalid-request');
+    await refused(a!, 'custom', { event: 'e', data: JSON.parse('{"a":{"__proto__":{"polluted":true}}}') }, 'invalid-request');
+    await refused(a!, 'custom', { event: 'e', data: { constructor: { prototype: {} } } }, 'invalid-request');
+    await refused(a!, 'custom', { event: 'e', data: 1, to: 'ghost' }, 'peer-not-found');
+    await refused(a!, 'custom', { event: 'e', data: 1, to: 'a' }, 'peer-not-found');
+    await ok(a!, 'custom', { event: 'e'.repeat(64), data: 'x'.repeat(16 * 1024 - 100) });
+  });
+});
+
+describe('room isolation', () => {
+  it('a signal or custom to another room\'s member is refused and never delivered', async () => {
+    const server = await startServer();
+    const [victim, friend, mallory] = await connectAll(server, ['victim', 'friend', 'mallory']);
+    await ok(victim!, 'room:open', { roomid: 'a' });
+    await ok(friend!, 'room:join', { roomid: 'a' });
+    await ok(mallory!, 'room:open', { roomid: 'b' });
+    const signals = record<SignalMessage>(victim!, 'signal');
+    const customs = record<CustomMessage>(victim!, 'custom');
+    await refused(mallory!, 'signal', { to: 'victim', data: offer }, 'peer-not-found');
+    await refused(mallory!, 'custom', { event: 'x', data: 'evil', to: 'victim' }, 'peer-not-found');
+    await ok(mallory!, 'custom', { event: 'x', data: 'room b only' });
+    // Anything leaked would have been emitted before mallory's acks; the
+    // friend's messages, sent after, must be the first the victim sees.
+    await ok(friend!, 'signal', { to: 'victim', data: offer });
+    await ok(friend!, 'custom', { event: 'x', data: 'ok' });
+    await flush(victim!);
+    assert.deepEqual(signals, [{ from: 'friend', data: offer }]);
+    assert.deepEqual(customs, [{ from: 'friend', event: 'x', data: 'ok' }]);
+  });
+
+  it('peer events stay inside the room', async () => {
+    const server = await startServer();
+    const [a, b, outsider] = await connectAll(server, ['a', 'b', 'outsider']);
+    await ok(outsider!, 'room:open', { roomid: 'elsewhere' });
+    const seen = [record(outsider!, 'peer:join'), record(outsider!, 'peer:leave'), record(outsider!, 'peer:update')];
+    await ok(a!, 'room:open', { roomid: 'r' });
+    await ok(b!, 'room:join', { roomid: 'r' });
+    await ok(b!, 'extra:update', { extra: { x: 1 } });
+    await ok(b!, 'room:leave', {});
+    await flush(outsider!);
+    assert.deepEqual(seen, [[], [], []]);
+  });
+});

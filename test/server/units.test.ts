@@ -1,0 +1,186 @@
+// The server's pure parts, without sockets.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ERROR_CODES, USERID_PATTERN } from '../../src/protocol.js';
+import { isJsonValue, jsonByteLength } from '../../src/server/json.js';
+import { createOriginPolicy } from '../../src/server/origin.js';
+import { hashPassword, verifyPassword } from '../../src/server/password.js';
+import { RateLimiter, resolveRateLimit } from '../../src/server/rate-limit.js';
+import { MemoryRoomStore } from '../../src/server/rooms.js';
+import { createSignalingServer } from '../../src/server/index.js';
+import './helpers.js';
+
+describe('origin policy', () => {
+  it('allows no origin, loopback, the own host and listed origins only', () => {
+    const policy = createOriginPolicy(['https://app.example.com']);
+    const yes: [string | undefined, string?][] = [
+      [undefined],
+      [''],
+      ['http://localhost'],
+      ['http://localhost:1234'],
+      ['https://127.0.0.1:8443'],
+      ['http://[::1]:9001'],
+      ['https://app.example.com'],
+      ['https://app.example.com:443'],
+      ['http://10.0.0.5:9001', '10.0.0.5:9001'],
+      ['https://my.host', 'MY.HOST'],
+    ];
+    const no: [string, string?][] = [
+      ['https://evil.example'],
+      ['null'],
+      ['file://'],
+      ['chrome-extension://abc'],
+      ['https://app.example.com:8443'],
+      ['http://app.example.com'],
+      ['https://localhost.evil.example'],
+      ['https://127.0.0.1.evil.example'],
+      ['http://10.0.0.5:9002', '10.0.0.5:9001'],
+      ['garbage'],
+    ];
+    for (const [origin, host] of yes) assert.equal(policy.allows(origin, host), true, `${origin} @ ${host}`);
+    for (const [origin, host] of no) assert.equal(policy.allows(origin, host), false, `${origin} @ ${host}`);
+    assert.equal(createOriginPolicy(['*']).allows('https://evil.example'), true);
+    assert.throws(() => createOriginPolicy(['ftp://x']));
+  });
+});
+
+describe('JSON checks', () => {
+  it('accepts plain JSON, refuses everything else', () => {
+    for (const ok of [null, true, 0, -1.5, 'x', [], {}, { a: [1, { b: null }] }, Object.create(null) as object]) {
+      assert.equal(isJsonValue(ok), true, JSON.stringify(ok));
+    }
+    for (const bad of [
+      undefined,
+      NaN,
+      Infinity,
+      () => 1,
+      Symbol('s'),
+      10n,
+      new Date(),
+      Buffer.from('x'),
+      new Map(),
+      JSON.parse('{"__proto__":1}'),
+      { constructor: 1 },
+      { nested: { prototype: {} } },
+      [{ ok: 1 }, JSON.parse('{"x":{"__proto__":{}}}')],
+    ]) {
+      assert.equal(isJsonValue(bad), false, String(bad));
+    }
+    let deep: unknown = 1;
+    for (let i = 0; i < 16; i++) deep = [deep];
+    assert.equal(isJsonValue(deep), true);
+    assert.equal(isJsonValue([deep]), false);
+    assert.equal(jsonByteLength('é'), 4);
+  });
+});
+
+describe('RateLimiter', () => {
+  it('passes a burst, refills over time, disconnects after sustained abuse', () => {
+    const limiter = new RateLimiter(resolveRateLimit({ burst: 3, perSecond: 2, maxViolations: 2 }), 0);
+    assert.deepEqual([0, 0, 0, 0, 0].map((t) => limiter.take(t)), ['ok', 'ok', 'ok', 'limited', 'limited']);
+    assert.equal(limiter.take(500), 'ok', 'one token back after 0.5 s');
+    assert.equal(limiter.take(500), 'limited');
+    assert.equal(limiter.take(500), 'disconnect');
+  });
+
+  it('violations drain, so an occasional overrun is forgiven', () => {
+    const limiter = new RateLimiter(resolveRateLimit({ burst: 1, perSecond: 1, maxViolations: 1 }), 0);
+    for (let t = 0; t < 20_000; t += 1000) {
+      assert.equal(limiter.take(t), 'ok');
+      assert.equal(limiter.take(t), 'limited');
+    }
+  });
+
+  it('refuses nonsense settings, defaults missing ones', () => {
+    assert.throws(() => resolveRateLimit({ burst: 0 }));
+    assert.throws(() => resolveRateLimit({ perSecond: -1 }));
+    assert.deepEqual(resolveRateLimit(undefined), { burst: 200, perSecond: 50, maxViolations: 200 });
+    assert.deepEqual(resolveRateLimit({ burst: 10 }), { burst: 10, perSecond: 50, maxViolations: 10 });
+  });
+});
+
+describe('MemoryRoomStore', () => {
+  const m = (userid: string, connId = `c-${userid}`) => ({ userid, connId, extra: {} });
+
+  it('create, join, full, leave, delete', () => {
+    const store = new MemoryRoomStore();
+    const created = store.create({ roomid: 'r', maxParticipants: 2, passwordHash: null }, m('a'));
+    assert.equal(created.status, 'ok');
+    assert.equal(store.create({ roomid: 'r', maxParticipants: 2, passwordHash: null }, m('b')).status, 'exists');
+    const token = store.get('r')!.token;
+    const joined = store.join('r', token, m('b'));
+    assert.equal(joined.status, 'ok');
+    assert.deepEqual(joined.status === 'ok' && joined.peers.map((p) => p.userid), ['a']);
+    assert.equal(store.join('r', token, m('c')).status, 'full');
+    assert.equal(store.join('r', 'stale', m('c')).status, 'changed');
+    assert.equal(store.join('nope', token, m('c')).status, 'not-found');
+    assert.deepEqual(store.leave('r', 'a', 'wrong-conn'), { left: false, deleted: false });
+    assert.deepEqual(store.leave('r', 'a', 'c-a'), { left: true, deleted: false });
+    assert.deepEqual(store.leave('r', 'b', 'c-b'), { left: true, deleted: true });
+    assert.equal(store.get('r'), undefined);
+    assert.deepEqual(store.stats(), { rooms: 0, members: 0 });
+  });
+
+  it('a userid holds one membership: same room = takeover, other room = eviction', () => {
+    const store = new MemoryRoomStore();
+    store.create({ roomid: 'r1', maxParticipants: 2, passwordHash: null }, m('a', 'old'));
+    store.join('r1', store.get('r1')!.token, m('b'));
+    const same = store.join('r1', store.get('r1')!.token, m('a', 'new'));
+    assert.equal(same.status, 'ok');
+    assert.deepEqual(same.status === 'ok' && same.replaced, { connId: 'old', roomid: 'r1' });
+    assert.equal(store.member('r1', 'a')!.connId, 'new');
+    assert.equal(store.join('r1', store.get('r1')!.token, m('a', 'new')).status, 'already-in-room');
+    const moved = store.create({ roomid: 'r2', maxParticipants: 2, passwordHash: null }, m('a', 'newer'));
+    assert.deepEqual(moved.status === 'ok' && moved.replaced, { connId: 'new', roomid: 'r1' });
+    assert.equal(store.member('r1', 'a'), undefined);
+    assert.deepEqual(store.stats(), { rooms: 2, members: 2 });
+    assert.equal(store.updateExtra('r2', 'a', 'new', { x: 1 }), false, 'only the holder may update');
+    assert.equal(store.updateExtra('r2', 'a', 'newer', { x: 1 }), true);
+    assert.deepEqual(store.member('r2', 'a')!.extra, { x: 1 });
+  });
+
+  it('returns copies, not its internals', () => {
+    const store = new MemoryRoomStore();
+    store.create({ roomid: 'r', maxParticipants: 2, passwordHash: null }, m('a'));
+    store.member('r', 'a')!.connId = 'hijacked';
+    assert.equal(store.member('r', 'a')!.connId, 'c-a');
+  });
+});
+
+describe('passwords', () => {
+  it('scrypt with a random salt, verified in constant time', async () => {
+    const h1 = await hashPassword('pw', 1024);
+    const h2 = await hashPassword('pw', 1024);
+    assert.notEqual(h1, h2);
+    assert.equal(await verifyPassword('pw', h1), true);
+    assert.equal(await verifyPassword('pW', h1), false);
+    assert.equal(await verifyPassword('pw', 'plain'), false);
+    assert.equal(await verifyPassword('é'.normalize('NFD'), await hashPassword('é', 1024)), true, 'NFC-normalised');
+  });
+});
+
+describe('protocol constants', () => {
+  it('lists the issue\'s error codes', () => {
+    for (const code of ['invalid-request', 'room-exists', 'room-not-found', 'room-full', 'invalid-password', 'not-in-room', 'rate-limited', 'unauthorized']) {
+      assert.ok((ERROR_CODES as readonly string[]).includes(code), code);
+    }
+    assert.match('a-Z_0.9', USERID_PATTERN);
+    assert.doesNotMatch('a b', USERID_PATTERN);
+  });
+});
+
+describe('createSignalingServer options', () => {
+  it('refuses invalid options before listening', async () => {
+    for (const options of [
+      { port: -1 },
+      { port: 1.5 },
+      { maxRoomSize: 1 },
+      { defaultRoomSize: 9, maxRoomSize: 8 },
+      { iceServers: [{ url: 'stun:x' }] as never },
+      { rateLimit: { burst: -1 } },
+      { pingInterval: 0 },
+    ]) {
+      await assert.rejects(createSignalingServer({ logLevel: 'silent', ...options }), TypeError, JSON.stringify(options));
+    }
+  });
+});
