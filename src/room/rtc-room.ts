@@ -38,7 +38,34 @@ const STATUS_TEXT: Partial<Record<RoomState, string>> = {
 };
 
 function randomUserid(): string {
-  return `user-${Math.random().toString(36).slice(2, 10)}`;
+  const bytes = crypto.getRandomValues(new Uint8Array(6));
+  return `user-${[...bytes].map((b) => b.toString(36).padStart(2, '0')).join('')}`;
+}
+
+/** Userids the rooms of this page use, so two rooms never share a remembered one. */
+const claimedUserids = new Set<string>();
+
+/**
+ * The default userid: remembered per tab and room (sessionStorage), so a
+ * reload comes back as the same user and replaces its old connection instead
+ * of leaving a ghost behind.
+ */
+function rememberedUserid(roomid: string | null): string {
+  const key = `rtc-elements:userid:${roomid ?? ''}`;
+  let stored: string | null = null;
+  try {
+    stored = sessionStorage.getItem(key);
+  } catch {
+    /* storage blocked (sandboxed iframe, privacy mode) */
+  }
+  const userid = stored && !claimedUserids.has(stored) ? stored : randomUserid();
+  claimedUserids.add(userid);
+  try {
+    if (!stored || stored === userid) sessionStorage.setItem(key, userid);
+  } catch {
+    /* not remembered: a reload gets a new id */
+  }
+  return userid;
 }
 
 /**
@@ -146,7 +173,7 @@ export class RtcRoom extends LitElement {
   private statusMessage: string | null = null;
 
   private client: RoomClient | null = null;
-  private readonly generatedUserid = randomUserid();
+  private generatedUserid: string | null = null;
   /** Local stream id -> the element that captured it (for cleanup). */
   private readonly localSources = new Map<string, EventTarget>();
   /** Remote stream id -> the <remote-stream> we rendered. */
@@ -189,7 +216,7 @@ export class RtcRoom extends LitElement {
     const client = new RoomClient(
       {
         ...(this.socketUrl ? { socketUrl: this.socketUrl } : {}),
-        userid: this.userid || this.generatedUserid,
+        userid: this.userid || (this.generatedUserid ??= rememberedUserid(this.roomId)),
         extra: this.validExtra(),
         ...(this.token ? { token: this.token } : {}),
       },
@@ -460,6 +487,8 @@ export class RtcRoom extends LitElement {
     const client = this.client;
     this.client = null;
     client?.destroy();
+    if (this.generatedUserid) claimedUserids.delete(this.generatedUserid);
+    this.generatedUserid = null;
     for (const el of this.rendered.values()) el.remove();
     this.rendered.clear();
     this.localSources.clear();
