@@ -174,10 +174,27 @@ export class MediaCapture extends LitElement {
   private stopTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly onDeviceChange = () => {
     void MediaCapture.listDevices().then(
-      (devices) => this.dispatchEvent(new DevicesChangeEvent({ devices })),
+      (devices) => {
+        this.dispatchEvent(new DevicesChangeEvent({ devices }));
+        this.followDefaultMicrophone(devices);
+      },
       () => {},
     );
   };
+
+  /**
+   * When the system's default microphone changes (a headset plugged in) and
+   * the page chose no device, move to the new default, as native apps do.
+   * Chromium lists the default as a device with id `default`.
+   */
+  private followDefaultMicrophone(devices: MediaDeviceInfo[]): void {
+    if (this.audioDevice || this.constraints || this.kind === 'screen') return;
+    const track = this.session.stream?.getAudioTracks()[0];
+    const fallback = devices.find((d) => d.kind === 'audioinput' && d.deviceId === 'default');
+    if (!track || !fallback) return;
+    if (track.getSettings().groupId === fallback.groupId) return;
+    this.switchDevice('audio', null).catch((err: unknown) => this.fail(describeCaptureError(err)));
+  }
 
   /** Cameras, microphones and speakers the page may use (labels appear once permission is granted). */
   static async listDevices(kind?: MediaDeviceKind): Promise<MediaDeviceInfo[]> {

@@ -33,7 +33,7 @@ export interface ReconnectPolicy {
 }
 
 /** Retry fast enough to be back within seconds of a server restart; jitter spreads the herd. */
-export const DEFAULT_RECONNECT: ReconnectPolicy = { attempts: Infinity, delayMs: 500, maxDelayMs: 2500 };
+export const DEFAULT_RECONNECT: ReconnectPolicy = { attempts: Infinity, delayMs: 500, maxDelayMs: 2000 };
 
 export function createSocket(url: string | undefined, auth: HandshakeAuth, policy: ReconnectPolicy): RoomSocket {
   const options = {

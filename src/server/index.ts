@@ -15,7 +15,17 @@ export {
   type SignalingServer,
   type SignalingServerOptions,
 } from './server.js';
-export { MemoryRoomStore, type Awaitable, type EnterResult, type LeaveResult, type NewRoom, type Replaced, type RoomInfo, type RoomMember, type RoomStore } from './rooms.js';
+export {
+  MemoryRoomStore,
+  type Awaitable,
+  type EnterResult,
+  type LeaveResult,
+  type NewRoom,
+  type Replaced,
+  type RoomInfo,
+  type RoomMember,
+  type RoomStore,
+} from './rooms.js';
 export { DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rate-limit.js';
 export type * from '../protocol.js';
 export { ERROR_CODES, CLIENT_EVENTS, PROTOCOL_VERSION } from '../protocol.js';

@@ -1,8 +1,16 @@
 import { expect, oneEvent } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
-import type { PeerStateEvent, StreamMuteEvent } from '../../dist/index.js';
+import type {
+  CaptureErrorEvent,
+  DevicesChangeEvent,
+  PeerStateEvent,
+  StreamEndEvent,
+  StreamMuteEvent,
+  TrackChangeEvent,
+} from '../../dist/index.js';
 import { record, sleep, waitFor } from './helpers.js';
 import {
+  countDescriptions,
   createUser,
   expectDecodingFrom,
   expectFullMesh,
@@ -61,8 +69,9 @@ describe('resilience', function () {
       for (const [pair, n] of s1) expect(n, `frames on ${pair} during the outage`).to.be.above(s0.get(pair)! + 5);
 
       const rejoined = group.map((u) => oneEvent(u.room, 'room-joined'));
-      const restartedAt = performance.now();
       await signaling('restart');
+      // Measured from when the new server process is listening.
+      const restartedAt = performance.now();
       await Promise.all(rejoined);
       expect(performance.now() - restartedAt, 'rejoin time after the restart').to.be.below(5000);
       for (const u of group) expect(u.room.state).to.equal('joined');
@@ -179,6 +188,110 @@ describe('resilience', function () {
       await waitFor(() => stream.getTracks().every((t) => t.readyState === 'ended'), 'capture tracks stopped');
     } finally {
       frame.remove();
+    }
+  });
+});
+
+describe('resilience: devices', function () {
+  this.timeout(60000);
+  let restore: (() => void) | undefined;
+  afterEach(async () => {
+    restore?.();
+    restore = undefined;
+    await removeAllUsers();
+  });
+
+  it('a camera that goes away is re-acquired on the default device and swapped in without renegotiation', async () => {
+    const roomid = uniqueRoom('unplug');
+    const a = await createUser(roomid, 'a');
+    const b = await createUser(roomid, 'b');
+    await expectFullMesh([a, b]);
+    const offers = countDescriptions(a);
+    const stream = a.capture!.stream!;
+    const old = stream.getVideoTracks()[0]!;
+    const changed = oneEvent(a.capture!, 'track-change') as Promise<TrackChangeEvent>;
+    // What unplugging does: the browser ends the track and fires 'ended'.
+    old.stop();
+    old.dispatchEvent(new Event('ended'));
+    const { detail } = await changed;
+    expect(detail.oldTrack).to.equal(old);
+    expect(detail.newTrack.readyState).to.equal('live');
+    expect(a.capture!.stream).to.equal(stream);
+    const sender = a.room.peers.get(b.userid)!.connection.getSenders().find((s) => s.track?.kind === 'video')!;
+    await waitFor(() => sender.track === detail.newTrack, 'the peer connection sends the new track');
+    await expectDecodingFrom(b, a);
+    expect(offers.offers).to.equal(0);
+  });
+
+  it('when the device cannot be re-acquired, the stream ends cleanly and the page is told', async () => {
+    const roomid = uniqueRoom('unplug-fail');
+    const a = await createUser(roomid, 'a');
+    const b = await createUser(roomid, 'b');
+    await expectFullMesh([a, b]);
+    const md = navigator.mediaDevices;
+    const original = md.getUserMedia;
+    md.getUserMedia = () => Promise.reject(new DOMException('Requested device not found', 'NotFoundError'));
+    restore = () => {
+      md.getUserMedia = original;
+    };
+    const stream = a.capture!.stream!;
+    const error = oneEvent(a.capture!, 'capture-error') as Promise<CaptureErrorEvent>;
+    const ended = oneEvent(a.capture!, 'stream-end') as Promise<StreamEndEvent>;
+    const track = stream.getVideoTracks()[0]!;
+    track.stop();
+    track.dispatchEvent(new Event('ended'));
+    expect((await error).detail.name).to.equal('NotFoundError');
+    expect((await ended).detail.reason).to.equal('device-ended');
+    expect(stream.getTracks().every((t) => t.readyState === 'ended')).to.equal(true);
+    await waitFor(() => remoteStreamsFrom(b, a.userid).length === 0, 'the peer drops the ended stream', 5000);
+  });
+
+  it('a screen share ended from the browser UI leaves every peer within 2 s', async () => {
+    const roomid = uniqueRoom('screen-end');
+    const a = await createUser(roomid, 'a', { capture: null });
+    const b = await createUser(roomid, 'b', { capture: null });
+    const c = await createUser(roomid, 'c', { capture: null });
+    await waitFor(() => a.room.peers.size === 2 && [...a.room.peers.values()].every((p) => p.connection.connectionState === 'connected'), 'mesh up');
+    // A display stream added through addStream() as kind "screen" (no gesture needed in a test).
+    const screen = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240, frameRate: 5 } });
+    a.room.addStream(screen, 'screen');
+    await waitFor(() => remoteStreamsFrom(b, a.userid).length === 1 && remoteStreamsFrom(c, a.userid).length === 1, 'share arrives');
+    expect(remoteStreamsFrom(b, a.userid)[0]!.kind).to.equal('screen');
+    const t0 = performance.now();
+    a.room.removeStream(screen); // what <media-capture screen> does on "Stop sharing"
+    screen.getTracks().forEach((t) => t.stop());
+    await waitFor(() => remoteStreamsFrom(b, a.userid).length === 0 && remoteStreamsFrom(c, a.userid).length === 0, 'share gone', 2000);
+    expect(performance.now() - t0).to.be.below(2000);
+  });
+
+  it('devicechange: device lists update, and the microphone follows a new system default', async () => {
+    const el = document.createElement('media-capture');
+    el.setAttribute('audio', '');
+    document.body.append(el);
+    try {
+      const stream = await el.start();
+      const md = navigator.mediaDevices;
+      const original = md.enumerateDevices;
+      const real = await original.call(md);
+      const fake = [
+        ...real.filter((d) => d.kind !== 'audioinput'),
+        { deviceId: 'default', groupId: 'headset-group', kind: 'audioinput', label: 'Default - Headset', toJSON() {} } as MediaDeviceInfo,
+        ...real.filter((d) => d.kind === 'audioinput' && d.deviceId !== 'default'),
+      ];
+      md.enumerateDevices = () => Promise.resolve(fake);
+      restore = () => {
+        md.enumerateDevices = original;
+      };
+      const listed = oneEvent(el, 'devices-change') as Promise<DevicesChangeEvent>;
+      const changed = oneEvent(el, 'track-change') as Promise<TrackChangeEvent>;
+      md.dispatchEvent(new Event('devicechange'));
+      expect((await listed).detail.devices.map((d) => d.label)).to.include('Default - Headset');
+      const { detail } = await changed;
+      expect(detail.kind).to.equal('audio');
+      expect(el.stream).to.equal(stream);
+      expect(stream.getAudioTracks()).to.deep.equal([detail.newTrack]);
+    } finally {
+      el.remove();
     }
   });
 });
