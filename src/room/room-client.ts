@@ -132,6 +132,13 @@ export class RoomClient {
     socket.on('connect', this.onConnect);
     socket.on('disconnect', this.onDisconnect);
     socket.on('connect_error', this.onConnectError);
+    socket.io.on('reconnect_failed', () => {
+      const { attempts } = this.options.reconnect ?? DEFAULT_RECONNECT;
+      this.closeAllPeers('connection-lost');
+      this.roomid = null;
+      this.intent = null;
+      this.fail(new RoomError('server-unreachable', `Gave up reconnecting to the signaling server after ${attempts} attempts.`));
+    });
     socket.on('peer:join', ({ userid, extra }) => this.onPeerJoin(userid, extra));
     socket.on('peer:leave', ({ userid, reason }) => this.onPeerLeave(userid, reason));
     socket.on('peer:update', ({ userid, extra }) => {

@@ -21,7 +21,7 @@ import type { Extra, RoomJoinedPayload, RoomPresencePayload } from '../protocol.
 import { RemoteStream } from '../remote/remote-stream.js';
 import type { DataPayload } from './data-messages.js';
 import { RoomClient, type JoinMode, type RoomState } from './room-client.js';
-import { RoomError, type RoomSocket } from './signaling.js';
+import { DEFAULT_RECONNECT, RoomError, type ReconnectPolicy, type RoomSocket } from './signaling.js';
 
 /** What `peers` lists for each remote user. */
 export interface RoomPeer {
@@ -116,6 +116,9 @@ export class RtcRoom extends LitElement {
     noRender: { type: Boolean, attribute: 'no-render' },
     iceTransportPolicy: { attribute: 'ice-transport-policy' },
     iceServers: { attribute: false },
+    reconnectAttempts: { attribute: 'reconnect-attempts' },
+    reconnectDelay: { attribute: 'reconnect-delay' },
+    reconnectDelayMax: { attribute: 'reconnect-delay-max' },
     state: { reflect: true },
     statusMessage: { state: true },
   };
@@ -168,6 +171,12 @@ export class RtcRoom extends LitElement {
   iceTransportPolicy: string | null = null;
   /** ICE servers for the peer connections; overrides what the signaling server hands out. */
   iceServers: RTCIceServer[] | null = null;
+  /** How many times to try reconnecting to the signaling server before giving up (default: forever). */
+  reconnectAttempts: string | number | null = null;
+  /** First reconnect delay in ms (default 500), doubled each attempt with ±30 % jitter... */
+  reconnectDelay: string | number | null = null;
+  /** ...up to this many ms (default 2000). */
+  reconnectDelayMax: string | number | null = null;
   /** `idle`, `connecting`, `joined`, `reconnecting`, `left` or `error` (reflected for CSS). */
   state: RoomState = 'idle';
   private statusMessage: string | null = null;
@@ -219,6 +228,7 @@ export class RtcRoom extends LitElement {
         userid: this.userid || (this.generatedUserid ??= rememberedUserid(this.roomId)),
         extra: this.validExtra(),
         ...(this.token ? { token: this.token } : {}),
+        reconnect: this.reconnectPolicy(),
       },
       {
         state: (state, previous) => {
@@ -270,6 +280,23 @@ export class RtcRoom extends LitElement {
     client.iceServers = this.iceServers;
     client.iceTransportPolicy = this.iceTransportPolicy === 'relay' ? 'relay' : 'all';
     return client;
+  }
+
+  /** The reconnect policy from the attributes; invalid values fall back to the defaults (and are reported). */
+  private reconnectPolicy(): ReconnectPolicy {
+    const read = (value: string | number | null, name: string, fallback: number): number => {
+      if (value === null || value === '') return fallback;
+      const n = Number(value);
+      if (Number.isFinite(n) && n >= 0) return n;
+      if (value === 'Infinity' || value === 'infinite') return Infinity;
+      queueMicrotask(() => this.reportError('invalid-attribute', `${name}="${value}" is invalid: expected a number of at least 0.`));
+      return fallback;
+    };
+    return {
+      attempts: read(this.reconnectAttempts, 'reconnect-attempts', DEFAULT_RECONNECT.attempts),
+      delayMs: read(this.reconnectDelay, 'reconnect-delay', DEFAULT_RECONNECT.delayMs),
+      maxDelayMs: read(this.reconnectDelayMax, 'reconnect-delay-max', DEFAULT_RECONNECT.maxDelayMs),
+    };
   }
 
   private reportError(code: string, message: string): void {

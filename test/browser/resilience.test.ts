@@ -4,6 +4,7 @@ import type {
   CaptureErrorEvent,
   DevicesChangeEvent,
   PeerStateEvent,
+  RoomErrorEvent,
   StreamEndEvent,
   StreamMuteEvent,
   TrackChangeEvent,
@@ -155,6 +156,68 @@ describe('resilience', function () {
     expect(current.remoteDescription?.sdp).to.equal(sdpBefore);
     expect(current.signalingState).to.equal('stable');
     await expectDecodingFrom(b, a);
+  });
+
+  it('a brief `disconnected` that recovers inside the grace period triggers no ICE restart', async () => {
+    const roomid = uniqueRoom('blink');
+    const a = await createUser(roomid, 'a');
+    const b = await createUser(roomid, 'b');
+    await expectFullMesh([a, b]);
+    const peers = [a.room.room.peers.get(b.userid)!.peer, b.room.room.peers.get(a.userid)!.peer];
+    const states = [record<PeerStateEvent>(a.room, 'peer-state'), record<PeerStateEvent>(b.room, 'peer-state')];
+    // Make both connections report a short 'disconnected' blip, as a lost packet burst would.
+    let fake: RTCPeerConnectionState | null = 'disconnected';
+    for (const p of peers) {
+      Object.defineProperty(p.pc, 'connectionState', { configurable: true, get: () => fake ?? 'connected' });
+      p.pc.onconnectionstatechange?.(new Event('connectionstatechange'));
+    }
+    await sleep(1000);
+    fake = null;
+    for (const p of peers) p.pc.onconnectionstatechange?.(new Event('connectionstatechange'));
+    await sleep(4500); // past the 3 s grace period
+    for (const p of peers) delete (p.pc as unknown as Record<string, unknown>).connectionState;
+    expect(peers.map((p) => p.iceRestarts)).to.deep.equal([0, 0]);
+    const seen = states.flatMap((r) => r.events.map((e) => e.detail.state));
+    expect(seen).to.include('disconnected');
+    expect(seen).to.not.include('restarting');
+    expect(a.room.peers.get(b.userid)!.connection).to.equal(peers[0]!.pc);
+    await expectDecodingFrom(b, a);
+    for (const r of states) r.stop();
+  });
+
+  it('a lasting `disconnected` gets exactly one ICE restart, from one side', async () => {
+    const roomid = uniqueRoom('lasting');
+    const a = await createUser(roomid, 'a');
+    const b = await createUser(roomid, 'b');
+    await expectFullMesh([a, b]);
+    const peers = [a.room.room.peers.get(b.userid)!.peer, b.room.room.peers.get(a.userid)!.peer];
+    let fake: RTCPeerConnectionState | null = 'disconnected';
+    for (const p of peers) {
+      Object.defineProperty(p.pc, 'connectionState', { configurable: true, get: () => fake ?? 'connected' });
+      p.pc.onconnectionstatechange?.(new Event('connectionstatechange'));
+    }
+    await waitFor(() => peers.some((p) => p.iceRestarts > 0), 'an ICE restart', 8000);
+    await sleep(2500); // the polite side's turn has passed too
+    fake = null;
+    for (const p of peers) delete (p.pc as unknown as Record<string, unknown>).connectionState;
+    expect(peers[0]!.iceRestarts + peers[1]!.iceRestarts).to.equal(1);
+    const restarter = peers.find((p) => p.iceRestarts === 1)!;
+    expect(restarter.polite).to.equal(false);
+    await expectDecodingFrom(b, a);
+    await expectDecodingFrom(a, b);
+  });
+
+  it('reconnect-attempts bounds the retries: the page is told when the room gives up', async () => {
+    const a = await createUser(uniqueRoom('giveup'), 'a', {
+      capture: null,
+      join: false,
+      attrs: { 'socket-url': 'http://127.0.0.1:9', 'reconnect-attempts': '2', 'reconnect-delay': '100', 'reconnect-delay-max': '200' },
+    });
+    const errors = record<RoomErrorEvent>(a.room, 'room-error');
+    await a.room.openOrJoin().catch(() => {});
+    await waitFor(() => errors.events.some((e) => /gave up/i.test(e.detail.message)), 'gave up', 8000);
+    expect(a.room.state).to.equal('error');
+    errors.stop();
   });
 
   it('pagehide: leave is sent, tracks stop and peer connections close', async () => {

@@ -216,7 +216,7 @@ describe('<rtc-room>', function () {
     await waitFor(() => allEnded(capturedStream), 'nested capture stopped');
   });
 
-  it('30 join/leave cycles leave no RTCPeerConnection open and no track live', async function () {
+  it('30 join/leave cycles (graceful, removal, abrupt) leave no RTCPeerConnection open and no track live', async function () {
     this.timeout(180000);
     const created: RTCPeerConnection[] = [];
     const Native = window.RTCPeerConnection;
@@ -238,10 +238,17 @@ describe('<rtc-room>', function () {
         const b = await createUser(roomid, `b${i}`, { capture: i % 3 === 0 ? SMALL_VIDEO : null });
         if (i % 3 === 0) await expectVideoFrom(a, b);
         else await waitFor(() => a.room.peers.get(b.userid)?.connection.connectionState === 'connected', 'connected');
-        if (i % 2 === 0) await b.room.leave();
+        if (i % 3 === 0) {
+          await b.room.leave(); // graceful
+        } else if (i % 3 === 1) {
+          // abrupt: the socket dies without a word, as when a laptop lid closes
+          const socket = b.room.socket!;
+          socket.io.reconnection(false);
+          (socket.io as unknown as { engine: { close(): void } }).engine.close();
+        } // else: the element is simply removed
         b.capture?.stop();
         b.room.remove();
-        await waitFor(() => a.room.peers.size === 0, `a sees b${i} leave`);
+        await waitFor(() => a.room.peers.size === 0, `a sees b${i} leave`, 12000);
       }
       a.room.removeEventListener('stream', onStream);
       await a.room.leave();
