@@ -1,4 +1,5 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { tileStyles } from '../tile-styles.js';
 import {
   CaptureErrorEvent,
   DevicesChangeEvent,
@@ -61,27 +62,16 @@ export class MediaCapture extends LitElement {
     errorMessage: { state: true },
   };
 
-  static override styles = css`
+  static override styles = [
+    tileStyles,
+    css`
     :host {
-      display: inline-block;
-      position: relative;
-      width: var(--media-capture-width, 100%);
-      height: var(--media-capture-height, auto);
-      aspect-ratio: var(--media-capture-aspect-ratio, 16 / 9);
-      background: var(--media-capture-background, #111);
-      border-radius: var(--media-capture-radius, 8px);
-      overflow: hidden;
-      color: #eee;
-      font: 14px/1.4 system-ui, sans-serif;
-    }
-    :host([hidden]) {
-      display: none;
-    }
-    video {
-      width: 100%;
-      height: 100%;
-      object-fit: var(--media-capture-object-fit, cover);
-      display: block;
+      --_tile-width: var(--media-capture-width, 100%);
+      --_tile-height: var(--media-capture-height, auto);
+      --_tile-aspect-ratio: var(--media-capture-aspect-ratio, 16 / 9);
+      --_tile-background: var(--media-capture-background, #111);
+      --_tile-radius: var(--media-capture-radius, 8px);
+      --_tile-object-fit: var(--media-capture-object-fit, cover);
     }
     video.mirrored {
       transform: scaleX(-1);
@@ -110,7 +100,8 @@ export class MediaCapture extends LitElement {
       color: #ffb4a9;
       max-width: 40ch;
     }
-  `;
+  `,
+  ];
 
   /** Capture sound (with `screen`: the tab's or system's sound where offered). */
   audio = false;

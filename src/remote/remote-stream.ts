@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { AutoplayBlockedEvent } from '../events.js';
+import { tileStyles } from '../tile-styles.js';
 
 export type RemoteStreamState = 'waiting' | 'playing' | 'ended';
 
@@ -34,26 +35,15 @@ export class RemoteStream extends LitElement {
     videoMuted: { type: Boolean, reflect: true, attribute: 'video-muted' },
   };
 
-  static override styles = css`
+  static override styles = [
+    tileStyles,
+    css`
     :host {
-      display: inline-block;
-      position: relative;
-      width: var(--remote-stream-width, 100%);
-      aspect-ratio: var(--remote-stream-aspect-ratio, 16 / 9);
-      background: var(--remote-stream-background, #111);
-      border-radius: var(--remote-stream-radius, 8px);
-      overflow: hidden;
-      color: #eee;
-      font: 14px/1.4 system-ui, sans-serif;
-    }
-    :host([hidden]) {
-      display: none;
-    }
-    video {
-      width: 100%;
-      height: 100%;
-      display: block;
-      object-fit: var(--remote-stream-object-fit, cover);
+      --_tile-width: var(--remote-stream-width, 100%);
+      --_tile-aspect-ratio: var(--remote-stream-aspect-ratio, 16 / 9);
+      --_tile-background: var(--remote-stream-background, #111);
+      --_tile-radius: var(--remote-stream-radius, 8px);
+      --_tile-object-fit: var(--remote-stream-object-fit, cover);
     }
     video.concealed {
       position: absolute;
@@ -90,7 +80,8 @@ export class RemoteStream extends LitElement {
       color: #111;
       cursor: pointer;
     }
-  `;
+  `,
+  ];
 
   /** The stream to render. */
   stream: MediaStream | null = null;

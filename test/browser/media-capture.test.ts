@@ -304,14 +304,20 @@ describe('<media-capture>', () => {
     expect(calls).to.equal(1);
   });
 
-  it('stop() while a capture is pending stops its tracks when they arrive', async () => {
+  /** getUserMedia that takes `ms` longer; `arrived()` is the stream it finally returned. */
+  function slowGetUserMedia(ms: number): { arrived(): MediaStream | undefined } {
     let arrived: MediaStream | undefined;
     const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
     restore = stubGetUserMedia(async (c) => {
-      await sleep(200);
+      await sleep(ms);
       arrived = await original(c);
       return arrived;
     });
+    return { arrived: () => arrived };
+  }
+
+  it('stop() while a capture is pending stops its tracks when they arrive', async () => {
+    const slow = slowGetUserMedia(200);
     const el = await fixture<MediaCapture>(html`<media-capture video></media-capture>`);
     const events = record(el, 'stream');
     const started = el.start();
@@ -321,6 +327,7 @@ describe('<media-capture>', () => {
       (e: Error) => e,
     );
     expect(err?.name).to.equal('AbortError');
+    const arrived = slow.arrived();
     expect(arrived, 'getUserMedia finished').to.exist;
     expect(allEnded(arrived)).to.equal(true);
     expect(el.stream).to.equal(null);
@@ -329,16 +336,10 @@ describe('<media-capture>', () => {
   });
 
   it('removal while a capture is pending leaves no camera on', async () => {
-    let arrived: MediaStream | undefined;
-    const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
-    restore = stubGetUserMedia(async (c) => {
-      await sleep(200);
-      arrived = await original(c);
-      return arrived;
-    });
+    const slow = slowGetUserMedia(200);
     const el = await fixture<MediaCapture>(html`<media-capture video autostart></media-capture>`);
     el.remove();
-    await waitFor(() => arrived, 'getUserMedia finished', 3000);
+    const arrived = await waitFor(() => slow.arrived(), 'getUserMedia finished', 3000);
     await waitFor(() => allEnded(arrived), 'tracks stopped', 2000);
   });
 
