@@ -17,6 +17,8 @@ import { buildCaptureRequest, type CaptureRequest } from './constraints.js';
 export type CaptureState = 'idle' | 'starting' | 'live' | 'stopped' | 'error';
 
 /**
+ * @tag media-capture
+ *
  * Captures camera, microphone or screen and shows a local preview; hands the
  * stream to a surrounding `<rtc-room>` (or any listener) through `stream`.
  *

@@ -5,6 +5,8 @@ import { tileStyles } from '../tile-styles.js';
 export type RemoteStreamState = 'waiting' | 'playing' | 'ended';
 
 /**
+ * @tag remote-stream
+ *
  * Renders one remote MediaStream. `<rtc-room>` creates these for every remote
  * stream (unless its `stream` event is prevented); pages may create their own.
  *

@@ -69,6 +69,8 @@ function rememberedUserid(roomid: string | null): string {
 }
 
 /**
+ * @tag rtc-room
+ *
  * Joins a room through the signaling server and shares the streams of its
  * `<media-capture>` elements with every other user (full mesh). Remote
  * streams appear as `<remote-stream>` children unless a `stream` listener
