@@ -222,7 +222,7 @@ export class RemoteStream extends LitElement {
     const name = this.displayName;
     return html`
       <video part="video" class=${showPlaceholder ? 'concealed' : ''} autoplay playsinline></video>
-      ${showPlaceholder ? html`<div part="placeholder">${this.audioOnly ? '🔊 ' : ''}${name}</div>` : nothing}
+      ${showPlaceholder ? html`<div part="placeholder">${this.audioOnly ? '🔊 ' : ''}${name}${this.audioMuted ? ' 🔇' : ''}</div>` : nothing}
       ${name && !showPlaceholder ? html`<span part="name">${name}${this.audioMuted ? ' 🔇' : ''}</span>` : nothing}
       ${this.autoplayBlocked
         ? html`<button part="unmute-button" type="button" @click=${() => void this.unmute()}>🔈 Click to unmute</button>`
