@@ -15,6 +15,22 @@ if (process.env.RTC_IN_NETNS !== '1') {
   await must('node', ['scripts/build.mjs']);
   await must('npx', ['tsc', '-p', 'tsconfig.test.json']);
   await must('npx', ['tsc', '-p', 'tsconfig.browser-test.json']);
+  // The framework-interop apps: React ships CommonJS and Vue reads process.env, so bundle them.
+  await must('npx', [
+    'esbuild',
+    'test/browser/frameworks/react-app.tsx',
+    'test/browser/frameworks/vue-app.ts',
+    '--bundle',
+    '--format=esm',
+    '--target=es2022',
+    '--jsx=automatic',
+    '--outdir=build/frameworks',
+    '--log-level=warning',
+    '--define:process.env.NODE_ENV="production"',
+    '--define:__VUE_OPTIONS_API__=false',
+    '--define:__VUE_PROD_DEVTOOLS__=false',
+    '--define:__VUE_PROD_HYDRATION_MISMATCH_DETAILS__=false',
+  ]);
   const code = await runInLoopbackNamespace(['node', 'scripts/test.mjs', ...args]);
   if (code !== null) process.exit(code);
 }
