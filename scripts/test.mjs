@@ -53,7 +53,7 @@ function files(dir, suffix) {
 
 let failed = 0;
 if (!browserOnly) {
-  const nodeTests = [...files('build/test/server', '.test.js'), ...files('build/test/e2e', '.test.js')];
+  const nodeTests = ['unit', 'server', 'e2e'].flatMap((dir) => files(`build/test/${dir}`, '.test.js'));
   if (nodeTests.length) {
     console.log(`\n▶ Node tests (${nodeTests.length} files)`);
     const code = await run('node', ['--test', '--test-concurrency=1', '--test-reporter=spec', ...nodeTests]);

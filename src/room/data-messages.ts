@@ -13,6 +13,8 @@
 export const CHUNK_BYTES = 16 * 1024;
 /** Largest message a receiver reassembles (a cap against memory abuse by a peer). */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** Chunked messages one peer may have half-sent at once; the oldest is dropped beyond it. */
+export const MAX_PARTIAL_MESSAGES = 8;
 
 const KIND_STRING = 0;
 const KIND_JSON = 1;
@@ -113,6 +115,11 @@ export class MessageAssembler {
       }
       let p = this.partials.get(id);
       if (!p) {
+        if (this.partials.size >= MAX_PARTIAL_MESSAGES) {
+          // Map order is insertion order: the first key is the oldest unfinished message.
+          this.partials.delete(this.partials.keys().next().value!);
+          this.onError('too many unfinished messages; dropped the oldest');
+        }
         p = { kind, parts: new Array<Uint8Array>(count), received: 0, bytes: 0 };
         this.partials.set(id, p);
       }
