@@ -1,8 +1,9 @@
 // Browser tests: Debian's Chromium, headless, fake camera and microphone.
 // `npm test` runs this inside a loopback-only network namespace (scripts/test.mjs).
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { defaultReporter } from '@web/test-runner';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromePath } from './scripts/util.mjs';
@@ -125,6 +126,30 @@ function cjsSdpPlugin() {
   };
 }
 
+/** Counts passed/failed tests into build/browser-tests.json for npm test's closing line. */
+function countingReporter() {
+  const count = (suite, acc) => {
+    for (const t of suite?.tests ?? []) {
+      if (t.skipped) acc.skipped++;
+      else if (t.passed) acc.passed++;
+      else acc.failed++;
+    }
+    for (const s of suite?.suites ?? []) count(s, acc);
+    return acc;
+  };
+  return {
+    onTestRunFinished({ sessions }) {
+      const acc = { passed: 0, failed: 0, skipped: 0, brokenFiles: 0 };
+      for (const session of sessions) {
+        count(session.testResults, acc);
+        if (!session.passed && !session.testResults?.tests?.length && !session.testResults?.suites?.length) acc.brokenFiles++;
+      }
+      mkdirSync('build', { recursive: true });
+      writeFileSync('build/browser-tests.json', JSON.stringify(acc));
+    },
+  };
+}
+
 export default {
   files: ['test/browser/**/*.test.ts'],
   nodeResolve: { browser: true, exportConditions: ['browser', 'production'] },
@@ -139,6 +164,7 @@ export default {
     signalingPlugin(),
     signalingProcessPlugin(),
   ],
+  reporters: [defaultReporter(), countingReporter()],
   browsers: [
     chromeLauncher({
       launchOptions: { executablePath, headless: true, args: chromeArgs() },

@@ -1,7 +1,7 @@
 // npm test: type-check everything, build, then run the Node tests and the
 // browser tests inside a loopback-only network namespace (when the platform
 // has one), so nothing a test starts can reach another machine.
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { must, run, runInLoopbackNamespace } from './util.mjs';
 
@@ -52,17 +52,43 @@ function files(dir, suffix) {
 }
 
 let failed = 0;
+const totals = { passed: 0, failed: 0, skipped: 0 };
 if (!browserOnly) {
   const nodeTests = ['unit', 'server', 'e2e'].flatMap((dir) => files(`build/test/${dir}`, '.test.js'));
   if (nodeTests.length) {
     console.log(`\n▶ Node tests (${nodeTests.length} files)`);
-    const code = await run('node', ['--test', '--test-concurrency=1', '--test-reporter=spec', ...nodeTests]);
+    const code = await run('node', [
+      '--test',
+      '--test-concurrency=1',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      '--test-reporter-destination=build/node-tests.tap',
+      ...nodeTests,
+    ]);
     if (code !== 0) failed++;
+    const tap = existsSync('build/node-tests.tap') ? readFileSync('build/node-tests.tap', 'utf8') : '';
+    const num = (key) => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
+    totals.passed += num('pass');
+    totals.failed += num('fail') + num('cancelled');
+    totals.skipped += num('skipped') + num('todo');
   }
 }
 if (!serverOnly) {
   console.log('\n▶ Browser tests (web-test-runner, Chromium)');
+  rmSync('build/browser-tests.json', { force: true });
   const code = await run('npx', ['web-test-runner', '--config', 'web-test-runner.config.mjs', ...extra]);
   if (code !== 0) failed++;
+  if (existsSync('build/browser-tests.json')) {
+    const counts = JSON.parse(readFileSync('build/browser-tests.json', 'utf8'));
+    totals.passed += counts.passed;
+    totals.failed += counts.failed + counts.brokenFiles;
+    totals.skipped += counts.skipped;
+  } else {
+    totals.failed += 1; // the runner died before reporting
+  }
 }
+// One plain closing line for people and CI: every runner's tests together.
+if (failed && totals.failed === 0) totals.failed = 1;
+console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
 process.exit(failed ? 1 : 0);
