@@ -95,6 +95,7 @@ export class RoomClient {
   private serverIceServers: IceServerConfig[] = [];
   private intent: JoinIntent | null = null;
   private joining: Promise<RoomJoinedPayload> | null = null;
+  private lastAck: RoomJoinedPayload | null = null;
   private destroyed = false;
   private reportedUnreachable = false;
   private readonly peerGraceMs: number;
@@ -232,6 +233,9 @@ export class RoomClient {
   async enter(intent: JoinIntent): Promise<RoomJoinedPayload> {
     if (this.destroyed) throw new RoomError('aborted', 'The room element was removed.');
     if (!intent.roomid) throw new RoomError('no-room-id', 'No room id: set the room-id attribute or pass one.');
+    // Asked again for the room we are in or entering (autojoin and a script both calling): same answer.
+    if (this.joining && this.intent?.roomid === intent.roomid) return this.joining;
+    if (this.state === 'joined' && this.roomid === intent.roomid && this.lastAck) return this.lastAck;
     if (this.roomid && this.roomid !== intent.roomid && this.state === 'joined') await this.leave();
     this.intent = intent;
     if (this.state !== 'reconnecting') this.setState('connecting');
@@ -279,6 +283,7 @@ export class RoomClient {
   }
 
   private onJoined(ack: RoomJoinedPayload, rejoin: boolean): void {
+    this.lastAck = ack;
     this.roomid = ack.roomid;
     this.userid = ack.userid;
     this.isInitiator = ack.isInitiator;

@@ -541,7 +541,14 @@ export class RtcRoom extends LitElement {
         if (err instanceof RoomError) this.reportError(err.code, err.message);
       });
     }
-    if ((changed.has('roomId') || changed.has('autojoin')) && this.client?.state !== 'joined') this.maybeAutojoin();
+    if (changed.has('roomId') || changed.has('autojoin')) {
+      const inOther = this.client?.state === 'joined' && this.client.roomid !== this.roomId;
+      // With autojoin, a new room-id moves the user to that room (enter() leaves the old one).
+      if (this.client?.state !== 'joined' || (inOther && this.autojoin && this.roomId)) {
+        if (inOther) this.openOrJoin().catch(() => {});
+        else this.maybeAutojoin();
+      }
+    }
   }
 
   protected override render() {

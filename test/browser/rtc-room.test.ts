@@ -482,3 +482,35 @@ describe('<rtc-room>', function () {
 });
 
 export type { User };
+
+describe('<rtc-room> joining twice and switching rooms', function () {
+  this.timeout(60000);
+  afterEach(removeAllUsers);
+
+  it('openOrJoin() while autojoin is joining, or once joined, returns the same join', async () => {
+    const roomid = uniqueRoom('twice');
+    const a = await createUser(roomid, 'a', { capture: null, join: false, attrs: { autojoin: '' } });
+    const [first, second] = await Promise.all([a.room.openOrJoin(), a.room.openOrJoin()]);
+    expect(second).to.deep.equal(first);
+    const third = await a.room.openOrJoin();
+    expect(third.roomid).to.equal(roomid);
+    expect(a.room.state).to.equal('joined');
+  });
+
+  it('with autojoin, changing room-id moves the user to the new room', async () => {
+    const one = uniqueRoom('one');
+    const two = uniqueRoom('two');
+    const a = await createUser(one, 'a', { capture: null, attrs: { autojoin: '' } });
+    const b = await createUser(one, 'b', { capture: null });
+    const c = await createUser(two, 'c', { capture: null });
+    await waitFor(() => b.room.peers.has(a.userid), 'a and b together');
+    const leftOne = oneEvent(b.room, 'peer-leave');
+    const joinedTwo = oneEvent(c.room, 'peer-join');
+    a.room.setAttribute('room-id', two);
+    await leftOne;
+    await joinedTwo;
+    await waitFor(() => a.room.peers.has(c.userid), 'a sees c in the new room');
+    expect([...a.room.peers.keys()]).to.deep.equal([c.userid]);
+    expect(a.room.state).to.equal('joined');
+  });
+});
