@@ -280,8 +280,18 @@ export class RtcRoom extends LitElement {
       },
     );
     client.iceServers = this.iceServers;
-    client.iceTransportPolicy = this.iceTransportPolicy === 'relay' ? 'relay' : 'all';
+    client.iceTransportPolicy = this.transportPolicy();
     return client;
+  }
+
+  /** `relay` or `all`; anything else is reported and treated as `all`. */
+  private transportPolicy(): RTCIceTransportPolicy {
+    const value = this.iceTransportPolicy;
+    if (value === 'relay' || value === 'all') return value;
+    if (value !== null && value !== '') {
+      queueMicrotask(() => this.reportError('invalid-attribute', `ice-transport-policy="${value}" is invalid: expected "all" or "relay".`));
+    }
+    return 'all';
   }
 
   /** The reconnect policy from the attributes; invalid values fall back to the defaults (and are reported). */
@@ -535,7 +545,7 @@ export class RtcRoom extends LitElement {
   protected override updated(changed: PropertyValues<this>): void {
     if (changed.has('capture') && this.hasUpdated) this.resolveCaptureRefs();
     if (changed.has('iceServers') && this.client) this.client.iceServers = this.iceServers;
-    if (changed.has('iceTransportPolicy') && this.client) this.client.iceTransportPolicy = this.iceTransportPolicy === 'relay' ? 'relay' : 'all';
+    if (changed.has('iceTransportPolicy') && this.client) this.client.iceTransportPolicy = this.transportPolicy();
     if (changed.has('extra') && changed.get('extra') !== undefined && this.client?.roomid && !(this.extra instanceof InvalidJson)) {
       this.client.updateExtra(this.validExtra()).catch((err: unknown) => {
         if (err instanceof RoomError) this.reportError(err.code, err.message);

@@ -383,6 +383,15 @@ describe('<rtc-room>', function () {
       expect(await b.room.checkPresence()).to.deep.equal({ exists: true, isFull: false, isPasswordProtected: false });
     });
 
+    it('an invalid ice-transport-policy is reported', async () => {
+      const a = await createUser(uniqueRoom(), 'a', { capture: null, join: false, attrs: { 'ice-transport-policy': 'sideways' } });
+      const ev = oneEvent(a.room, 'room-error') as Promise<RoomErrorEvent>;
+      await a.room.openOrJoin();
+      const { detail } = await ev;
+      expect(detail.code).to.equal('invalid-attribute');
+      expect(detail.message).to.contain('ice-transport-policy');
+    });
+
     it('an invalid extra attribute is reported, not thrown at the page', async () => {
       const a = await createUser(uniqueRoom(), 'a', { capture: null, join: false, attrs: { extra: '{not json' } });
       const ev = oneEvent(a.room, 'room-error') as Promise<RoomErrorEvent>;
