@@ -1,0 +1,269 @@
+// Turns results.json into the summary table (console and Markdown) and
+// RESULTS.md. Every row is a figure, its baseline from the same run, the
+// ratio, and the target with PASS / MISS (or "info" where there is none).
+import { fmt } from './util.mjs';
+
+const KB = 1024;
+
+/** One summary row. */
+function row(part, metric, ours, baseline, baselineLabel, r, target, verdict) {
+  return { part, metric, ours, baseline: baseline === null ? '—' : `${baseline}${baselineLabel ? ` (${baselineLabel})` : ''}`, ratio: r, target, verdict };
+}
+const pf = (ok) => (ok === null || ok === undefined ? 'n/a' : ok ? 'PASS' : 'MISS');
+const num = (x) => typeof x === 'number' && Number.isFinite(x);
+
+export function summaryRows(parts) {
+  const rows = [];
+  const t = parts.ttff?.data;
+  if (t) {
+    const o = t.variants.ours;
+    const f = t.variants.floor;
+    const m = t.variants.rtcmc;
+    const r1 = t.ratios.p50VsFloor;
+    const r2 = t.ratios.p50VsRtcmc;
+    rows.push(row('ttff', `join → first frame both sides, p50 (ms, n=${o.n})`, fmt(o.p50), fmt(f.p50), 'floor', fmt(r1, 2), '≤ 1.10 × floor', pf(num(r1) ? r1 <= 1.1 : null)));
+    rows.push(row('ttff', 'join → first frame both sides, p50 (ms)', fmt(o.p50), fmt(m.p50), 'RTCMultiConnection', fmt(r2, 2), '< 1.00 × RTCMultiConnection', pf(num(r2) ? r2 < 1 : null)));
+    rows.push(row('ttff', 'join → first frame both sides, p90 (ms)', fmt(o.p90), fmt(f.p90), 'floor', fmt(t.ratios.p90VsFloor, 2), '—', 'info'));
+    rows.push(row('ttff', 'join → first frame both sides, p90 (ms)', fmt(o.p90), fmt(m.p90), 'RTCMultiConnection', fmt(o.p90 / m.p90, 2), '—', 'info'));
+  }
+  const me = parts.mesh?.data;
+  if (me) {
+    const o = me.variants.ours;
+    const f = me.variants.floor;
+    for (const n of Object.keys(o).filter((n) => n !== '2')) {
+      rows.push(row('mesh', `${n} users: all see all, p50 (ms)`, fmt(o[n].allFramesP50), fmt(o[2]?.allFramesP50), 'ours, 2 users', fmt(me.ratios[n].allFramesVsTwo, 2), '—', 'info'));
+      rows.push(row('mesh', `${n} users: all see all, p50 (ms)`, fmt(o[n].allFramesP50), fmt(f[n].allFramesP50), 'floor, same size', fmt(me.ratios[n].allFramesVsFloor, 2), '—', 'info'));
+    }
+    for (const n of Object.keys(o)) {
+      rows.push(row('mesh', `${n} users: CPU per user, steady (% of a core)`, fmt(o[n].steadyCorePerUser * 100, 1), fmt(f[n].steadyCorePerUser * 100, 1), 'floor', fmt(me.ratios[n].cpuPerUserVsFloor, 2), '—', 'info'));
+    }
+  }
+  const s = parts.size?.data;
+  if (s) {
+    const base = (s.rtcmc.gzipBytes / KB).toFixed(1);
+    rows.push(row('size', 'dist/rtc-elements.js, min + gzip -9 (KB)', (s.ours.esm.gzipBytes / KB).toFixed(1), base, 'RTCMultiConnection + socket.io', fmt(s.ratios.esmVsRtcmc, 2), `≤ ${s.budgetKB} KB`, pf(s.ours.esm.gzipBytes <= s.budgetKB * KB)));
+    rows.push(row('size', 'dist/rtc-elements.iife.js, min + gzip -9 (KB)', (s.ours.iife.gzipBytes / KB).toFixed(1), base, 'RTCMultiConnection + socket.io', fmt(s.ratios.iifeVsRtcmc, 2), `≤ ${s.budgetKB} KB`, pf(s.ours.iife.gzipBytes <= s.budgetKB * KB)));
+  }
+  const sv = parts.server?.data;
+  if (sv) {
+    const r = sv.ratios;
+    const rates = sv.config.rates;
+    const low = sv.targetRate;
+    rows.push(row('server', `relay throughput, saturated (msg/s, ${sv.config.clients} clients)`, fmt(sv.ours.saturate.deliveredPerSec), fmt(sv.bare.saturate.deliveredPerSec), 'bare relay', fmt(r.saturatedThroughput, 2), '≥ 0.80 × bare', pf(num(r.saturatedThroughput) ? r.saturatedThroughput >= 0.8 : null)));
+    const hi = rates.at(-1);
+    rows.push(row('server', `relay capacity of one core, from CPU µs per message at ${hi}/s (msg/s)`, fmt(1e6 / sv.ours.fixed[hi].serverCpuUsPerMsg), fmt(1e6 / sv.bare.fixed[hi].serverCpuUsPerMsg), 'bare relay', fmt(r.cpuCapacity, 2), '≥ 0.80 × bare', pf(num(r.cpuCapacity) ? r.cpuCapacity >= 0.8 : null)));
+    for (const rate of rates) {
+      const target = rate === low;
+      rows.push(row('server', `relay latency p99 at ${rate} msg/s offered (ms)`, fmt(sv.ours.fixed[rate].p99, 2), fmt(sv.bare.fixed[rate].p99, 2), 'bare relay', fmt(r.fixedP99[rate], 2), target ? '< 20 ms' : '—', target ? pf(num(sv.ours.fixed[rate].p99) ? sv.ours.fixed[rate].p99 < 20 : null) : 'info'));
+      rows.push(row('server', `relay latency p50 at ${rate} msg/s offered (ms)`, fmt(sv.ours.fixed[rate].p50, 2), fmt(sv.bare.fixed[rate].p50, 2), 'bare relay', fmt(sv.ours.fixed[rate].p50 / sv.bare.fixed[rate].p50, 2), '—', 'info'));
+    }
+    rows.push(row('server', 'memory per connected socket, heap after GC (KB)', fmt(sv.ours.heapPerSocket / KB, 1), fmt(sv.bare.heapPerSocket / KB, 1), 'bare relay', fmt(r.heapPerSocket, 2), '—', 'info'));
+    rows.push(row('server', 'memory per connected socket, RSS (KB)', fmt(sv.ours.rssPerSocket / KB, 1), fmt(sv.bare.rssPerSocket / KB, 1), 'bare relay', fmt(sv.ours.rssPerSocket / sv.bare.rssPerSocket, 2), '—', 'info'));
+  }
+  const l = parts.leaks?.data;
+  if (l) {
+    for (const [v, r] of Object.entries(l.variants)) {
+      const how = v === 'leave' ? 'leave()' : 'element removed';
+      if (!r.ok) {
+        rows.push(row('leaks', `${l.cycles} cycles, ${how}`, 'failed', null, '', '—', '—', 'n/a'));
+        continue;
+      }
+      rows.push(row('leaks', `${r.cycles} cycles, ${how}: live RTCPeerConnections`, String(r.livePeerConnections), `${r.peerConnectionsCreated} created`, '', '—', '0', pf(r.livePeerConnections === 0)));
+      rows.push(row('leaks', `${r.cycles} cycles, ${how}: live tracks`, String(r.liveTracks), String(r.captureTracks), "the captures' own", '—', "= the captures' own", pf(r.liveTracks === r.captureTracks)));
+      rows.push(row('leaks', `${r.cycles} cycles, ${how}: JS heap growth after GC (KB)`, fmt(r.heapGrowth / KB, 1), fmt(r.heapBefore / KB, 0), 'heap before', fmt(r.heapGrowth / r.heapBefore, 3), '< 2048 KB', pf(r.heapGrowth < l.heapTargetBytes)));
+    }
+  }
+  const so = parts.soak?.data;
+  if (so) {
+    const label = `${so.cycles} cycles (leave / removal / abrupt: ${so.byExit.leave}/${so.byExit.remove}/${so.byExit.abrupt})`;
+    rows.push(row('soak', `${label}: live RTCPeerConnections`, String(so.livePeerConnections), `${so.peerConnectionsCreated} created`, '', '—', '0, no "too many"', pf(so.ok && so.livePeerConnections === 0 && !so.tooManyPeerConnections)));
+    rows.push(row('soak', `${label}: live tracks`, String(so.liveTracks), String(so.captureTracks), "the captures' own", '—', "= the captures' own", pf(so.liveTracks === so.captureTracks)));
+  }
+  return rows;
+}
+
+export function consoleTable(rows) {
+  const cols = ['part', 'metric', 'ours', 'baseline', 'ratio', 'target', 'verdict'];
+  const width = Object.fromEntries(cols.map((c) => [c, Math.max(c.length, ...rows.map((r) => String(r[c]).length))]));
+  const line = (r) => cols.map((c) => String(r[c]).padEnd(width[c])).join('  ');
+  return [line(Object.fromEntries(cols.map((c) => [c, c]))), cols.map((c) => '-'.repeat(width[c])).join('  '), ...rows.map(line)].join('\n');
+}
+
+function mdTable(header, rows) {
+  const esc = (x) => String(x ?? '').replaceAll('|', '\\|');
+  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+}
+
+export function markdownSummary(rows) {
+  return mdTable(
+    ['Part', 'Metric', 'rtc-elements', 'Baseline (same run)', 'Ratio', 'Target', 'Result'],
+    rows.map((r) => [r.part, r.metric, r.ours, r.baseline, r.ratio, r.target, r.verdict === 'PASS' ? '**PASS**' : r.verdict === 'MISS' ? '**MISS**' : r.verdict]),
+  );
+}
+
+function details(parts) {
+  const out = [];
+  const t = parts.ttff?.data;
+  if (t) {
+    const v = t.variants;
+    out.push(`### ttff: join to first frame (${parts.ttff.date})`);
+    out.push('');
+    out.push(
+      `${t.runs} runs per setup after one warm-up round, interleaved (the setups take turns, order rotated each round). Capture asked for: ${t.capture.width}x${t.capture.height}@${t.capture.frameRate} plus audio, the same getUserMedia constraints for all three (settings reported by the tracks: ${Object.entries(v)
+        .map(([k, x]) => `${k} ${x.settings ? `${x.settings.width}x${x.settings.height}@${x.settings.frameRate}` : 'n/a'}`)
+        .join(', ')}).`,
+    );
+    out.push('');
+    out.push(
+      mdTable(
+        ['Setup', 'n', 'failed', 'p50 (ms)', 'p90 (ms)', 'min', 'max', 'ICE candidates sent (median)'],
+        Object.values(v).map((x) => [x.label, x.n, x.failed, fmt(x.p50), fmt(x.p90), fmt(x.min), fmt(x.max), fmt(x.candidatesMedian)]),
+      ),
+    );
+    out.push('');
+    out.push('Phases, median ms after B calls join (first time each happened on either side; in RTCMultiConnection the member already in the room sends the offer):');
+    out.push('');
+    out.push(mdTable(['Phase', ...Object.values(v).map((x) => x.label)], t.phaseNames.map((p) => [p, ...Object.values(v).map((x) => fmt(x.phases[p]))])));
+    const fails = Object.entries(v).filter(([, x]) => x.failures.length);
+    if (fails.length) {
+      out.push('');
+      out.push(`Failed runs: ${fails.map(([k, x]) => `${k}: ${x.failures.join('; ')}`).join(' / ')}`);
+    }
+    out.push('');
+  }
+  const me = parts.mesh?.data;
+  if (me) {
+    out.push(`### mesh (${parts.mesh.date})`);
+    out.push('');
+    out.push(`${me.runs} runs per size and setup after a warm-up round. ${me.layout}. Capture ${me.capture.width}x${me.capture.height}@${me.capture.frameRate}, video only. CPU: ${me.cpuMethod}.`);
+    out.push('');
+    const rowsM = [];
+    for (const [variant, sizes] of Object.entries(me.variants)) {
+      for (const [n, x] of Object.entries(sizes)) {
+        const top = Object.entries(x.steadyByType)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 3)
+          .map(([k, c]) => `${k} ${fmt(c * 100, 0)}%`)
+          .join(', ');
+        rowsM.push([variant, n, x.n, x.failed, fmt(x.allFramesP50), fmt(x.allFramesMax), fmt(x.steadyCorePerUser * 100, 1), fmt(x.joinCpuPerUserSec, 2), top]);
+      }
+    }
+    out.push(mdTable(['Setup', 'Users', 'n', 'failed', 'all see all p50 (ms)', 'max (ms)', 'CPU/user steady (% core)', 'CPU/user while joining (s)', 'whole browser, steady, by process'], rowsM));
+    out.push('');
+  }
+  const s = parts.size?.data;
+  if (s) {
+    out.push(`### size (${parts.size.date})`);
+    out.push('');
+    out.push(
+      mdTable(
+        ['File', 'min (bytes)', 'min + gzip -9 (bytes)'],
+        [
+          [s.ours.esm.path, s.ours.esm.minBytes, s.ours.esm.gzipBytes],
+          [s.ours.iife.path, s.ours.iife.minBytes, s.ours.iife.gzipBytes],
+          ...s.rtcmc.files.map((f) => [f.path, f.minBytes, f.gzipBytes]),
+          ['RTCMultiConnection + socket.io (two files)', s.rtcmc.minBytes, s.rtcmc.gzipBytes],
+        ],
+      ),
+    );
+    if (s.breakdown) {
+      out.push('');
+      out.push('Where the bytes of dist/rtc-elements.js go (from its source map; "gzip saved" = the whole bundle gzipped minus the bundle without that part gzipped):');
+      out.push('');
+      out.push(mdTable(['Part', 'min (bytes)', 'share', 'gzip saved if removed (bytes)'], s.breakdown.map((b) => [b.group, b.minBytes, `${fmt(b.share * 100, 1)}%`, b.gzipSavedIfRemoved])));
+    }
+    out.push('');
+  }
+  const sv = parts.server?.data;
+  if (sv) {
+    out.push(`### server (${parts.server.date})`);
+    out.push('');
+    out.push(
+      `${sv.config.clients} socket.io clients (websocket) in one load-generator process, rooms of ${sv.config.roomSize}; each server in its own process; rounds alternate which server goes first; medians over ${sv.ours.rounds} rounds${sv.ours.disturbedRounds ? ` (${sv.ours.disturbedRounds} more left out: other processes took more than one core during them)` : ''}. ` +
+        `Fixed loads: ${sv.config.rates.join(' and ')} signal/s in total, round-robin over the clients, each to a room mate. Saturated: every client keeps ${sv.config.inflight} signals waiting for their ack (closed loop). ` +
+        `${sv.config.warmupMs} ms warm-up, then ${sv.config.durationMs} ms measured. Our server ran with ${JSON.stringify(sv.config.ourOptions)}; the bare relay with socket.io's defaults.`,
+    );
+    out.push('');
+    const rowsS = [];
+    for (const [name, x] of [['rtc-elements', sv.ours], ['bare socket.io relay', sv.bare]]) {
+      for (const rate of sv.config.rates) {
+        const f = x.fixed[rate];
+        rowsS.push([name, `${rate}/s`, fmt(f.deliveredPerSec), fmt(f.p50, 2), fmt(f.p90, 2), fmt(f.p99, 2), fmt(f.ackP99, 2), fmt(f.lost), fmt(f.serverCpuShare * 100, 0), fmt(f.serverCpuUsPerMsg, 0), '', fmt(f.otherCores * 100, 0)]);
+      }
+      const s2 = x.saturate;
+      rowsS.push([name, `saturated (${sv.config.inflight} in flight per client)`, fmt(s2.deliveredPerSec), fmt(s2.p50, 1), '', fmt(s2.p99, 1), '', '', fmt(s2.serverCpuShare * 100, 0), fmt(s2.serverCpuUsPerMsg, 0), fmt(s2.loadCpuShare * 100, 0), fmt(s2.otherCores * 100, 0)]);
+    }
+    out.push(mdTable(['Server', 'load', 'delivered/s', 'p50 (ms)', 'p90', 'p99', 'ack p99', 'lost', 'server CPU (% core)', 'server CPU µs/msg', 'load gen CPU (% core)', 'other processes on the machine (% core)'], rowsS));
+    out.push('');
+    const perRound = (kind) =>
+      sv.runs[kind]
+        .map((x) => (x.disturbed ? '[disturbed] ' : '') + `${sv.config.rates.map((rate) => `${rate}/s p99 ${fmt(x.phases[`fixed${rate}`].latency.p99, 1)} ms`).join(', ')}, saturated ${fmt(x.phases.saturate.deliveredPerSec)}/s`)
+        .join('; ');
+    out.push(`Per round: rtc-elements: ${perRound('ours')}. Bare relay: ${perRound('bare')}.`);
+    out.push('');
+    out.push(`Memory per connected socket (after GC): rtc-elements ${fmt(sv.ours.heapPerSocket / KB, 1)} KB heap, ${fmt(sv.ours.rssPerSocket / KB, 1)} KB RSS; bare relay ${fmt(sv.bare.heapPerSocket / KB, 1)} KB heap, ${fmt(sv.bare.rssPerSocket / KB, 1)} KB RSS.`);
+    const errs = [...sv.ours.errors, ...sv.bare.errors];
+    if (errs.length) out.push(`\nErrors acked: ${JSON.stringify(errs)}`);
+    out.push('');
+  }
+  const l = parts.leaks?.data;
+  if (l) {
+    out.push(`### leaks (${parts.leaks.date})`);
+    out.push('');
+    out.push(
+      mdTable(
+        ['Variant', 'cycles', 'ms/cycle', 'RTCPeerConnections created', 'not closed', 'live tracks', "captures' tracks", '<remote-stream> left', 'server sockets (expected)', 'heap before (KB)', 'growth (KB)', 'first half / second half (KB)', 'growth/cycle (bytes)'],
+        Object.entries(l.variants).map(([v, r]) =>
+          r.ok
+            ? [v, r.cycles, r.cycleMs, r.peerConnectionsCreated, r.livePeerConnections, r.liveTracks, r.captureTracks, r.remoteElements, `${r.serverSockets} (${r.expectedServerSockets})`, fmt(r.heapBefore / KB, 0), fmt(r.heapGrowth / KB, 1), `${fmt(r.heapGrowthFirstHalf / KB, 1)} / ${fmt(r.heapGrowthSecondHalf / KB, 1)}`, r.heapGrowthPerCycle]
+            : [v, 'failed', r.error, '', '', '', '', '', '', '', '', '', ''],
+        ),
+      ),
+    );
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+export const ANALYSIS_START = '<!-- analysis:start (kept by npm run bench) -->';
+export const ANALYSIS_END = '<!-- analysis:end -->';
+
+export function renderResultsMd({ parts, machine, date, analysis }) {
+  const rows = summaryRows(parts);
+  const m = machine;
+  return `# Benchmark results
+
+Generated by \`npm run bench\` (bench/run.mjs) on ${date}; a part run alone updates only its own section.
+
+Run everything: \`npm run bench\` (about 12 minutes on this machine). One part: \`npm run bench -- ttff\` (or \`mesh\`, \`size\`, \`server\`, \`leaks\`, several allowed). Options: \`--runs N\` (ttff calls per setup, default 20), \`--mesh-runs N\` (default 3), \`--cycles N\` (leaks, default 50), \`--server-rounds N\` (default 3), \`--server-rate N\` (one fixed load instead of 2000 and 5000 msg/s), \`--server-clients N\` (default 1000), \`--duration-ms N\` (server measuring window, default 10000). \`BENCH_SERVER_PROF=<dir>\` writes a V8 CPU profile of each server process. Raw numbers: bench/results.json.
+Every figure is set against a baseline measured in the same run: the machines are shared and noisy, so only the ratios mean much.
+
+**Machine:** ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; Chromium ${m.chromium}; Node ${m.node}; ${m.platform}. Load average when the run started: ${m.loadAverageAtStart.join(', ')}.
+Everything ran inside a network namespace holding only loopback, with Debian's Chromium headless (fake camera and microphone), flags from scripts/chrome-args.mjs.
+
+## Summary
+
+${markdownSummary(rows)}
+
+## Details
+
+${details(parts)}
+## How it is measured
+
+- **ttff**: two browser contexts (A and B), one page each. A starts its capture and enters the room (\`open\`); B starts its capture; then B calls \`join\`. The time runs from that call (in B's page) until both pages have presented the first remote video frame (\`requestVideoFrameCallback\` on the rendering \`<video>\`: for rtc-elements the \`<remote-stream>\`'s own shadow \`<video>\`, for the others a \`<video>\` the bench page creates, sound on like \`<remote-stream>\`: a muted one skips audio output and was measurably faster). Times are \`performance.timeOrigin + performance.now()\`, comparable across pages. The socket connection is part of the measured time in all three (each connects when joining). Phases come from a RTCPeerConnection subclass installed before any library loads, from socket.io's \`onAny\`/\`onAnyOutgoing\`, and from the engine's raw \`data\` event (the moment an ack arrives, before socket.io hands it to app code). "join ack handled (app)" is when the page's own code sees the join succeed: for rtc-elements after \`join()\` resolves, which is after the room has created its RTCPeerConnection; for the floor in the ack callback, before it creates one. Both pages are reloaded for every call in the same two browser contexts (A and B), so each call starts from a fresh document in a warm renderer process.
+  - *floor*: vanilla RTCPeerConnection, socket.io client 4 (websocket), a bare relay written in the bench (bench/lib/servers.mjs): the joiner offers to everyone in the join ack straight away, trickle ICE, no data channel.
+  - *RTCMultiConnection 3.7.1*: its npm package's dist/RTCMultiConnection.min.js, with the socket.io client its server serves (/socket.io/socket.io.js), and its server code from \`rtcmulticonnection-server\` attached as its README shows (\`addSocket\` on a default socket.io server), unmodified. Client settings: \`dontCaptureUserMedia = true\` with the stream in \`attachStreams\`, \`iceServers = []\` (its defaults name public STUN/TURN hosts), \`autoCreateMediaElement = false\` (remote video rendered like the floor's); A \`open\`s, B \`join\`s.
+- **mesh**: see the section above; the floor is the same vanilla page as in ttff (the newcomer offers to everyone already in the room).
+- **size**: node zlib gzip level 9 of the minified files as shipped; RTCMultiConnection counts its min.js plus socket.io's client-dist/socket.io.min.js (what its server serves), two files, two gzip streams.
+- **server**: the send time (\`performance.now()\` of the load generator) travels in the relayed candidate's \`sdpMid\` (the server strips unknown keys, so it cannot ride elsewhere); the receiving client of the same process subtracts it: one-way relay latency, no clock skew. Throughput counts deliveries during the measured window. Memory per socket: (heap used / RSS after GC with 1,000 clients connected and in rooms) minus (the same before any client), divided by the clients. Node clients send no Origin header, which our server's origin check allows.
+- **leaks**: one page, two \`<rtc-room>\`s each with its own \`<media-capture>\` (320x240@15 + audio); each cycle: A open-or-join, B join, both render a remote frame, both leave (variant *leave*) or both room elements are removed and new ones are created around the same captures (variant *remove*). ${WARMUP_NOTE}. Heap: \`gc()\` (\`--js-flags=--expose-gc\`) four times, CDP \`HeapProfiler.collectGarbage\`, then \`Runtime.getHeapUsage\`.
+
+## Analysis
+
+${ANALYSIS_START}
+${analysis ?? '_Nothing written yet._'}
+${ANALYSIS_END}
+`;
+}
+
+const WARMUP_NOTE = 'Three warm-up cycles run before the heap baseline, so first-use allocations (templates, the socket.io manager cache) are not counted as growth';

@@ -1,0 +1,159 @@
+// npm run bench [-- part ...] [--runs N] [--mesh-runs N] [--cycles N]
+//               [--server-rounds N] [--server-rate N] [--server-clients N] [--duration-ms N]
+//
+// Parts: ttff, mesh, size, server, leaks (the default, in that order), and soak
+// (200 join/leave cycles, graceful, removal and abrupt; only when named; --soak-cycles N).
+// Builds dist/ when it is missing, then re-runs itself inside a network
+// namespace that holds only loopback (as npm test does), prints a table,
+// writes bench/results.json and rewrites bench/RESULTS.md. A missed target is
+// a result, not a failure: the exit code is non-zero only when the harness
+// itself broke.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadavg } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { chromiumVersion, launchBrowser } from './lib/browser.mjs';
+import { machineInfo } from './lib/machine.mjs';
+import { ANALYSIS_END, ANALYSIS_START, consoleTable, renderResultsMd, summaryRows } from './lib/report.mjs';
+import { BENCH, loadOurServer, ROOT, snapshotAssets } from './lib/servers.mjs';
+import { parseArgs } from './lib/util.mjs';
+
+const PARTS = ['ttff', 'mesh', 'size', 'server', 'leaks', 'soak'];
+// Run only when named: the soak takes a few minutes of its own.
+const DEFAULT_PARTS = ['ttff', 'mesh', 'size', 'server', 'leaks'];
+const argv = process.argv.slice(2);
+const { opts, words } = parseArgs(argv);
+const unknown = words.filter((w) => !PARTS.includes(w));
+if (unknown.length || opts.help) {
+  if (unknown.length) console.error(`Unknown part(s): ${unknown.join(', ')}`);
+  console.error(`Usage: npm run bench [-- ${PARTS.join('|')} ...] [--runs N] [--mesh-runs N] [--cycles N] [--soak-cycles N] [--server-rounds N] [--server-rate N] [--server-clients N] [--duration-ms N]`);
+  process.exit(unknown.length ? 2 : 0);
+}
+const parts = words.length ? PARTS.filter((p) => words.includes(p)) : DEFAULT_PARTS;
+const util = await import(pathToFileURL(join(ROOT, 'scripts/util.mjs')).href);
+
+if (process.env.RTC_IN_NETNS !== '1') {
+  // Outside the namespace: build when needed (npx may need the registry), then re-enter.
+  if (!existsSync(join(ROOT, 'dist/rtc-elements.js')) || !existsSync(join(ROOT, 'dist/server/index.js'))) {
+    console.log('▶ dist/ is missing: building');
+    await util.must('node', ['scripts/build.mjs'], { cwd: ROOT });
+  }
+  const code = await util.runInLoopbackNamespace(['node', join(BENCH, 'run.mjs'), ...argv]);
+  if (code !== null) process.exit(code);
+}
+
+const int = (name, fallback) => {
+  const v = opts[name];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`--${name} must be a positive integer`);
+    process.exit(2);
+  }
+  return n;
+};
+const settings = {
+  runs: int('runs', 20),
+  meshRuns: int('mesh-runs', 3),
+  cycles: int('cycles', 50),
+  soakCycles: int('soak-cycles', 200),
+  serverRounds: int('server-rounds', 3),
+  serverRates: opts['server-rate'] ? [int('server-rate', 2000)] : [2000, 5000],
+  serverClients: int('server-clients', 1000),
+  durationMs: int('duration-ms', 10000),
+};
+
+const resultsPath = join(BENCH, 'results.json');
+const resultsMdPath = join(BENCH, 'RESULTS.md');
+let previous = {};
+try {
+  previous = JSON.parse(readFileSync(resultsPath, 'utf8'));
+} catch {
+  /* first run */
+}
+
+const assets = snapshotAssets();
+await loadOurServer();
+const started = Date.now();
+const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+const log = (line) => console.log(line);
+console.log(`▶ bench: ${parts.join(', ')} (load average ${loadavg().map((x) => x.toFixed(2)).join(', ')})`);
+
+const chromium = parts.some((p) => ['ttff', 'mesh', 'leaks'].includes(p)) ? await chromiumVersion() : (previous.machine?.chromium ?? 'not used');
+const machine = machineInfo(chromium);
+const results = { ...previous, machine, date, parts: { ...(previous.parts ?? {}) } };
+let broken = 0;
+
+async function part(name, fn) {
+  const t0 = Date.now();
+  console.log(`\n▶ ${name}`);
+  try {
+    const data = await fn();
+    results.parts[name] = { date, seconds: Math.round((Date.now() - t0) / 1000), settings, data };
+    console.log(`  ${name}: ${Math.round((Date.now() - t0) / 1000)} s`);
+  } catch (err) {
+    broken++;
+    console.error(`✗ ${name}: the harness broke: ${err?.stack ?? err}`);
+    results.parts[name] = { date, error: String(err?.message ?? err) };
+  }
+}
+
+let browser = null;
+const sharedBrowser = async () => (browser ??= await launchBrowser());
+for (const name of parts) {
+  if (name === 'ttff') {
+    const { runTtff } = await import('./ttff.mjs');
+    await part(name, async () => runTtff({ browser: await sharedBrowser(), assets, runs: settings.runs, log }));
+  } else if (name === 'mesh') {
+    const { runMesh } = await import('./mesh.mjs');
+    await part(name, async () => runMesh({ browser: await sharedBrowser(), assets, runs: settings.meshRuns, log }));
+  } else if (name === 'size') {
+    const { runSize } = await import('./size.mjs');
+    await part(name, async () => runSize());
+  } else if (name === 'server') {
+    if (browser) {
+      // No browser burning CPU while the servers are measured.
+      await browser.close();
+      browser = null;
+    }
+    const { runServer } = await import('./server.mjs');
+    await part(name, () =>
+      runServer({ clients: settings.serverClients, rates: settings.serverRates, rounds: settings.serverRounds, durationMs: settings.durationMs, log }),
+    );
+  } else if (name === 'leaks') {
+    if (browser) {
+      await browser.close();
+      browser = null;
+    }
+    const { runLeaks } = await import('./leaks.mjs');
+    await part(name, () => runLeaks({ assets, cycles: settings.cycles, log }));
+  } else if (name === 'soak') {
+    if (browser) {
+      await browser.close();
+      browser = null;
+    }
+    const { runSoak } = await import('./soak.mjs');
+    await part(name, () => runSoak({ assets, cycles: settings.soakCycles, log }));
+  }
+}
+await browser?.close();
+
+machine.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
+results.totalSeconds = Math.round((Date.now() - started) / 1000);
+writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
+
+const okParts = Object.fromEntries(Object.entries(results.parts).filter(([, p]) => p.data));
+let analysis = null;
+try {
+  const md = readFileSync(resultsMdPath, 'utf8');
+  const a = md.indexOf(ANALYSIS_START);
+  const b = md.indexOf(ANALYSIS_END);
+  if (a >= 0 && b > a) analysis = md.slice(a + ANALYSIS_START.length, b).trim();
+} catch {
+  /* first run */
+}
+writeFileSync(resultsMdPath, renderResultsMd({ parts: okParts, machine, date, analysis }));
+
+console.log(`\n${consoleTable(summaryRows(okParts))}`);
+console.log(`\nWrote ${resultsPath} and ${resultsMdPath} (${results.totalSeconds} s).`);
+process.exit(broken ? 1 : 0);

@@ -1,0 +1,53 @@
+// Child process of the server part: runs one signaling server under test on
+// 127.0.0.1 and answers the parent's questions over IPC (memory after GC,
+// CPU time). Started with --expose-gc.
+//   node --expose-gc bench/server-host.mjs ours|bare '<options JSON>'
+import { createServer } from 'node:http';
+import { Server } from 'socket.io';
+import { attachBareProtocolRelay, loadOurServer } from './lib/servers.mjs';
+
+const kind = process.argv[2];
+const options = JSON.parse(process.argv[3] ?? '{}');
+let close;
+let port;
+
+if (kind === 'ours') {
+  const { createSignalingServer } = await loadOurServer();
+  const server = await createSignalingServer({ port: 0, host: '127.0.0.1', logLevel: 'silent', ...options });
+  port = server.port;
+  close = () => server.close();
+} else if (kind === 'bare') {
+  const http = createServer();
+  const io = new Server(http, { serveClient: false });
+  attachBareProtocolRelay(io);
+  await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
+  port = http.address().port;
+  close = async () => {
+    io.close();
+    http.closeAllConnections();
+  };
+} else {
+  console.error(`server-host: unknown kind ${kind}`);
+  process.exit(2);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+process.on('message', async (m) => {
+  if (m.type === 'mem') {
+    for (let k = 0; k < 3; k++) {
+      globalThis.gc?.();
+      await sleep(50);
+    }
+    const u = process.memoryUsage();
+    process.send({ type: 'mem', id: m.id, rss: u.rss, heapUsed: u.heapUsed, external: u.external, arrayBuffers: u.arrayBuffers });
+  } else if (m.type === 'cpu') {
+    const c = process.cpuUsage();
+    process.send({ type: 'cpu', id: m.id, cpuMs: (c.user + c.system) / 1000 });
+  } else if (m.type === 'close') {
+    await Promise.race([close(), sleep(3000)]);
+    process.exit(0);
+  }
+});
+process.on('disconnect', () => process.exit(0));
+process.send({ type: 'ready', port });

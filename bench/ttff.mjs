@@ -1,0 +1,180 @@
+// Part 1: join to first frame, two users in separate browser contexts.
+// User A is in the room with its capture running; user B, capture running,
+// calls join. Measured from B's call until both have rendered the first
+// remote video frame. The three setups run interleaved, round after round,
+// so that drift on a shared machine hits them alike.
+import { navigate, openUser } from './lib/browser.mjs';
+import { median, percentile, ratio, round, withTimeout } from './lib/util.mjs';
+import { startFloor, startOurs, startRtcmc } from './lib/servers.mjs';
+
+export const VARIANTS = ['ours', 'floor', 'rtcmc'];
+/**
+ * Small, so CPU is not what is measured, but fast: the first frame can only
+ * be one the camera captures after the connection is up, so join-to-frame
+ * times fall on a grid of one frame interval (67 ms at 15 fps split every
+ * setup's results into clusters). Chromium's fake camera delivers 20 fps at
+ * most; the tracks report what they got.
+ */
+export const TTFF_CAPTURE = { width: 320, height: 240, frameRate: 30 };
+const LABEL = { ours: 'rtc-elements', floor: 'floor (vanilla + bare relay)', rtcmc: 'RTCMultiConnection 3.7.1' };
+
+/** Page-side marks turned into phase times (ms after B's join call); first occurrence on either side. */
+const PHASES = [
+  ['transport open (B)', (m) => m.b['engine-open']],
+  ['socket connect (B)', (m) => m.b['socket-connect']],
+  ['join request sent', (m) => m.b['out:room:join'] ?? m.b['out:join'] ?? m.b['out:join-room']],
+  ['join ack arrives (packet)', (m) => m.b['in:ack']],
+  ['join ack handled (app)', (m) => m.b['join-ack']],
+  ['RTCPeerConnection created (B)', (m) => m.b['pc-create']],
+  ['negotiationneeded fired (B)', (m) => m.b.negotiationneeded],
+  ['offer sent', (m) => Math.min(m.a['out:offer'] ?? Infinity, m.b['out:offer'] ?? Infinity)],
+  ['offer received', (m) => Math.min(m.a['in:offer'] ?? Infinity, m.b['in:offer'] ?? Infinity)],
+  ['answer sent', (m) => Math.min(m.a['out:answer'] ?? Infinity, m.b['out:answer'] ?? Infinity)],
+  ['answer received', (m) => Math.min(m.a['in:answer'] ?? Infinity, m.b['in:answer'] ?? Infinity)],
+  ['ICE connected (B)', (m) => m.b['ice-connected']],
+  ['DTLS connected (B)', (m) => m.b['pc-connected']],
+  ['first frame A', (m) => m.ffA],
+  ['first frame B', (m) => m.ffB],
+];
+
+function firsts(marks) {
+  const out = {};
+  for (const { t, what } of marks) if (!(what in out)) out[what] = t;
+  return out;
+}
+
+/** Main-thread time in long tasks (> 50 ms) between `from` and `to`. */
+function longTaskMs(marks, from, to) {
+  let ms = 0;
+  for (const m of marks) {
+    if (m.what !== 'longtask') continue;
+    const s = Math.max(from, m.detail.start);
+    const e = Math.min(to, m.detail.start + m.detail.duration);
+    if (e > s) ms += e - s;
+  }
+  return ms;
+}
+
+/**
+ * One call: A and B (each its own browser context, kept across calls) load
+ * the setup's page afresh; A enters the room, B joins. Resolves with times
+ * relative to B's join call.
+ */
+export async function oneCall(users, server, variant, roomid, timeoutMs = 20000) {
+  const errors = [];
+  const url = `${server.url}/bench/${variant}.html`;
+  const [a, b] = users;
+  for (const u of users) u.errors = errors;
+  await Promise.all([navigate(a, url), navigate(b, url)]);
+  try {
+    const settings = await a.page.evaluate(([r, c]) => window.bench.prepare(0, r, c), [roomid, TTFF_CAPTURE]);
+    await a.page.evaluate(() => {
+      window.bench.enter(0, 'open');
+      return window.bench.joined(0);
+    });
+    await b.page.evaluate(([r, c]) => window.bench.prepare(0, r, c), [roomid, TTFF_CAPTURE]);
+    // Marks so far belong to A's setup: only what happens from B's call on is measured.
+    await a.page.evaluate(() => window.__bench.reset());
+    const t0 = await b.page.evaluate(() => window.bench.enter(0, 'join'));
+    const [fa, fb] = await withTimeout(
+      Promise.all([
+        a.page.evaluate((ms) => window.bench.frames(0, 1, ms), timeoutMs),
+        b.page.evaluate((ms) => window.bench.frames(0, 1, ms), timeoutMs),
+      ]),
+      timeoutMs + 5000,
+      `${variant} call`,
+    );
+    const ffA = Math.min(...Object.values(fa));
+    const ffB = Math.min(...Object.values(fb));
+    const [ma, mb] = await Promise.all([a.page.evaluate(() => window.__bench.marks), b.page.evaluate(() => window.__bench.marks)]);
+    const autoplayBlocked = (await Promise.all([a, b].map((u) => u.page.evaluate(() => document.querySelectorAll('remote-stream[autoplay-blocked]').length)))).reduce((x, y) => x + y, 0);
+    const rel = (o) => Object.fromEntries(Object.entries(o).map(([k, t]) => [k, t - t0]));
+    const m = { a: rel(firsts(ma)), b: rel(firsts(mb)), ffA: ffA - t0, ffB: ffB - t0 };
+    const phases = Object.fromEntries(PHASES.map(([name, f]) => [name, round(f(m), 1)]).map(([k, v]) => [k, Number.isFinite(v) ? v : null]));
+    const count = (marks, what) => marks.filter((x) => x.what === what).length;
+    return {
+      ok: true,
+      ttff: Math.max(ffA, ffB) - t0,
+      phases,
+      longTasks: { a: longTaskMs(ma, t0, ffA), b: longTaskMs(mb, t0, ffB) },
+      autoplayBlocked,
+      candidates: { aSent: count(ma, 'out:candidate'), bSent: count(mb, 'out:candidate') },
+      settings,
+      errors,
+    };
+  } catch (err) {
+    return { ok: false, error: String(err?.message ?? err), errors };
+  } finally {
+    // Leave the call behind before the next one: a blank document closes everything.
+    await Promise.all([a.page.goto('about:blank'), b.page.goto('about:blank')]).catch(() => {});
+  }
+}
+
+export async function runTtff({ browser, assets, runs = 15, log = console.log }) {
+  const servers = { ours: await startOurs(assets), floor: await startFloor(assets), rtcmc: await startRtcmc(assets) };
+  const errors = [];
+  const users = [await openUser(browser, null, errors), await openUser(browser, null, errors)];
+  const samples = { ours: [], floor: [], rtcmc: [] };
+  const failures = { ours: [], floor: [], rtcmc: [] };
+  try {
+    // Round 0 warms the browser, the servers and the JIT up: not counted.
+    for (let round = 0; round <= runs; round++) {
+      const order = VARIANTS.map((_, k) => VARIANTS[(k + round) % VARIANTS.length]);
+      const line = [];
+      for (const v of order) {
+        const r = await oneCall(users, servers[v], v, `ttff-${v}-${round}-${Date.now().toString(36)}`);
+        if (round === 0) {
+          line.push(`${v} ${r.ok ? Math.round(r.ttff) : 'failed'}`);
+          continue;
+        }
+        if (r.ok) samples[v].push(r);
+        else failures[v].push(r.error);
+        line.push(`${v} ${r.ok ? Math.round(r.ttff) : `failed (${r.error})`}`);
+      }
+      log(`  ttff ${round === 0 ? 'warm-up' : `run ${round}/${runs}`}: ${line.join(', ')} ms`);
+    }
+  } finally {
+    for (const u of users) await u.context.close().catch(() => {});
+    for (const s of Object.values(servers)) await s.close().catch(() => {});
+  }
+  return summarize(samples, failures, runs);
+}
+
+function summarize(samples, failures, runs) {
+  const out = { runs, capture: TTFF_CAPTURE, variants: {} };
+  for (const v of VARIANTS) {
+    const xs = samples[v].map((r) => r.ttff);
+    const phases = {};
+    for (const [name] of PHASES) {
+      const vals = samples[v].map((r) => r.phases[name]).filter((x) => x !== null);
+      phases[name] = vals.length ? round(median(vals), 1) : null;
+    }
+    out.variants[v] = {
+      label: LABEL[v],
+      n: xs.length,
+      failed: failures[v].length,
+      failures: failures[v].slice(0, 5),
+      p50: round(percentile(xs, 50), 1),
+      p90: round(percentile(xs, 90), 1),
+      min: round(Math.min(...xs), 1),
+      max: round(Math.max(...xs), 1),
+      samples: xs.map((x) => round(x, 1)),
+      phases,
+      longTasksMedian: samples[v].length
+        ? { a: round(median(samples[v].map((r) => r.longTasks.a))), b: round(median(samples[v].map((r) => r.longTasks.b))) }
+        : null,
+      autoplayBlockedRuns: samples[v].filter((r) => r.autoplayBlocked > 0).length,
+      candidatesMedian: samples[v].length ? median(samples[v].map((r) => r.candidates.aSent + r.candidates.bSent)) : null,
+      settings: samples[v][0]?.settings ?? null,
+      pageErrors: [...new Set(samples[v].flatMap((r) => r.errors))].slice(0, 5),
+    };
+  }
+  const o = out.variants.ours;
+  out.ratios = {
+    p50VsFloor: round(ratio(o.p50, out.variants.floor.p50), 3),
+    p50VsRtcmc: round(ratio(o.p50, out.variants.rtcmc.p50), 3),
+    p90VsFloor: round(ratio(o.p90, out.variants.floor.p90), 3),
+  };
+  out.phaseNames = PHASES.map(([n]) => n);
+  return out;
+}
