@@ -2,7 +2,8 @@
 //               [--server-rounds N] [--server-rate N] [--server-clients N] [--duration-ms N]
 //
 // Parts: ttff, mesh, size, server, leaks (the default, in that order), and soak
-// (200 join/leave cycles, graceful, removal and abrupt; only when named; --soak-cycles N).
+// (200 join/leave cycles, graceful, removal and abrupt; --soak-cycles N) and fuzz
+// (100,000 hostile messages, bench/fuzz.mjs), only when named.
 // Builds dist/ when it is missing, then re-runs itself inside a network
 // namespace that holds only loopback (as npm test does), prints a table,
 // writes bench/results.json and rewrites bench/RESULTS.md. A missed target is
@@ -18,8 +19,8 @@ import { ANALYSIS_END, ANALYSIS_START, consoleTable, renderResultsMd, summaryRow
 import { BENCH, loadOurServer, ROOT, snapshotAssets } from './lib/servers.mjs';
 import { parseArgs } from './lib/util.mjs';
 
-const PARTS = ['ttff', 'mesh', 'size', 'server', 'leaks', 'soak'];
-// Run only when named: the soak takes a few minutes of its own.
+const PARTS = ['ttff', 'mesh', 'size', 'server', 'leaks', 'soak', 'fuzz'];
+// Run only when named: soak and fuzz take a few minutes each.
 const DEFAULT_PARTS = ['ttff', 'mesh', 'size', 'server', 'leaks'];
 const argv = process.argv.slice(2);
 const { opts, words } = parseArgs(argv);
@@ -134,6 +135,14 @@ for (const name of parts) {
     }
     const { runSoak } = await import('./soak.mjs');
     await part(name, () => runSoak({ assets, cycles: settings.soakCycles, log }));
+  } else if (name === 'fuzz') {
+    if (browser) {
+      await browser.close();
+      browser = null;
+    }
+    // Hostile clients (issue 8): 100,000 generated messages while two well-behaved clients relay.
+    const { run } = await import('./fuzz.mjs');
+    await part(name, async () => (await run({ log })).data);
   }
 }
 await browser?.close();

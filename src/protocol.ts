@@ -78,8 +78,13 @@ export const ERROR_CODES = [
   'peer-not-found',
   /** Too many messages: slow down (a sustained flood is disconnected). */
   'rate-limited',
-  /** Handshake refused: bad or missing token. */
+  /**
+   * Handshake refused: missing, expired, tampered or not-yet-valid token. Also
+   * a room request outside the token's `room` claim, or after it expired.
+   */
   'unauthorized',
+  /** The token does not grant this (`open` to create a room, `publish`, `data`; relay-only: a non-relay candidate). */
+  'forbidden',
   /** The server is closing; reconnect later. */
   'shutting-down',
   /** A bug on the server; the request had no effect. */
@@ -112,11 +117,19 @@ export interface IceServerConfig {
   credential?: string;
 }
 
+/**
+ * What a room token may grant (the JWT's `permissions` claim; absent = all):
+ * `open` a room, `publish` media, send `data` (socket `custom` messages and
+ * data-channel messages). See SECURITY.md for what the server enforces.
+ */
+export const PERMISSIONS = ['open', 'publish', 'data'] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
 /** `io(url, { auth })`: everything optional. */
 export interface HandshakeAuth {
-  /** Requested userid (see USERID_PATTERN); the server assigns one when absent. */
+  /** Requested userid (see USERID_PATTERN); the server assigns one when absent. A room token's `sub` wins over it. */
   userid?: string;
-  /** Required only when the server was started with a token. */
+  /** A room token (JWT) or the shared token, when the server requires one. */
   token?: string;
   /** Initial extra for this connection (default `{}`). */
   extra?: Extra;
@@ -209,6 +222,12 @@ export interface ExtraUpdateRequest {
 export interface PeerInfo {
   userid: string;
   extra: Extra;
+  /**
+   * What this member's room token grants, when the server verifies room
+   * tokens (absent otherwise: everything). Peers should ignore media and
+   * data-channel messages from a member without `publish` / `data`.
+   */
+  permissions?: Permission[];
 }
 /** Successful `room:open`, `room:join`, `room:open-or-join`. */
 export interface RoomJoinedPayload {
@@ -219,8 +238,13 @@ export interface RoomJoinedPayload {
   isInitiator: boolean;
   /** The other members, in join order. */
   peers: PeerInfo[];
+  /** Includes time-limited TURN credentials when the server hands them out (renewed by `ice:servers`). */
   iceServers: IceServerConfig[];
   maxParticipants: number;
+  /** `relay` when the server forces TURN-only: peers then never learn each other's addresses. */
+  iceTransportPolicy?: 'relay';
+  /** What this connection's room token grants (absent without room tokens: everything). */
+  permissions?: Permission[];
 }
 export interface RoomPresencePayload {
   exists: boolean;
@@ -253,6 +277,10 @@ export interface CustomMessage {
   data: JsonValue;
 }
 export type SessionReplacedPayload = Record<string, never>;
+/** Fresh ICE servers (TURN credentials about to expire): replaces the join ack's list. */
+export interface IceServersPayload {
+  iceServers: IceServerConfig[];
+}
 export type ServerShutdownPayload = Record<string, never>;
 
 // ---------------------------------------------------------------------------
@@ -279,6 +307,8 @@ export interface ServerToClientEvents {
   'session:replaced': (payload: SessionReplacedPayload) => void;
   /** The server is shutting down; this connection closes next. */
   'server:shutdown': (payload: ServerShutdownPayload) => void;
+  /** New ICE servers for this room's connections (`pc.setConfiguration`); sent before TURN credentials expire. */
+  'ice:servers': (payload: IceServersPayload) => void;
 }
 
 /** Server-to-server events (none yet; a multi-node adapter may add some). */

@@ -1,6 +1,7 @@
 // Turns results.json into the summary table (console and Markdown) and
 // RESULTS.md. Every row is a figure, its baseline from the same run, the
 // ratio, and the target with PASS / MISS (or "info" where there is none).
+import { fuzzRows } from '../fuzz.mjs';
 import { fmt } from './util.mjs';
 
 const KB = 1024;
@@ -73,6 +74,7 @@ export function summaryRows(parts) {
       rows.push(row('leaks', `${r.cycles} cycles, ${how}: JS heap growth after GC (KB)`, fmt(r.heapGrowth / KB, 1), fmt(r.heapBefore / KB, 0), 'heap before', fmt(r.heapGrowth / r.heapBefore, 3), '< 2048 KB', pf(r.heapGrowth < l.heapTargetBytes)));
     }
   }
+  if (parts.fuzz?.data) rows.push(...fuzzRows(parts.fuzz.data));
   const so = parts.soak?.data;
   if (so) {
     const label = `${so.cycles} cycles (leave / removal / abrupt: ${so.byExit.leave}/${so.byExit.remove}/${so.byExit.abrupt})`;

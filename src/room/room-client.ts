@@ -93,6 +93,8 @@ export class RoomClient {
   /** Identifies this client instance to peers: a reload is a new session. */
   private readonly session = randomId();
   private serverIceServers: IceServerConfig[] = [];
+  /** The server forces TURN-only (join ack `iceTransportPolicy: 'relay'`): wins over `iceTransportPolicy`. */
+  private serverForcesRelay = false;
   private intent: JoinIntent | null = null;
   private joining: Promise<RoomJoinedPayload> | null = null;
   private lastAck: RoomJoinedPayload | null = null;
@@ -151,6 +153,11 @@ export class RoomClient {
     socket.on('signal', (msg) => this.onSignal(msg));
     socket.on('custom', ({ from, event, data }) => {
       if (this.peers.has(from)) this.hooks.message(from, data, 'socket', event);
+    });
+    socket.on('ice:servers', ({ iceServers }) => {
+      // Fresh TURN credentials before the old ones expire: for new peers and later ICE restarts.
+      this.serverIceServers = iceServers;
+      this.reconfigurePeers();
     });
     socket.on('session:replaced', () => {
       // Another tab or device took over this userid: do not fight it.
@@ -287,7 +294,11 @@ export class RoomClient {
     this.roomid = ack.roomid;
     this.userid = ack.userid;
     this.isInitiator = ack.isInitiator;
+    const relay = ack.iceTransportPolicy === 'relay';
+    const iceChanged = relay !== this.serverForcesRelay || JSON.stringify(ack.iceServers) !== JSON.stringify(this.serverIceServers);
     this.serverIceServers = ack.iceServers;
+    this.serverForcesRelay = relay;
+    if (iceChanged) this.reconfigurePeers();
     const listed = new Set(ack.peers.map((p) => p.userid));
     for (const rec of [...this.peers.values()]) {
       if (listed.has(rec.userid)) continue;
@@ -404,9 +415,22 @@ export class RoomClient {
   private rtcConfig(): RTCConfiguration {
     return {
       iceServers: this.iceServers ?? (this.serverIceServers as RTCIceServer[]),
-      iceTransportPolicy: this.iceTransportPolicy,
+      iceTransportPolicy: this.serverForcesRelay ? 'relay' : this.iceTransportPolicy,
       bundlePolicy: 'max-bundle',
     };
+  }
+
+  /** Applies the current ICE servers and policy to every open peer connection. */
+  private reconfigurePeers(): void {
+    const config = this.rtcConfig();
+    for (const { userid, peer } of this.peers.values()) {
+      if (peer.closed) continue;
+      try {
+        peer.pc.setConfiguration(config);
+      } catch (err) {
+        this.hooks.warn(`setConfiguration for ${userid}`, err);
+      }
+    }
   }
 
   private createPeer(userid: string, gen: number, remoteSession: string | undefined): Peer {

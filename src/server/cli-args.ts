@@ -3,10 +3,14 @@
 import { parseArgs } from 'node:util';
 import type { LevelWithSilent } from 'pino';
 import * as v from 'valibot';
+import { PERMISSIONS, type Permission } from '../protocol.js';
 import type { SignalingServerOptions } from './server.js';
+import type { MintOptions } from './tokens.js';
+import { DEFAULT_TURN_TTL } from './turn.js';
 import { describeIssues, iceServersSchema } from './validation.js';
 
 export const HELP = `Usage: rtc-elements [options]
+       rtc-elements token --room <id> --user <id> [--ttl 1h]   (see rtc-elements token --help)
 
 Starts the rtc-elements signaling server (socket.io at /socket.io/) and serves
 the demo page at /, the bundles at /dist/, /healthz and /metrics.
@@ -22,7 +26,16 @@ Options (each also read from the environment variable shown):
   --tls-key <file>            TLS_KEY         cameras on phones: getUserMedia wants a secure context)
   --ice-servers <json>        ICE_SERVERS     STUN/TURN servers for clients, as JSON, e.g.
                                               '[{"urls":"stun:stun.example.org:3478"}]' (default none)
-  --token <secret>            RTC_TOKEN       Require clients to send this as auth.token
+  --token <secret>            RTC_TOKEN       Require clients to send this shared password as auth.token
+  --token-secret <secret>     RTC_TOKEN_SECRET  Require room tokens (JWT, HS256) signed with this secret
+                                              (at least 32 bytes; prefer the environment variable)
+  --jwks-url <url>            RTC_JWKS_URL    Require room tokens signed with a key from this JWKS (https)
+  --token-issuer <iss>        RTC_TOKEN_ISSUER   Room tokens must carry this "iss"
+  --token-audience <aud>      RTC_TOKEN_AUDIENCE Room tokens must carry this "aud"
+  --turn-secret <secret>      TURN_SECRET     Hand out time-limited TURN credentials (coturn static-auth-secret)
+  --turn-urls <a,b>           TURN_URLS       The TURN server URLs, e.g. turns:turn.example.org:5349
+  --turn-ttl <seconds>        TURN_TTL        Lifetime of TURN credentials (default ${DEFAULT_TURN_TTL}); renewed before expiry
+  --relay-only                RELAY_ONLY=1    Force TURN-only calls: peers never learn each other's addresses
   --log-level <level>         LOG_LEVEL       fatal, error, warn, info (default), debug, trace, silent
   -h, --help                                  Show this help
 `;
@@ -51,6 +64,14 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
         'tls-key': { type: 'string' },
         'ice-servers': { type: 'string' },
         token: { type: 'string' },
+        'token-secret': { type: 'string' },
+        'jwks-url': { type: 'string' },
+        'token-issuer': { type: 'string' },
+        'token-audience': { type: 'string' },
+        'turn-secret': { type: 'string' },
+        'turn-urls': { type: 'string' },
+        'turn-ttl': { type: 'string' },
+        'relay-only': { type: 'boolean' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -60,7 +81,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   }
   if (values.help) return { help: true };
 
-  const pick = (flag: keyof typeof values, name: string): string | undefined => {
+  const pick = (flag: Exclude<keyof typeof values, 'help' | 'relay-only'>, name: string): string | undefined => {
     const value = values[flag] ?? env[name];
     return typeof value === 'string' && value !== '' ? value : undefined;
   };
@@ -99,12 +120,140 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   }
   const token = pick('token', 'RTC_TOKEN');
   if (token !== undefined) options.token = token;
+  const tokenSecret = pick('token-secret', 'RTC_TOKEN_SECRET');
+  const jwksUrl = pick('jwks-url', 'RTC_JWKS_URL');
+  if ([token, tokenSecret, jwksUrl].filter((x) => x !== undefined).length > 1) {
+    throw new UsageError('--token, --token-secret and --jwks-url exclude each other');
+  }
+  if (tokenSecret !== undefined) {
+    if (Buffer.byteLength(tokenSecret) < MIN_SECRET_BYTES) throw new UsageError(`--token-secret: at least ${MIN_SECRET_BYTES} bytes (e.g. openssl rand -base64 32)`);
+    options.tokenSecret = tokenSecret;
+  }
+  if (jwksUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(jwksUrl);
+    } catch {
+      throw new UsageError('--jwks-url: not a URL');
+    }
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname))) {
+      throw new UsageError('--jwks-url: https (http only on localhost)');
+    }
+    options.jwksUrl = jwksUrl;
+  }
+  const issuer = pick('token-issuer', 'RTC_TOKEN_ISSUER');
+  const audience = pick('token-audience', 'RTC_TOKEN_AUDIENCE');
+  if ((issuer !== undefined || audience !== undefined) && tokenSecret === undefined && jwksUrl === undefined) {
+    throw new UsageError('--token-issuer and --token-audience need --token-secret or --jwks-url');
+  }
+  if (issuer !== undefined) options.tokenIssuer = issuer;
+  if (audience !== undefined) options.tokenAudience = audience;
+  const turnSecret = pick('turn-secret', 'TURN_SECRET');
+  const turnUrls = pick('turn-urls', 'TURN_URLS');
+  const turnTtl = pick('turn-ttl', 'TURN_TTL');
+  if ((turnSecret === undefined) !== (turnUrls === undefined)) throw new UsageError('--turn-secret and --turn-urls go together');
+  if (turnTtl !== undefined && turnSecret === undefined) throw new UsageError('--turn-ttl needs --turn-secret and --turn-urls');
+  if (turnSecret !== undefined && turnUrls !== undefined) {
+    const urls = turnUrls
+      .split(',')
+      .map((u) => u.trim())
+      .filter(Boolean);
+    if (!urls.length || !urls.every((u) => /^turns?:\S+$/.test(u))) throw new UsageError('--turn-urls: turn: or turns: URLs, comma-separated');
+    options.turn = { secret: turnSecret, urls, ...(turnTtl !== undefined ? { ttl: int(turnTtl, '--turn-ttl', 1, 604800) } : {}) };
+  }
+  const relayEnv = env.RELAY_ONLY;
+  if (values['relay-only'] || (relayEnv !== undefined && relayEnv !== '' && relayEnv !== '0' && relayEnv !== 'false')) {
+    const hasTurnServer = options.turn !== undefined || (options.iceServers ?? []).some((s) => [s.urls].flat().some((u) => /^turns?:/.test(u)));
+    if (!hasTurnServer) throw new UsageError('--relay-only needs a TURN server (--turn-secret and --turn-urls, or a turn: URL in --ice-servers)');
+    options.relayOnly = true;
+  }
   const level = pick('log-level', 'LOG_LEVEL');
   if (level !== undefined) {
     if (!(LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level: one of ${LEVELS.join(', ')}`);
     options.logLevel = level as LevelWithSilent;
   }
   return { help: false, options };
+}
+
+const MIN_SECRET_BYTES = 32;
+
+export const TOKEN_HELP = `Usage: rtc-elements token --room <id> --user <id> [options]
+
+Prints a room token (JWT, HS256) signed with the server's --token-secret, for
+testing. Real deployments mint tokens in their own backend (see SECURITY.md).
+
+Options:
+  --room <id,id>              Room(s) the token opens or joins ("*" = any)
+  --user <id>                 The userid ("sub"): 1-64 characters of [A-Za-z0-9_.-]
+  --ttl <time>                Lifetime: 90, 90s, 15m, 1h, 7d (default 1h)
+  --permissions <a,b>         Any of ${PERMISSIONS.join(', ')} (default: all, claim left out)
+  --token-secret <secret>     RTC_TOKEN_SECRET   The signing secret (prefer the environment variable)
+  --token-issuer <iss>        RTC_TOKEN_ISSUER   Sets "iss"
+  --token-audience <aud>      RTC_TOKEN_AUDIENCE Sets "aud"
+  -h, --help
+`;
+
+export type TokenCliConfig = { help: true } | { help: false; mint: MintOptions };
+
+/** `rtc-elements token …` (argv without the word "token"). */
+export function parseTokenCli(argv: readonly string[], env: Record<string, string | undefined>): TokenCliConfig {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        room: { type: 'string' },
+        user: { type: 'string' },
+        ttl: { type: 'string' },
+        permissions: { type: 'string' },
+        'token-secret': { type: 'string' },
+        'token-issuer': { type: 'string' },
+        'token-audience': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) return { help: true };
+  const secret = values['token-secret'] || env.RTC_TOKEN_SECRET;
+  if (!secret) throw new UsageError('token: no secret (--token-secret or RTC_TOKEN_SECRET)');
+  if (Buffer.byteLength(secret) < MIN_SECRET_BYTES) throw new UsageError(`token: the secret must be at least ${MIN_SECRET_BYTES} bytes`);
+  if (!values.room) throw new UsageError('token: --room is required ("*" for any room)');
+  if (!values.user) throw new UsageError('token: --user is required');
+  const rooms = values.room
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+  if (!rooms.length || !rooms.every((r) => r === '*' || /^[A-Za-z0-9_.-]{1,128}$/.test(r))) throw new UsageError('token: --room: roomids (1-128 of [A-Za-z0-9_.-]) or "*"');
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(values.user)) throw new UsageError('token: --user: 1-64 characters of [A-Za-z0-9_.-]');
+  const mint: MintOptions = { secret, userid: values.user, room: rooms.length === 1 ? rooms[0]! : rooms, ttlSeconds: duration(values.ttl ?? '1h', '--ttl') };
+  if (values.permissions !== undefined) {
+    const list = values.permissions
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
+    const unknown = list.filter((p) => !(PERMISSIONS as readonly string[]).includes(p));
+    if (unknown.length) throw new UsageError(`token: --permissions: unknown ${unknown.join(', ')} (known: ${PERMISSIONS.join(', ')})`);
+    mint.permissions = list as Permission[];
+  }
+  const issuer = values['token-issuer'] || env.RTC_TOKEN_ISSUER;
+  const audience = values['token-audience'] || env.RTC_TOKEN_AUDIENCE;
+  if (issuer) mint.issuer = issuer;
+  if (audience) mint.audience = audience;
+  return { help: false, mint };
+}
+
+const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** `90`, `90s`, `15m`, `1h`, `7d` -> seconds. */
+export function duration(text: string, name: string): number {
+  const m = /^(\d{1,9})([smhd]?)$/.exec(text.trim());
+  const seconds = m ? Number(m[1]) * UNITS[m[2] || 's']! : NaN;
+  if (!(seconds >= 1 && seconds <= 366 * 86400)) throw new UsageError(`${name}: a duration like 90s, 15m, 1h or 7d, at most 366d (got "${text}")`);
+  return seconds;
 }
 
 function int(text: string, name: string, min: number, max: number): number {

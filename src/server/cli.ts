@@ -1,13 +1,32 @@
 // `rtc-elements` / `npm start`: run the signaling server until SIGTERM or SIGINT.
+// `rtc-elements token …`: print a room token for testing.
 import { networkInterfaces } from 'node:os';
 import { pino } from 'pino';
-import { HELP, UsageError, parseCli } from './cli-args.js';
+import { HELP, TOKEN_HELP, UsageError, parseCli, parseTokenCli } from './cli-args.js';
 import { createSignalingServer } from './server.js';
+import { mintRoomToken } from './tokens.js';
 
 /** How long a shutdown may take before the process exits anyway. */
 const SHUTDOWN_TIMEOUT_MS = 5000;
 
+async function token(argv: string[]): Promise<void> {
+  let config;
+  try {
+    config = parseTokenCli(argv, process.env);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`rtc-elements: ${err.message}\nTry rtc-elements token --help.\n`);
+    process.exit(2);
+  }
+  if (config.help) {
+    process.stdout.write(TOKEN_HELP);
+    return;
+  }
+  process.stdout.write(`${await mintRoomToken(config.mint)}\n`);
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === 'token') return token(process.argv.slice(3));
   let config;
   try {
     config = parseCli(process.argv.slice(2), process.env);

@@ -12,6 +12,7 @@ export {
   type AuthenticateResult,
   type IoServer,
   type IoSocket,
+  type ServerSocketData,
   type SignalingServer,
   type SignalingServerOptions,
 } from './server.js';
@@ -27,5 +28,7 @@ export {
   type RoomStore,
 } from './rooms.js';
 export { DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rate-limit.js';
+export { mintRoomToken, type MintOptions, type RoomGrant } from './tokens.js';
+export { DEFAULT_TURN_TTL, turnCredentials, type TurnOptions } from './turn.js';
 export type * from '../protocol.js';
-export { ERROR_CODES, CLIENT_EVENTS, PROTOCOL_VERSION } from '../protocol.js';
+export { ERROR_CODES, CLIENT_EVENTS, PERMISSIONS, PROTOCOL_VERSION } from '../protocol.js';

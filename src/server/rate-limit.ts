@@ -60,3 +60,43 @@ function positive(value: number | undefined, fallback: number, name: string): nu
   if (typeof value !== 'number' || !(value > 0)) throw new TypeError(`${name} must be a positive number`);
   return value;
 }
+
+/** Thrown by `WorkLimiter.run` when its queue is full. */
+export class BusyError extends Error {}
+
+/**
+ * At most `concurrency` jobs at once, at most `maxQueued` waiting; more are
+ * refused at once. Keeps expensive work (scrypt: ~50 ms of CPU and 16 MiB
+ * each) from taking every core away from the event loop when many clients
+ * send passwords at the same time.
+ */
+export class WorkLimiter {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    private readonly concurrency: number,
+    private readonly maxQueued: number,
+  ) {}
+
+  async run<T>(job: () => Promise<T>): Promise<T> {
+    if (this.running >= this.concurrency) {
+      if (this.waiting.length >= this.maxQueued) throw new BusyError('too much work queued');
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.running++;
+    }
+    try {
+      return await job();
+    } finally {
+      const next = this.waiting.shift();
+      // The slot passes straight to the next job; `running` stays the same.
+      if (next) next();
+      else this.running--;
+    }
+  }
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+}

@@ -3,7 +3,7 @@
 // one atomic step: the decisions that must not race (does the room exist? is
 // it full? who owns this userid?) happen inside a single call, never across
 // an await in the caller.
-import type { Extra } from '../protocol.js';
+import type { Extra, Permission } from '../protocol.js';
 
 export type Awaitable<T> = T | Promise<T>;
 
@@ -12,6 +12,8 @@ export interface RoomMember {
   /** The socket.io socket id of the connection that holds this membership. */
   connId: string;
   extra: Extra;
+  /** What the member's room token grants; absent without room tokens. Shown to the other members. */
+  permissions?: Permission[];
 }
 
 export interface RoomInfo {

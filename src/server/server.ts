@@ -1,7 +1,9 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
+import type { JSONWebKeySet, JWTPayload } from 'jose';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 import type { Registry } from 'prom-client';
 import { Server, type Socket } from 'socket.io';
@@ -20,7 +22,9 @@ import {
   type HandshakeErrorData,
   type IceServerConfig,
   type InterServerEvents,
+  type PeerInfo,
   type PeerLeaveReason,
+  type Permission,
   type RoomJoinedPayload,
   type ServerToClientEvents,
   type SocketData,
@@ -29,12 +33,20 @@ import { createHttpHandler, packageRoot } from './http.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createOriginPolicy } from './origin.js';
 import { DEFAULT_SCRYPT_COST, hashPassword, verifyPassword } from './password.js';
-import { RateLimiter, resolveRateLimit, type RateLimitOptions } from './rate-limit.js';
-import { MemoryRoomStore, type EnterResult, type Replaced, type RoomInfo, type RoomStore } from './rooms.js';
+import { BusyError, RateLimiter, WorkLimiter, resolveRateLimit, type RateLimitOptions } from './rate-limit.js';
+import { MemoryRoomStore, type EnterResult, type Replaced, type RoomInfo, type RoomMember, type RoomStore } from './rooms.js';
+import { isNonRelayCandidate, sdpHasNonRelayCandidate, sendsMedia } from './sdp.js';
+import { createTokenVerifier, grantAllows, TokenError, type RoomGrant, type TokenVerifier } from './tokens.js';
+import { createTurnIssuer, hasTurn, type TurnIssuer, type TurnOptions } from './turn.js';
 import { describeIssues, extraSchema, handshakeSchema, iceServersSchema, payloadSchemas, type Payload } from './validation.js';
 
-export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
-export type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+/** What the server keeps per connection: the wire-visible part plus what the room token granted. */
+export interface ServerSocketData extends SocketData {
+  /** From a verified room token; null when the server does not use room tokens. */
+  grant: RoomGrant | null;
+}
+export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, ServerSocketData>;
+export type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, ServerSocketData>;
 
 /** What `authenticate` sees of a connection attempt. */
 export interface AuthenticateInfo {
@@ -42,6 +54,8 @@ export interface AuthenticateInfo {
   userid: string | undefined;
   token: string | undefined;
   extra: Extra | undefined;
+  /** The verified room token's claims, when the server verifies room tokens. */
+  claims: JWTPayload | undefined;
   /** socket.io's handshake: headers, address, query … */
   handshake: IoSocket['handshake'];
 }
@@ -79,14 +93,48 @@ export interface SignalingServerOptions {
   serveStatic?: boolean;
   /** Serve /healthz and /metrics. Default true for our own server, false when attached (use `handleRequest`). */
   serveEndpoints?: boolean;
-  /** Shared secret: clients must send it as `auth.token`. */
+  /** Shared secret: clients must send it as `auth.token`. One password for everyone; prefer room tokens (`tokenSecret`, `jwks`, `jwksUrl`). */
   token?: string;
+  /**
+   * Room tokens (JWT, HS256) signed with this secret (≥ 32 bytes) are
+   * required at the handshake: `sub` = userid, `room` = roomid / `*` / list,
+   * `exp` required, optional `permissions`. See SECURITY.md.
+   */
+  tokenSecret?: string | Uint8Array;
+  /** Room tokens signed with one of these public keys (RS*, PS*, ES*, EdDSA). */
+  jwks?: JSONWebKeySet;
+  /** Room tokens signed with a key from this JWKS URL (https; http only on loopback). */
+  jwksUrl?: string;
+  /** Room tokens must carry this `iss`. */
+  tokenIssuer?: string;
+  /** Room tokens must carry this `aud`. */
+  tokenAudience?: string;
+  /** Clock skew tolerated on room tokens' exp/nbf, in seconds. Default 0. */
+  tokenClockTolerance?: number;
+  /**
+   * Hand out time-limited TURN credentials (coturn `use-auth-secret`) in
+   * every join ack, refreshed with `ice:servers` before they expire.
+   */
+  turn?: TurnOptions;
+  /**
+   * Force TURN-only calls: acks say `iceTransportPolicy: 'relay'`, and signals
+   * carrying a non-relay ICE candidate are refused (`forbidden`), so peers
+   * never learn each other's addresses. Needs a TURN server (`turn` or a
+   * `turn:` entry in `iceServers`).
+   */
+  relayOnly?: boolean;
   /** Custom handshake check (runs after the token check). */
   authenticate?: (info: AuthenticateInfo) => AuthenticateResult | Promise<AuthenticateResult>;
   /** Room storage. Default: in memory, this process only. */
   store?: RoomStore;
   /** scrypt N for room passwords (power of two). Default 16384; lower only in tests. */
   passwordHashCost?: number;
+  /**
+   * Password hashes computed at once (each ~50 ms of CPU); further ones wait,
+   * and beyond 64 waiting they get `rate-limited`. Default: one core less
+   * than the machine has (at least 1), so the relay always keeps a core.
+   */
+  passwordHashConcurrency?: number;
   /** Also export Node process metrics (CPU, memory, event loop). Default false. */
   defaultMetrics?: boolean;
   /** Directory holding demo/ and dist/. Default: this package's root. */
@@ -113,6 +161,8 @@ type Result = Ack<object>;
 type AnyAck = (response: Result) => void;
 
 interface Connection {
+  /** Pushes fresh TURN credentials while this connection is in a room. */
+  iceTimer?: ReturnType<typeof setTimeout>;
   limiter: RateLimiter;
   /** Each socket's requests run one after another, in arrival order. */
   queue: Promise<void>;
@@ -125,6 +175,8 @@ interface Connection {
  * its ICE candidates without awaiting acks is never refused by a busy server.
  */
 const MIN_MAX_PENDING = 32;
+/** Password hashes waiting for a free slot before further ones are refused (`rate-limited`). */
+const MAX_QUEUED_HASHES = 64;
 /** See the engine.io 'connection' listener below. */
 const POLLING_CLOSE_TIMEOUT_MS = 1000;
 /** How long close() waits for `server:shutdown` to reach clients. */
@@ -164,10 +216,29 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const pingInterval = integer(options.pingInterval ?? 4000, 'pingInterval', 1, 3_600_000);
   const pingTimeout = integer(options.pingTimeout ?? 4000, 'pingTimeout', 1, 3_600_000);
   const scryptCost = integer(options.passwordHashCost ?? DEFAULT_SCRYPT_COST, 'passwordHashCost', 2, 1 << 20);
+  const hashing = new WorkLimiter(
+    integer(options.passwordHashConcurrency ?? Math.max(1, availableParallelism() - 1), 'passwordHashConcurrency', 1, 256),
+    MAX_QUEUED_HASHES,
+  );
   const originPolicy = createOriginPolicy(options.allowedOrigins ?? []);
   const serveStatic = options.serveStatic ?? !attached;
   const serveEndpoints = options.serveEndpoints ?? !attached;
   const token = options.token;
+  const usesRoomTokens = options.tokenSecret !== undefined || options.jwks !== undefined || options.jwksUrl !== undefined;
+  if (usesRoomTokens && token !== undefined) throw new TypeError('token (a shared secret) and room tokens (tokenSecret, jwks, jwksUrl) exclude each other');
+  const verifyToken: TokenVerifier | null = usesRoomTokens
+    ? createTokenVerifier({
+        ...(options.tokenSecret !== undefined ? { secret: options.tokenSecret } : {}),
+        ...(options.jwks !== undefined ? { jwks: options.jwks } : {}),
+        ...(options.jwksUrl !== undefined ? { jwksUrl: options.jwksUrl } : {}),
+        ...(options.tokenIssuer !== undefined ? { issuer: options.tokenIssuer } : {}),
+        ...(options.tokenAudience !== undefined ? { audience: options.tokenAudience } : {}),
+        ...(options.tokenClockTolerance !== undefined ? { clockTolerance: options.tokenClockTolerance } : {}),
+      })
+    : null;
+  const turn: TurnIssuer | null = options.turn ? createTurnIssuer(options.turn) : null;
+  const relayOnly = options.relayOnly === true;
+  if (relayOnly && !turn && !hasTurn(iceServers)) throw new TypeError('relayOnly needs a TURN server: set turn, or a turn: URL in iceServers');
 
   const log = (options.logger ?? pino({ level: options.logLevel ?? 'info', base: { name: 'rtc-elements' } })).child({
     component: 'signaling',
@@ -214,7 +285,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   if (!attached) httpServer.on('request', notFound);
   else if (serveStatic || serveEndpoints) prependRequestHandler(httpServer, handleRequest);
 
-  const io: IoServer = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>(httpServer, {
+  const io: IoServer = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, ServerSocketData>(httpServer, {
     serveClient: false,
     maxHttpBufferSize: MAX_PACKET_BYTES,
     pingInterval,
@@ -268,8 +339,27 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     if (token !== undefined && !(parsed.output.token !== undefined && safeEqual(parsed.output.token, token))) {
       throw new HandshakeError('unauthorized', 'missing or wrong auth.token');
     }
+    let grant: RoomGrant | null = null;
+    let claims: JWTPayload | undefined;
+    if (verifyToken) {
+      if (!parsed.output.token) throw new HandshakeError('unauthorized', 'missing auth.token (a room token)');
+      try {
+        const verified = await verifyToken(parsed.output.token);
+        userid = verified.userid;
+        grant = verified.grant;
+        claims = verified.claims;
+      } catch (err) {
+        if (!(err instanceof TokenError)) throw err;
+        if (err.kind === 'unavailable') {
+          log.error({ jwksUrl: options.jwksUrl }, 'cannot fetch the room token keys');
+          throw new HandshakeError('internal-error', err.message);
+        }
+        log.debug({ reason: err.message }, 'room token refused');
+        throw new HandshakeError('unauthorized', err.message);
+      }
+    }
     if (options.authenticate) {
-      const verdict = await options.authenticate({ userid, token: parsed.output.token, extra, handshake: socket.handshake });
+      const verdict = await options.authenticate({ userid, token: parsed.output.token, extra, claims, handshake: socket.handshake });
       if (!verdict) throw new HandshakeError('unauthorized', 'refused by authenticate()');
       if (typeof verdict === 'object') {
         if (verdict.userid !== undefined) {
@@ -283,7 +373,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
         }
       }
     }
-    socket.data = { userid: userid ?? randomUUID(), extra: extra ?? {}, roomid: null };
+    socket.data = { userid: userid ?? randomUUID(), extra: extra ?? {}, roomid: null, grant };
   }
 
   // -- connections ----------------------------------------------------------
@@ -308,6 +398,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       // names, and dispatches events only while connected), but cheap to check.
       if (socket.connected) return;
       metrics.sockets.dec();
+      clearTimeout(conn.iceTimer);
       slog.debug({ reason }, 'disconnected');
       enqueue(conn, slog, async () => {
         connections.delete(socket.id);
@@ -377,8 +468,12 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
           : fail('invalid-request', `${event}: ${describeIssues(parsed.issues)}`);
       }
     } catch (err) {
-      slog.error({ err, event }, 'handler failed');
-      result = fail('internal-error', 'internal error');
+      if (err instanceof BusyError) {
+        result = fail('rate-limited', 'the server is busy checking passwords; try again shortly');
+      } else {
+        slog.error({ err, event }, 'handler failed');
+        result = fail('internal-error', 'internal error');
+      }
     }
     if (!result.ok) metrics.rejected.inc({ reason: result.error.code });
     slog.debug({ event, ok: result.ok, code: result.ok ? undefined : result.error.code }, 'request');
@@ -396,7 +491,9 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     'room:join': (socket, p) => enter(socket, p, 'join'),
     'room:open-or-join': (socket, p) => enter(socket, p, 'open-or-join'),
 
-    'room:presence': async (_socket, p) => {
+    'room:presence': async (socket, p) => {
+      const refusal = authorize(socket, p.roomid);
+      if (refusal) return refusal;
       const room = await store.get(p.roomid);
       return {
         ok: true,
@@ -414,6 +511,8 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     signal: async (socket, p) => {
       const roomid = socket.data.roomid;
       if (roomid === null) return fail('not-in-room', 'join a room first');
+      const refusal = checkSignal(socket, p.data);
+      if (refusal) return refusal;
       const target = await peer(socket, roomid, p.to);
       if (!target) return fail('peer-not-found', `${p.to} is not in your room`);
       io.to(target).emit('signal', { from: socket.data.userid, data: p.data });
@@ -424,6 +523,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     custom: async (socket, p) => {
       const roomid = socket.data.roomid;
       if (roomid === null) return fail('not-in-room', 'join a room first');
+      if (!may(socket, 'data')) return fail('forbidden', 'your token does not allow sending data');
       const message = { from: socket.data.userid, event: p.event, data: p.data ?? null };
       if (p.to !== undefined) {
         const target = await peer(socket, roomid, p.to);
@@ -447,6 +547,63 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     },
   };
 
+  /** What the socket's token grants (everything without room tokens). */
+  function may(socket: IoSocket, permission: Permission): boolean {
+    const grant = socket.data.grant;
+    return !grant || grant.permissions.includes(permission);
+  }
+
+  /** A refusal when the socket's room token does not cover `roomid` (now). */
+  function authorize(socket: IoSocket, roomid: string): ReturnType<typeof fail> | null {
+    const grant = socket.data.grant;
+    if (!grant) return null;
+    switch (grantAllows(grant, roomid, Date.now())) {
+      case 'expired':
+        return fail('unauthorized', 'your token expired: reconnect with a fresh one');
+      case 'wrong-room':
+        return fail('unauthorized', `your token does not cover room ${roomid}`);
+      default:
+        return null;
+    }
+  }
+
+  /** Media and address rules on a signal: `publish` permission, relay-only policy. */
+  function checkSignal(socket: IoSocket, data: Payload<'signal'>['data']): ReturnType<typeof fail> | null {
+    if (!may(socket, 'publish')) {
+      if (data.streams?.length) return fail('forbidden', 'your token does not allow publishing media');
+      if (data.description && sendsMedia(data.description.sdp)) return fail('forbidden', 'your token does not allow publishing media (the description sends audio or video)');
+    }
+    if (relayOnly) {
+      if (data.candidate && isNonRelayCandidate(data.candidate.candidate)) return fail('forbidden', 'relay-only: only relay candidates are relayed');
+      if (data.description && sdpHasNonRelayCandidate(data.description.sdp)) return fail('forbidden', 'relay-only: the description holds a non-relay candidate');
+    }
+    return null;
+  }
+
+  /** The ICE servers for `userid`: the configured ones plus fresh TURN credentials. */
+  function iceServersFor(userid: string): IceServerConfig[] {
+    return turn ? [...iceServers, turn.issue(userid, Date.now())] : iceServers;
+  }
+
+  /** While `socket` is in a room, hands it fresh TURN credentials before the last ones expire. */
+  function scheduleIceRefresh(socket: IoSocket): void {
+    const conn = connections.get(socket.id);
+    if (!turn || !conn) return;
+    clearTimeout(conn.iceTimer);
+    conn.iceTimer = setTimeout(() => {
+      conn.iceTimer = undefined;
+      if (!socket.connected || socket.data.roomid === null || closing) return;
+      socket.emit('ice:servers', { iceServers: iceServersFor(socket.data.userid) });
+      scheduleIceRefresh(socket);
+    }, turn.refreshMs);
+    conn.iceTimer.unref();
+  }
+
+  /** A member as other members see it. */
+  function peerInfo(m: RoomMember): PeerInfo {
+    return m.permissions ? { userid: m.userid, extra: m.extra, permissions: [...m.permissions] } : { userid: m.userid, extra: m.extra };
+  }
+
   /** The socket id of `userid` if it is another member of `roomid`. */
   async function peer(socket: IoSocket, roomid: string, userid: string): Promise<string | undefined> {
     if (userid === socket.data.userid) return undefined;
@@ -458,8 +615,18 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
 
   async function enter(socket: IoSocket, p: OpenPayload, mode: Mode): Promise<Ack<RoomJoinedPayload>> {
     if (socket.data.roomid !== null) return fail('already-in-room', 'already in a room: room:leave first');
+    const refusal = authorize(socket, p.roomid);
+    if (refusal) return refusal;
+    const mayOpen = may(socket, 'open');
+    if (mode === 'open' && !mayOpen) return fail('forbidden', 'your token does not allow opening rooms');
     const password = p.password || undefined;
-    const member = { userid: socket.data.userid, connId: socket.id, extra: p.extra ?? socket.data.extra };
+    const grant = socket.data.grant;
+    const member: RoomMember = {
+      userid: socket.data.userid,
+      connId: socket.id,
+      extra: p.extra ?? socket.data.extra,
+      ...(grant ? { permissions: [...grant.permissions] } : {}),
+    };
     // Retries only when the room vanished or was re-created between reading
     // it and entering it (the awaits in between are the password hashing).
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -471,15 +638,16 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
         continue;
       }
       if (mode === 'join') return fail('room-not-found', `room ${p.roomid} does not exist`);
+      if (!mayOpen) return fail('forbidden', `room ${p.roomid} does not exist and your token does not allow opening rooms`);
       const maxParticipants = Math.min(p.maxParticipants ?? defaultRoomSize, maxRoomSize);
-      const passwordHash = password === undefined ? null : await hashPassword(password, scryptCost);
+      const passwordHash = password === undefined ? null : await hashing.run(() => hashPassword(password, scryptCost));
       if (!socket.connected) return fail('not-in-room', 'disconnected');
       const result = await store.create({ roomid: p.roomid, maxParticipants, passwordHash }, member);
       if (result.status === 'exists') {
         if (mode === 'open') return fail('room-exists', `room ${p.roomid} exists`);
         continue;
       }
-      return entered(socket, result, true, member.extra);
+      return entered(socket, result, true, member);
     }
     return fail('internal-error', 'the room kept changing; try again');
   }
@@ -488,7 +656,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     socket: IoSocket,
     room: RoomInfo,
     password: string | undefined,
-    member: { userid: string; connId: string; extra: Extra },
+    member: RoomMember,
   ): Promise<Ack<RoomJoinedPayload> | 'retry'> {
     // Cheap refusal before the expensive password check; the real capacity
     // check is the atomic one inside store.join().
@@ -497,19 +665,20 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     }
     if (room.passwordHash !== null) {
       if (password === undefined) return fail('invalid-password', 'this room needs a password');
-      if (!(await verifyPassword(password, room.passwordHash))) return fail('invalid-password', 'wrong password');
+      const stored = room.passwordHash;
+      if (!(await hashing.run(() => verifyPassword(password, stored)))) return fail('invalid-password', 'wrong password');
     }
     if (!socket.connected) return fail('not-in-room', 'disconnected');
     const result = await store.join(room.roomid, room.token, member);
     if (result.status === 'not-found' || result.status === 'changed') return 'retry';
-    return entered(socket, result, false, member.extra);
+    return entered(socket, result, false, member);
   }
 
   async function entered(
     socket: IoSocket,
     result: EnterResult,
     isInitiator: boolean,
-    extra: Extra,
+    member: RoomMember,
   ): Promise<Ack<RoomJoinedPayload>> {
     switch (result.status) {
       case 'ok':
@@ -534,20 +703,24 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       }
       return fail('not-in-room', 'disconnected');
     }
+    const extra = member.extra;
     socket.data.roomid = room.roomid;
     socket.data.extra = extra;
     socket.join(roomKey(room.roomid));
-    socket.to(roomKey(room.roomid)).emit('peer:join', { userid, extra });
+    socket.to(roomKey(room.roomid)).emit('peer:join', peerInfo(member));
     if (isInitiator) metrics.roomsOpened.inc();
     log.debug({ roomid: room.roomid, userid, isInitiator, replaced: !!replaced }, 'entered room');
+    scheduleIceRefresh(socket);
     return {
       ok: true,
       roomid: room.roomid,
       userid,
       isInitiator,
-      peers: peers.map((m) => ({ userid: m.userid, extra: m.extra })),
-      iceServers,
+      peers: peers.map(peerInfo),
+      iceServers: iceServersFor(userid),
       maxParticipants: room.maxParticipants,
+      ...(relayOnly ? { iceTransportPolicy: 'relay' as const } : {}),
+      ...(member.permissions ? { permissions: [...member.permissions] } : {}),
     };
   }
 
@@ -555,6 +728,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   function dropReplaced(replaced: Replaced, userid: string, newRoomid: string): void {
     const old = io.sockets.sockets.get(replaced.connId);
     if (old) old.data.roomid = null;
+    clearTimeout(connections.get(replaced.connId)?.iceTimer);
     io.in(replaced.connId).socketsLeave(roomKey(replaced.roomid));
     if (replaced.roomid !== newRoomid) {
       io.to(roomKey(replaced.roomid)).emit('peer:leave', { userid, reason: 'replaced' });
@@ -568,6 +742,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     const roomid = socket.data.roomid;
     if (roomid === null) return;
     socket.data.roomid = null;
+    clearTimeout(connections.get(socket.id)?.iceTimer);
     socket.leave(roomKey(roomid));
     const result = await store.leave(roomid, socket.data.userid, socket.id);
     if (result.left && !closing) io.to(roomKey(roomid)).emit('peer:leave', { userid: socket.data.userid, reason });
@@ -590,6 +765,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   let closed: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
     closing = true;
+    for (const conn of connections.values()) clearTimeout(conn.iceTimer);
     io.emit('server:shutdown', {});
     io.disconnectSockets(true);
     // Let the goodbye reach clients before the transports are torn down.

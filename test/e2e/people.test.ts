@@ -100,7 +100,14 @@ describe('people using the call', () => {
     // b's tab is closed without leaving (no unload handlers run): gone within 10 s.
     const t0 = Date.now();
     await b.context().close();
-    await a.waitForFunction((bId) => !document.querySelector(`remote-stream[userid="${bId}"]`), bId, { timeout: 10000 });
+    await a.waitForFunction(
+      (bId) => {
+        const room = document.querySelector('rtc-room') as unknown as { peers: Map<string, unknown> };
+        return !document.querySelector(`remote-stream[userid="${bId}"]`) && !room.peers.has(bId);
+      },
+      bId,
+      { timeout: 10000 },
+    );
     assert.ok(Date.now() - t0 < 10000);
     assert.deepEqual((await view(a)).peers, []);
   });

@@ -3,8 +3,11 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { HELP, UsageError, parseCli } from '../../src/server/cli-args.js';
-import { connect, http, next, ok } from './helpers.js';
+import { jwtVerify } from 'jose';
+import { HELP, TOKEN_HELP, UsageError, duration, parseCli, parseTokenCli } from '../../src/server/cli-args.js';
+import { connect, http, next, ok, refused } from './helpers.js';
+
+const SECRET = 'cli-test-secret-that-is-32-bytes-or-more';
 
 // This file runs from build/test/server/; the CLI under test is the built one.
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -80,9 +83,94 @@ describe('parseCli', () => {
   it('--help', () => {
     assert.deepEqual(parseCli(['--help'], {}), { help: true });
     assert.deepEqual(parseCli(['-h'], {}), { help: true });
-    for (const flag of ['--port', '--host', '--allowed-origins', '--room-size', '--max-room-size', '--tls-cert', '--tls-key', '--ice-servers', '--log-level']) {
+    for (const flag of [
+      '--port', '--host', '--allowed-origins', '--room-size', '--max-room-size', '--tls-cert', '--tls-key', '--ice-servers', '--log-level',
+      '--token-secret', '--jwks-url', '--token-issuer', '--token-audience', '--turn-secret', '--turn-urls', '--turn-ttl', '--relay-only',
+    ]) {
       assert.ok(HELP.includes(flag), flag);
     }
+  });
+
+  it('reads the room token, TURN and relay-only flags', () => {
+    assert.deepEqual(
+      parseCli(
+        ['--token-secret', SECRET, '--token-issuer', 'https://backend.example', '--token-audience', 'rtc',
+          '--turn-secret', 'ts', '--turn-urls', 'turn:t.example:3478, turns:t.example:5349', '--turn-ttl', '600', '--relay-only'],
+        {},
+      ),
+      {
+        help: false,
+        options: {
+          tokenSecret: SECRET,
+          tokenIssuer: 'https://backend.example',
+          tokenAudience: 'rtc',
+          turn: { secret: 'ts', urls: ['turn:t.example:3478', 'turns:t.example:5349'], ttl: 600 },
+          relayOnly: true,
+        },
+      },
+    );
+    assert.deepEqual(parseCli([], { RTC_JWKS_URL: 'https://auth.example/jwks.json', TURN_SECRET: 's', TURN_URLS: 'turn:t.example', RELAY_ONLY: '1' }), {
+      help: false,
+      options: { jwksUrl: 'https://auth.example/jwks.json', turn: { secret: 's', urls: ['turn:t.example'] }, relayOnly: true },
+    });
+    assert.deepEqual(parseCli([], { RTC_TOKEN_SECRET: SECRET, RELAY_ONLY: '0' }), { help: false, options: { tokenSecret: SECRET } });
+    for (const argv of [
+      ['--token-secret', 'short'],
+      ['--token-secret', SECRET, '--token', 'x'],
+      ['--token-secret', SECRET, '--jwks-url', 'https://a.example/j'],
+      ['--jwks-url', 'http://auth.example/jwks.json'],
+      ['--jwks-url', 'not a url'],
+      ['--token-issuer', 'x'],
+      ['--turn-secret', 's'],
+      ['--turn-urls', 'turn:x'],
+      ['--turn-secret', 's', '--turn-urls', 'stun:x'],
+      ['--turn-secret', 's', '--turn-urls', 'turn:x', '--turn-ttl', '0'],
+      ['--turn-ttl', '60'],
+      ['--relay-only'],
+      ['--relay-only', '--ice-servers', '[{"urls":"stun:s.example"}]'],
+    ]) {
+      assert.throws(() => parseCli(argv, {}), UsageError, argv.join(' '));
+    }
+    // A TURN server given as a plain ICE server is enough for relay-only.
+    const config = parseCli(['--relay-only', '--ice-servers', '[{"urls":"turn:t.example","username":"u","credential":"p"}]'], {});
+    assert.equal(!config.help && config.options.relayOnly, true);
+  });
+});
+
+describe('parseTokenCli (rtc-elements token)', () => {
+  it('reads the flags; the secret comes from the flag or RTC_TOKEN_SECRET', () => {
+    assert.deepEqual(parseTokenCli(['--room', 'demo', '--user', 'alice'], { RTC_TOKEN_SECRET: SECRET }), {
+      help: false,
+      mint: { secret: SECRET, userid: 'alice', room: 'demo', ttlSeconds: 3600 },
+    });
+    assert.deepEqual(
+      parseTokenCli(['--room', 'a,b', '--user', 'bob', '--ttl', '15m', '--permissions', 'open,data', '--token-secret', SECRET, '--token-issuer', 'i', '--token-audience', 'a'], {}),
+      { help: false, mint: { secret: SECRET, userid: 'bob', room: ['a', 'b'], ttlSeconds: 900, permissions: ['open', 'data'], issuer: 'i', audience: 'a' } },
+    );
+    assert.deepEqual(parseTokenCli(['--help'], {}), { help: true });
+    assert.match(TOKEN_HELP, /--room/);
+    for (const argv of [
+      ['--room', 'demo', '--user', 'alice'],
+      ['--room', 'demo', '--user', 'alice', '--token-secret', 'short'],
+      ['--user', 'alice', '--token-secret', SECRET],
+      ['--room', 'demo', '--token-secret', SECRET],
+      ['--room', 'a b', '--user', 'alice', '--token-secret', SECRET],
+      ['--room', 'demo', '--user', 'al ice', '--token-secret', SECRET],
+      ['--room', 'demo', '--user', 'alice', '--token-secret', SECRET, '--permissions', 'admin'],
+      ['--room', 'demo', '--user', 'alice', '--token-secret', SECRET, '--ttl', 'forever'],
+      ['--room', 'demo', '--user', 'alice', '--token-secret', SECRET, '--nope'],
+    ]) {
+      assert.throws(() => parseTokenCli(argv, {}), UsageError, argv.join(' '));
+    }
+  });
+
+  it('durations', () => {
+    assert.equal(duration('90', 'x'), 90);
+    assert.equal(duration('90s', 'x'), 90);
+    assert.equal(duration('15m', 'x'), 900);
+    assert.equal(duration('1h', 'x'), 3600);
+    assert.equal(duration('7d', 'x'), 604800);
+    for (const bad of ['0', '', '1w', '-5', '1.5h', '400d']) assert.throws(() => duration(bad, 'x'), UsageError, bad);
   });
 });
 
@@ -175,6 +263,29 @@ describe('the rtc-elements process (dist/server/cli.js: npm run build first)', (
     const bad = await run(cli, ['--port', 'nope']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--port/);
+  });
+
+  it('`rtc-elements token` prints a token that a server started with --token-secret accepts', async () => {
+    const minted = await run(bin, ['token', '--room', 'demo', '--user', 'alice', '--ttl', '1h', '--token-secret', SECRET, '--permissions', 'data']);
+    assert.equal(minted.code, 0, minted.stderr);
+    const token = minted.stdout.trim();
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(SECRET));
+    assert.equal(payload.sub, 'alice');
+    assert.equal(payload.room, 'demo');
+    assert.equal(payload.exp! - payload.iat!, 3600);
+    const server = await start(cli, ['--port', '0'], { RTC_TOKEN_SECRET: SECRET });
+    try {
+      await assert.rejects(connect(server.url, { auth: {} }), /unauthorized/);
+      const client = await connect(server.url, { auth: { token } });
+      await refused(client, 'room:open', { roomid: 'demo' }, 'forbidden');
+      client.disconnect();
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exit;
+    }
+    const missing = await run(cli, ['token', '--room', 'demo', '--user', 'alice']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /secret/);
   });
 
   it('a port in use is a clear error, exit 1', async () => {

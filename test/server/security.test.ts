@@ -146,6 +146,23 @@ describe('passwords', () => {
     assert.equal(await metric(server, 'rtc_messages_rejected_total', 'reason="invalid-password"'), 4);
   });
 
+  it('password hashing is capped server-wide: a crowd of guesses queues, the overflow gets rate-limited', async () => {
+    const server = await startServer({ passwordHashCost: 1 << 13, passwordHashConcurrency: 1 });
+    const ids = Array.from({ length: 80 }, (_, i) => `g${i}`);
+    const [owner, ...guessers] = await connectAll(server, ['owner', ...ids]);
+    await ok(owner!, 'room:open', { roomid: 'r', password: 'secret' });
+    const results = (await Promise.all(
+      guessers.map((g, i) => raw(g).timeout(30_000).emitWithAck('room:join', { roomid: 'r', password: `guess-${i}` })),
+    )) as { ok: boolean; error?: { code: string } }[];
+    const codes = results.map((r) => (r.ok ? 'ok' : r.error!.code));
+    const limited = codes.filter((c) => c === 'rate-limited').length;
+    assert.equal(codes.filter((c) => c === 'invalid-password').length + limited, 80);
+    // One running, 64 waiting: the rest (less the few that finished while
+    // the crowd arrived) are refused without hashing.
+    assert.ok(limited >= 5 && limited <= 80 - 64, `rate-limited: ${limited}`);
+    await ok(guessers[0]!, 'room:join', { roomid: 'r', password: 'secret' });
+  });
+
   it('the store keeps only a salted scrypt hash', async () => {
     const server = await startServer();
     const [a, b] = await connectAll(server, ['a', 'b']);

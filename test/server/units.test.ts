@@ -5,8 +5,9 @@ import { ERROR_CODES, USERID_PATTERN } from '../../src/protocol.js';
 import { isJsonValue, jsonByteLength } from '../../src/server/json.js';
 import { createOriginPolicy } from '../../src/server/origin.js';
 import { hashPassword, verifyPassword } from '../../src/server/password.js';
-import { RateLimiter, resolveRateLimit } from '../../src/server/rate-limit.js';
+import { BusyError, RateLimiter, WorkLimiter, resolveRateLimit } from '../../src/server/rate-limit.js';
 import { MemoryRoomStore } from '../../src/server/rooms.js';
+import { candidateType, isNonRelayCandidate, sdpHasNonRelayCandidate, sendsMedia } from '../../src/server/sdp.js';
 import { createSignalingServer } from '../../src/server/index.js';
 import './helpers.js';
 
@@ -144,6 +145,71 @@ describe('MemoryRoomStore', () => {
     store.create({ roomid: 'r', maxParticipants: 2, passwordHash: null }, m('a'));
     store.member('r', 'a')!.connId = 'hijacked';
     assert.equal(store.member('r', 'a')!.connId, 'c-a');
+  });
+});
+
+describe('WorkLimiter (password hashing)', () => {
+  it('runs at most `concurrency` jobs, queues up to `maxQueued`, refuses the rest at once', async () => {
+    const limiter = new WorkLimiter(2, 3);
+    let running = 0;
+    let peak = 0;
+    const releases: (() => void)[] = [];
+    const job = () =>
+      new Promise<string>((resolve) => {
+        running++;
+        peak = Math.max(peak, running);
+        releases.push(() => {
+          running--;
+          resolve('done');
+        });
+      });
+    const accepted = Array.from({ length: 5 }, () => limiter.run(job));
+    await assert.rejects(limiter.run(job), BusyError);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(running, 2);
+    assert.equal(limiter.queued, 3);
+    while (releases.length || running) {
+      releases.shift()?.();
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.deepEqual(await Promise.all(accepted), ['done', 'done', 'done', 'done', 'done']);
+    assert.equal(peak, 2);
+    // A failing job frees its slot too.
+    await assert.rejects(limiter.run(() => Promise.reject(new Error('x'))), /x/);
+    assert.equal(await limiter.run(async () => 'free'), 'free');
+  });
+});
+
+describe('SDP rules', () => {
+  const sdp = (...lines: string[]) => ['v=0', 'o=- 1 2 IN IP4 0.0.0.0', 's=-', 't=0 0', ...lines, ''].join('\r\n');
+
+  it('sendsMedia: audio or video sections that are not rejected and not recvonly/inactive', () => {
+    assert.equal(sendsMedia(sdp('m=audio 9 UDP/TLS/RTP/SAVPF 111', 'a=sendrecv')), true);
+    assert.equal(sendsMedia(sdp('m=video 9 UDP/TLS/RTP/SAVPF 96', 'a=sendonly')), true);
+    assert.equal(sendsMedia(sdp('m=video 9 UDP/TLS/RTP/SAVPF 96')), true, 'no direction = sendrecv (RFC 4566)');
+    assert.equal(sendsMedia(sdp('a=sendonly', 'm=audio 9 RTP/AVP 0')), true, 'session-level direction');
+    assert.equal(sendsMedia(sdp('a=recvonly', 'm=audio 9 RTP/AVP 0')), false, 'session-level recvonly');
+    assert.equal(sendsMedia(sdp('a=recvonly', 'm=audio 9 RTP/AVP 0', 'a=sendrecv')), true, 'the section wins');
+    assert.equal(sendsMedia(sdp('m=audio 9 RTP/AVP 0', 'a=recvonly', 'm=video 9 RTP/AVP 96', 'a=inactive')), false);
+    assert.equal(sendsMedia(sdp('m=audio 9 RTP/AVP 0', 'a=recvonly', 'm=video 9 RTP/AVP 96', 'a=sendrecv')), true, 'the last section counts too');
+    assert.equal(sendsMedia(sdp('m=audio 0 UDP/TLS/RTP/SAVPF 111', 'a=sendrecv')), false, 'port 0: rejected');
+    assert.equal(sendsMedia(sdp('m=application 9 UDP/DTLS/SCTP webrtc-datachannel')), false);
+    assert.equal(sendsMedia('v=0\nm=audio 9 RTP/AVP 0\na=sendrecv\n'), true, 'bare LF');
+    assert.equal(sendsMedia(''), false);
+  });
+
+  it('candidate types under relay-only', () => {
+    assert.equal(candidateType('candidate:1 1 udp 2122260223 10.0.0.1 5000 typ host generation 0'), 'host');
+    assert.equal(candidateType('a=candidate:3 1 udp 1 203.0.113.1 6000 typ relay raddr 0.0.0.0 rport 0'), 'relay');
+    assert.equal(candidateType('nonsense'), undefined);
+    assert.equal(isNonRelayCandidate(''), false);
+    assert.equal(isNonRelayCandidate('candidate:3 1 udp 1 203.0.113.1 6000 typ relay'), false);
+    assert.equal(isNonRelayCandidate('candidate:1 1 udp 1 x.local 5000 typ host'), true);
+    assert.equal(isNonRelayCandidate('candidate:1 1 udp 1 1.2.3.4 5000 typ relay-ish'), true);
+    assert.equal(isNonRelayCandidate('garbage'), true);
+    assert.equal(sdpHasNonRelayCandidate(sdp('m=audio 9 RTP/AVP 0', 'a=candidate:3 1 udp 1 203.0.113.1 6000 typ relay')), false);
+    assert.equal(sdpHasNonRelayCandidate(sdp('m=audio 9 RTP/AVP 0', 'a=candidate:1 1 udp 1 192.168.0.2 6000 typ host')), true);
+    assert.equal(sdpHasNonRelayCandidate(sdp('m=audio 9 RTP/AVP 0')), false);
   });
 });
 
