@@ -1,29 +1,15 @@
 // Two people use the demo page as they would: type a room name, click Join,
 // see each other, mute, leave. Real server, separate browser contexts.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { SignalingServer } from '../../src/server/index.js';
-import { expectRemoteFrames, launchBrowser, screenshot, startDemoServer } from './browser.js';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { demoSession, expectRemoteFrames, screenshot } from './browser.js';
 
 describe('the demo page, clicked through by two people', () => {
-  let server: SignalingServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  before(async () => {
-    server = await startDemoServer();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await server?.close();
-  });
+  const session = demoSession();
 
   async function open(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1000, height: 720 } });
-    contexts.push(context);
+    const context = await session.newContext({ viewport: { width: 1000, height: 720 } });
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -31,7 +17,7 @@ describe('the demo page, clicked through by two people', () => {
       if (m.type() === 'error') errors.push(m.text());
     });
     (page as Page & { errors?: string[] }).errors = errors;
-    await page.goto(`${server.url}/`);
+    await page.goto(`${session.server.url}/`);
     return page;
   }
 
@@ -82,10 +68,9 @@ describe('the demo page, clicked through by two people', () => {
   it('an invite link with ?room=…&autojoin drops the guest straight into the call', { timeout: 90000 }, async () => {
     const host = await open();
     await join(host, 'invite', 'Host');
-    const guestContext = await browser.newContext();
-    contexts.push(guestContext);
+    const guestContext = await session.newContext();
     const guest = await guestContext.newPage();
-    await guest.goto(`${server.url}/?room=invite&autojoin`);
+    await guest.goto(`${session.server.url}/?room=invite&autojoin`);
     await Promise.all([expectRemoteFrames(host), expectRemoteFrames(guest)]);
   });
 

@@ -1,10 +1,9 @@
 // What people do to calls: reload, close the tab, leave, and open a page with
 // no gesture (autoplay rules). Real server, separate browser contexts.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { SignalingServer } from '../../src/server/index.js';
-import { expectRemoteFrames, launchBrowser, startDemoServer } from './browser.js';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { demoSession, expectRemoteFrames } from './browser.js';
 
 interface RoomView {
   state: string | null;
@@ -27,23 +26,10 @@ function view(page: Page): Promise<RoomView> {
 }
 
 describe('people using the call', () => {
-  let server: SignalingServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  before(async () => {
-    server = await startDemoServer();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await server?.close();
-  });
+  const session = demoSession();
 
   async function person(room: string): Promise<Page> {
-    const context = await browser.newContext();
-    contexts.push(context);
+    const context = await session.newContext();
     const page = await context.newPage();
     // The embed page with another room id: no script of our own on the page.
     await page.route('**/call.html', (route) =>
@@ -53,7 +39,7 @@ describe('people using the call', () => {
           <rtc-room room-id="${room}" autojoin><media-capture audio video width="320" height="240" autostart></media-capture></rtc-room>`,
       }),
     );
-    await page.goto(`${server.url}/call.html`);
+    await page.goto(`${session.server.url}/call.html`);
     return page;
   }
 
