@@ -1,9 +1,9 @@
 // Command-line and environment configuration for `rtc-elements`, kept apart
 // from cli.ts (which starts a server) so it can be tested as a function.
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { LevelWithSilent } from 'pino';
 import * as v from 'valibot';
-import { PERMISSIONS, type Permission } from '../protocol.js';
+import { PERMISSIONS, ROOMID_PATTERN, USERID_PATTERN, type Permission } from '../protocol.js';
 import type { SignalingServerOptions } from './server.js';
 import type { MintOptions } from './tokens.js';
 import { DEFAULT_TURN_TTL } from './turn.js';
@@ -25,7 +25,7 @@ Options (each also read from the environment variable shown):
   --tls-cert <file>           TLS_CERT        Serve https with this PEM certificate (needed for
   --tls-key <file>            TLS_KEY         cameras on phones: getUserMedia wants a secure context)
   --ice-servers <json>        ICE_SERVERS     STUN/TURN servers for clients, as JSON, e.g.
-                                              '[{"urls":"stun:stun.example.org:3478"}]' (default none)
+                                              '[{"urls":"turn:turn.example.org:3478","username":"u","credential":"p"}]' (default none)
   --token <secret>            RTC_TOKEN       Require clients to send this shared password as auth.token
   --token-secret <secret>     RTC_TOKEN_SECRET  Require room tokens (JWT, HS256) signed with this secret
                                               (at least 32 bytes; prefer the environment variable)
@@ -44,41 +44,49 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as
 
 export class UsageError extends Error {}
 
+/** parseArgs in strict mode, with its complaints turned into UsageErrors. */
+function strictArgs<const O extends NonNullable<ParseArgsConfig['options']>>(argv: readonly string[], options: O) {
+  const config = { args: [...argv], strict: true as const, allowPositionals: false as const, options };
+  try {
+    return parseArgs(config).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** "a, b,,c" -> ["a", "b", "c"]. */
+function csv(text: string): string[] {
+  return text
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
+
 export type CliConfig = { help: true } | { help: false; options: SignalingServerOptions };
 
 /** Flags win over environment variables, which win over defaults. */
 export function parseCli(argv: readonly string[], env: Record<string, string | undefined>): CliConfig {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        'allowed-origins': { type: 'string' },
-        'room-size': { type: 'string' },
-        'max-room-size': { type: 'string' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        'ice-servers': { type: 'string' },
-        token: { type: 'string' },
-        'token-secret': { type: 'string' },
-        'jwks-url': { type: 'string' },
-        'token-issuer': { type: 'string' },
-        'token-audience': { type: 'string' },
-        'turn-secret': { type: 'string' },
-        'turn-urls': { type: 'string' },
-        'turn-ttl': { type: 'string' },
-        'relay-only': { type: 'boolean' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const values = strictArgs(argv, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'allowed-origins': { type: 'string' },
+    'room-size': { type: 'string' },
+    'max-room-size': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'ice-servers': { type: 'string' },
+    token: { type: 'string' },
+    'token-secret': { type: 'string' },
+    'jwks-url': { type: 'string' },
+    'token-issuer': { type: 'string' },
+    'token-audience': { type: 'string' },
+    'turn-secret': { type: 'string' },
+    'turn-urls': { type: 'string' },
+    'turn-ttl': { type: 'string' },
+    'relay-only': { type: 'boolean' },
+    'log-level': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) return { help: true };
 
   const pick = (flag: Exclude<keyof typeof values, 'help' | 'relay-only'>, name: string): string | undefined => {
@@ -93,10 +101,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   if (host !== undefined) options.host = host;
   const origins = pick('allowed-origins', 'ALLOWED_ORIGINS');
   if (origins !== undefined) {
-    options.allowedOrigins = origins
-      .split(',')
-      .map((o) => o.trim())
-      .filter(Boolean);
+    options.allowedOrigins = csv(origins);
   }
   const roomSize = pick('room-size', 'ROOM_SIZE');
   if (roomSize !== undefined) options.defaultRoomSize = int(roomSize, '--room-size', 2, 1024);
@@ -154,10 +159,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   if ((turnSecret === undefined) !== (turnUrls === undefined)) throw new UsageError('--turn-secret and --turn-urls go together');
   if (turnTtl !== undefined && turnSecret === undefined) throw new UsageError('--turn-ttl needs --turn-secret and --turn-urls');
   if (turnSecret !== undefined && turnUrls !== undefined) {
-    const urls = turnUrls
-      .split(',')
-      .map((u) => u.trim())
-      .filter(Boolean);
+    const urls = csv(turnUrls);
     if (!urls.length || !urls.every((u) => /^turns?:\S+$/.test(u))) throw new UsageError('--turn-urls: turn: or turns: URLs, comma-separated');
     options.turn = { secret: turnSecret, urls, ...(turnTtl !== undefined ? { ttl: int(turnTtl, '--turn-ttl', 1, 604800) } : {}) };
   }
@@ -197,44 +199,28 @@ export type TokenCliConfig = { help: true } | { help: false; mint: MintOptions }
 
 /** `rtc-elements token …` (argv without the word "token"). */
 export function parseTokenCli(argv: readonly string[], env: Record<string, string | undefined>): TokenCliConfig {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        room: { type: 'string' },
-        user: { type: 'string' },
-        ttl: { type: 'string' },
-        permissions: { type: 'string' },
-        'token-secret': { type: 'string' },
-        'token-issuer': { type: 'string' },
-        'token-audience': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const values = strictArgs(argv, {
+    room: { type: 'string' },
+    user: { type: 'string' },
+    ttl: { type: 'string' },
+    permissions: { type: 'string' },
+    'token-secret': { type: 'string' },
+    'token-issuer': { type: 'string' },
+    'token-audience': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) return { help: true };
   const secret = values['token-secret'] || env.RTC_TOKEN_SECRET;
   if (!secret) throw new UsageError('token: no secret (--token-secret or RTC_TOKEN_SECRET)');
   if (Buffer.byteLength(secret) < MIN_SECRET_BYTES) throw new UsageError(`token: the secret must be at least ${MIN_SECRET_BYTES} bytes`);
   if (!values.room) throw new UsageError('token: --room is required ("*" for any room)');
   if (!values.user) throw new UsageError('token: --user is required');
-  const rooms = values.room
-    .split(',')
-    .map((r) => r.trim())
-    .filter(Boolean);
-  if (!rooms.length || !rooms.every((r) => r === '*' || /^[A-Za-z0-9_.-]{1,128}$/.test(r))) throw new UsageError('token: --room: roomids (1-128 of [A-Za-z0-9_.-]) or "*"');
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(values.user)) throw new UsageError('token: --user: 1-64 characters of [A-Za-z0-9_.-]');
+  const rooms = csv(values.room);
+  if (!rooms.length || !rooms.every((r) => r === '*' || ROOMID_PATTERN.test(r))) throw new UsageError('token: --room: roomids (1-128 of [A-Za-z0-9_.-]) or "*"');
+  if (!USERID_PATTERN.test(values.user)) throw new UsageError('token: --user: 1-64 characters of [A-Za-z0-9_.-]');
   const mint: MintOptions = { secret, userid: values.user, room: rooms.length === 1 ? rooms[0]! : rooms, ttlSeconds: duration(values.ttl ?? '1h', '--ttl') };
   if (values.permissions !== undefined) {
-    const list = values.permissions
-      .split(',')
-      .map((p) => p.trim())
-      .filter(Boolean);
+    const list = csv(values.permissions);
     const unknown = list.filter((p) => !(PERMISSIONS as readonly string[]).includes(p));
     if (unknown.length) throw new UsageError(`token: --permissions: unknown ${unknown.join(', ')} (known: ${PERMISSIONS.join(', ')})`);
     mint.permissions = list as Permission[];
