@@ -96,6 +96,8 @@ export interface ProtocolError {
   code: ErrorCode;
   /** Human-readable, for logs; not meant to be parsed. */
   message: string;
+  /** With `unauthorized`: the room token's `exp` has passed (connect again with a fresh token). */
+  expired?: true;
 }
 
 /** What every ack callback receives. */
@@ -331,4 +333,6 @@ export type ClientEventName = (typeof CLIENT_EVENTS)[number];
 export interface HandshakeErrorData {
   code: ErrorCode;
   message: string;
+  /** With `unauthorized`: the room token's `exp` has passed. */
+  expired?: true;
 }

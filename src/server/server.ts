@@ -25,6 +25,7 @@ import {
   type PeerInfo,
   type PeerLeaveReason,
   type Permission,
+  type ProtocolError,
   type RoomJoinedPayload,
   type ServerToClientEvents,
   type SocketData,
@@ -185,15 +186,15 @@ const CLOSE_FLUSH_MS = 1000;
 const clientEvents = new Set<string>(CLIENT_EVENTS);
 const roomKey = (roomid: string) => `room:${roomid}`;
 
-function fail(code: ErrorCode, message: string): { ok: false; error: { code: ErrorCode; message: string } } {
+function fail(code: ErrorCode, message: string): { ok: false; error: ProtocolError } {
   return { ok: false, error: { code, message } };
 }
 
 class HandshakeError extends Error {
   readonly data: HandshakeErrorData;
-  constructor(code: ErrorCode, message: string) {
+  constructor(code: ErrorCode, message: string, expired = false) {
     super(code);
-    this.data = { code, message };
+    this.data = expired ? { code, message, expired } : { code, message };
   }
 }
 
@@ -355,7 +356,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
           throw new HandshakeError('internal-error', err.message);
         }
         log.debug({ reason: err.message }, 'room token refused');
-        throw new HandshakeError('unauthorized', err.message);
+        throw new HandshakeError('unauthorized', err.message, err.kind === 'expired');
       }
     }
     if (options.authenticate) {
@@ -559,7 +560,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     if (!grant) return null;
     switch (grantAllows(grant, roomid, Date.now())) {
       case 'expired':
-        return fail('unauthorized', 'your token expired: reconnect with a fresh one');
+        return { ok: false, error: { code: 'unauthorized', message: 'your token expired: reconnect with a fresh one', expired: true } };
       case 'wrong-room':
         return fail('unauthorized', `your token does not cover room ${roomid}`);
       default:

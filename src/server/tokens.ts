@@ -49,10 +49,10 @@ export interface RoomTokenOptions {
 
 /** Refusal of a token: shown to the client (never echoes the token). */
 export class TokenError extends Error {
-  /** `unavailable` when the keys could not be fetched (a server-side problem, worth a retry). */
+  /** `unavailable` when the keys could not be fetched (a server-side problem, worth a retry); `expired` past `exp`. */
   constructor(
     message: string,
-    readonly kind: 'invalid' | 'unavailable' = 'invalid',
+    readonly kind: 'invalid' | 'expired' | 'unavailable' = 'invalid',
   ) {
     super(message);
   }
@@ -143,7 +143,7 @@ function grantOf(payload: JWTPayload, clockTolerance: number): { userid: string;
 /** jose's errors, as one short line for the client. */
 function describe(err: unknown): TokenError {
   if (err instanceof TokenError) return err;
-  if (err instanceof joseErrors.JWTExpired) return new TokenError('token expired');
+  if (err instanceof joseErrors.JWTExpired) return new TokenError('token expired', 'expired');
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
     if (err.claim === 'nbf') return new TokenError('token not yet valid');
     if (err.claim === 'iat') return new TokenError('token issued in the future');

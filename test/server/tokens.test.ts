@@ -6,9 +6,9 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { SignJWT, UnsecuredJWT, exportJWK, generateKeyPair, type JWK, type JWTPayload } from 'jose';
-import type { PeerInfo, RoomJoinedPayload } from '../../src/protocol.js';
+import type { HandshakeErrorData, PeerInfo, RoomJoinedPayload } from '../../src/protocol.js';
 import { mintRoomToken } from '../../src/server/index.js';
-import { connect, flush, metric, next, ok, record, refused, sleep, startServer, type Client } from './helpers.js';
+import { connect, flush, metric, next, ok, record, refused, send, sleep, startServer, type Client } from './helpers.js';
 
 const SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
 const key = new TextEncoder().encode(SECRET);
@@ -23,18 +23,22 @@ function sign(claims: JWTPayload = {}, opts: { secret?: Uint8Array; exp?: number
   return jwt.sign(opts.secret ?? key);
 }
 
-type ConnectError = Error & { data?: { code: string; message: string } };
+type ConnectError = Error & { data?: HandshakeErrorData };
 
 /** Asserts the handshake is refused with `code` (default unauthorized); returns the message. */
 async function refusedHandshake(server: Parameters<typeof connect>[0], auth: Record<string, unknown>, code = 'unauthorized'): Promise<string> {
-  let message = '';
+  return (await refusedHandshakeData(server, auth, code)).message;
+}
+
+async function refusedHandshakeData(server: Parameters<typeof connect>[0], auth: Record<string, unknown>, code = 'unauthorized'): Promise<HandshakeErrorData> {
+  let data: HandshakeErrorData | undefined;
   await assert.rejects(connect(server, { auth }), (err: ConnectError) => {
     assert.equal(err.message, code);
     assert.equal(err.data?.code, code);
-    message = err.data.message;
+    data = err.data;
     return true;
   });
-  return message;
+  return data!;
 }
 
 /** Records everything room-related a member receives. */
@@ -89,7 +93,9 @@ describe('room tokens: the handshake', () => {
       ['bad permissions', { token: await sign({ permissions: 'open' }) }, /"permissions"/],
     ];
     for (const [name, auth, message] of cases) {
-      assert.match(await refusedHandshake(server, auth), message, name);
+      const data = await refusedHandshakeData(server, auth);
+      assert.match(data.message, message, name);
+      assert.equal(data.expired, name === 'expired' ? true : undefined, `${name}: expired flag`);
     }
     assert.equal(await metric(server, 'rtc_handshakes_rejected_total', 'reason="unauthorized"'), cases.length);
     await flush(member);
@@ -171,6 +177,8 @@ describe('room tokens: rooms', () => {
     await ok(c, 'room:leave', {});
     await refused(c, 'room:join', { roomid: 'demo' }, 'unauthorized');
     await refused(c, 'room:presence', { roomid: 'demo' }, 'unauthorized');
+    const res = await send(c, 'room:join', { roomid: 'demo' });
+    assert.equal(!res.ok && res.error.expired, true, 'the refusal says the token expired');
 
     const joins = record<PeerInfo>(peer, 'peer:join');
     const refusedAgain = new Promise<ConnectError>((resolve) => c.once('connect_error', resolve));
@@ -178,6 +186,7 @@ describe('room tokens: rooms', () => {
     (c.io.engine as unknown as { close(): void }).close();
     const err = await refusedAgain;
     assert.equal(err.data?.code, 'unauthorized');
+    assert.equal(err.data?.expired, true, 'machine-readable: the token expired');
     assert.match(err.data?.message ?? '', /expired/);
     c.io.reconnection(false);
     await flush(peer);
