@@ -6,6 +6,9 @@ import commonjs from '@rollup/plugin-commonjs';
 
 // webrtc-adapter depends on `sdp`, a CommonJS module.
 const plugins = [nodeResolve({ browser: true, exportConditions: ['browser', 'production', 'default'] }), commonjs()];
+// src/adapter.ts takes only some of webrtc-adapter's shims: its modules (and
+// `sdp`) do nothing on import, so what no shim uses is left out.
+const treeshake = { moduleSideEffects: (id) => !/[\\/]node_modules[\\/](webrtc-adapter|sdp)[\\/]/.test(id) };
 const minify = terser({ ecma: 2020, module: true, format: { comments: false } });
 
 export default [
@@ -13,6 +16,7 @@ export default [
     input: 'dist/index.js',
     output: { file: 'dist/rtc-elements.js', format: 'es', sourcemap: true, plugins: [minify] },
     plugins,
+    treeshake,
   },
   {
     input: 'dist/index.js',
@@ -24,5 +28,6 @@ export default [
       plugins: [terser({ ecma: 2020, format: { comments: false } })],
     },
     plugins,
+    treeshake,
   },
 ];

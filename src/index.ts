@@ -1,9 +1,9 @@
 /**
  * rtc-elements: WebRTC rooms as HTML tags. Importing this module registers
- * <media-capture>, <rtc-room> and <remote-stream>, and loads webrtc-adapter
- * once so the elements behave the same across browsers.
+ * <media-capture>, <rtc-room> and <remote-stream>, and applies webrtc-adapter's
+ * shims once so the elements behave the same across browsers (src/adapter.ts).
  */
-import 'webrtc-adapter';
+import './adapter.js';
 import { MediaCapture } from './capture/media-capture.js';
 import { RemoteStream } from './remote/remote-stream.js';
 import { RtcRoom } from './room/rtc-room.js';
@@ -22,6 +22,7 @@ export { RoomClient, type RoomState, type RoomHooks, type RoomClientOptions, typ
 export { RoomError, type ClientErrorCode, type ReconnectPolicy } from './room/signaling.js';
 export { Peer, isPolite, type PeerState } from './room/peer.js';
 export * from './events.js';
+export { applyAdapter, type AdapterInfo } from './adapter.js';
 export {
   ERROR_CODES,
   PROTOCOL_VERSION,
