@@ -56,13 +56,16 @@ function freePort() {
 /**
  * Lets browser tests run a signaling server in its own process and kill it
  * (-9) or restart it on the same port: `executeServerCommand('signaling',
- * { action: 'start' | 'kill' | 'restart' | 'stop', id })`.
+ * { action: 'start' | 'kill' | 'restart' | 'stop', id, args? })` (`args`:
+ * extra CLI options, kept for restarts). `executeServerCommand('room-token',
+ * { secret, userid, room, ttlSeconds, permissions? })` mints a room token as a
+ * backend would.
  */
 function signalingProcessPlugin() {
   const servers = new Map(); // id -> { port, child }
-  const launch = (port) =>
+  const launch = (port, args = []) =>
     new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['dist/server/cli.js', '--port', String(port), '--log-level', 'warn'], {
+      const child = spawn(process.execPath, ['dist/server/cli.js', '--port', String(port), '--log-level', 'warn', ...args], {
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       let err = '';
@@ -85,6 +88,10 @@ function signalingProcessPlugin() {
   return {
     name: 'rtc-signaling-process',
     async executeCommand({ command, payload }) {
+      if (command === 'room-token') {
+        const { mintRoomToken } = await import('./dist/server/tokens.js');
+        return { token: await mintRoomToken(payload) };
+      }
       if (command !== 'signaling') return undefined;
       const { action, id = 'default' } = payload ?? {};
       let entry = servers.get(id);
@@ -93,7 +100,8 @@ function signalingProcessPlugin() {
       if (action === 'start' || action === 'restart') {
         if (action === 'restart') await kill(entry);
         const port = entry?.port ?? (await freePort());
-        entry = { port, child: await launch(port) };
+        const args = payload.args ?? entry?.args ?? [];
+        entry = { port, args, child: await launch(port, args) };
         servers.set(id, entry);
         return { url: `http://127.0.0.1:${port}`, port };
       }

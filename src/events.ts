@@ -194,6 +194,40 @@ export class RoomStateEvent extends DetailEvent<{ state: RoomStateName; previous
   }
 }
 
+export interface TokenExpiringDetail {
+  /** The room token's `exp`, in ms since the epoch. */
+  expiresAt: number;
+}
+
+/**
+ * `token-expiring`: the room token runs out soon (a minute before `exp`, or
+ * halfway for shorter-lived tokens). Set a fresh `token`; calls in progress
+ * are not affected either way, but a reconnect after `exp` would be refused.
+ */
+export class TokenExpiringEvent extends DetailEvent<TokenExpiringDetail> {
+  static readonly eventName = 'token-expiring';
+  constructor(detail: TokenExpiringDetail) {
+    super(TokenExpiringEvent.eventName, detail);
+  }
+}
+
+export interface TokenExpiredDetail {
+  /** The server's explanation. */
+  message: string;
+}
+
+/**
+ * `token-expired`: the server refused the room token because its `exp` has
+ * passed (also reported as `room-error` `unauthorized`). Setting a fresh
+ * `token` connects again and rejoins the room.
+ */
+export class TokenExpiredEvent extends DetailEvent<TokenExpiredDetail> {
+  static readonly eventName = 'token-expired';
+  constructor(detail: TokenExpiredDetail) {
+    super(TokenExpiredEvent.eventName, detail);
+  }
+}
+
 export interface PeerDetail {
   userid: string;
   extra: unknown;
@@ -288,6 +322,8 @@ declare global {
     'room-left': RoomLeftEvent;
     'room-error': RoomErrorEvent;
     'room-state': RoomStateEvent;
+    'token-expiring': TokenExpiringEvent;
+    'token-expired': TokenExpiredEvent;
     'peer-join': PeerJoinEvent;
     'peer-update': PeerUpdateEvent;
     'peer-leave': PeerLeaveEvent;

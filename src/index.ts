@@ -30,6 +30,7 @@ export {
   type Extra,
   type IceServerConfig,
   type PeerInfo,
+  type Permission,
   type RoomJoinedPayload,
   type RoomPresencePayload,
   type StreamInfo,

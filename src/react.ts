@@ -45,6 +45,8 @@ export type RtcRoomProps = Base<RtcRoom> &
     | 'room-left'
     | 'room-error'
     | 'room-state'
+    | 'token-expiring'
+    | 'token-expired'
     | 'peer-join'
     | 'peer-update'
     | 'peer-leave'

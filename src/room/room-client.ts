@@ -8,6 +8,7 @@ import type {
   Extra,
   IceServerConfig,
   PeerLeaveReason,
+  Permission,
   RoomJoinedPayload,
   RoomPresencePayload,
   SignalData,
@@ -18,6 +19,7 @@ import type {
 import type { DataPayload } from './data-messages.js';
 import { Peer, type LocalStreamEntry, type PeerState } from './peer.js';
 import { createSocket, DEFAULT_RECONNECT, request, RoomError, type ReconnectPolicy, type RoomSocket } from './signaling.js';
+import { expiryWarningDelay, tokenExpiry } from './token.js';
 
 export type RoomState = 'idle' | 'connecting' | 'joined' | 'reconnecting' | 'left' | 'error';
 export type JoinMode = 'open' | 'join' | 'open-or-join';
@@ -35,6 +37,10 @@ export interface RoomHooks {
   remoteStreamEnded(userid: string, streamid: string, kind: StreamKind): void;
   remoteMute(userid: string, streamid: string, kind: 'audio' | 'video', muted: boolean): void;
   message(userid: string, data: unknown, via: 'data' | 'socket', event?: string): void;
+  /** The room token runs out at `expiresAt` (ms since the epoch): time to set a fresh one. */
+  tokenExpiring(expiresAt: number): void;
+  /** The server refused the room token because it expired; setting a fresh one retries. */
+  tokenExpired(message: string): void;
   /** Problems worth a console line (malformed peer data, failed negotiation): never thrown. */
   warn(message: string, err?: unknown): void;
 }
@@ -60,6 +66,8 @@ export interface JoinOptions {
 interface PeerRecord {
   userid: string;
   extra: Extra;
+  /** What the user's room token grants; undefined: everything (no room tokens, or not known yet). */
+  permissions?: Permission[] | undefined;
   peer: Peer;
   /** Set while the user's socket is gone but its call may come back. */
   awayTimer?: ReturnType<typeof setTimeout>;
@@ -87,6 +95,8 @@ export class RoomClient {
   /** Overrides the ICE servers the signaling server hands out. */
   iceServers: RTCIceServer[] | null = null;
   iceTransportPolicy: RTCIceTransportPolicy = 'all';
+  /** What this user's room token grants, from the last join; null: everything. */
+  permissions: Permission[] | null = null;
   readonly peers = new Map<string, PeerRecord>();
   readonly localStreams = new Map<string, LocalStreamEntry>();
 
@@ -100,6 +110,15 @@ export class RoomClient {
   private lastAck: RoomJoinedPayload | null = null;
   private destroyed = false;
   private reportedUnreachable = false;
+  /** The handshake refused our credentials: reconnecting waits for a new token. */
+  private refused = false;
+  /** The token the current connection's handshake carried. */
+  private socketToken: string | undefined;
+  private tokenTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Told the page once per join that its media is not shared. */
+  private publishRefusalReported = false;
+  /** Peers whose data-channel messages were dropped (warned once each). */
+  private readonly dataDropWarned = new Set<string>();
   private readonly peerGraceMs: number;
   private readonly offerFallbackMs: number;
 
@@ -132,6 +151,7 @@ export class RoomClient {
       this.options.reconnect ?? DEFAULT_RECONNECT,
     );
     this.socket = socket;
+    this.watchTokenExpiry();
     socket.on('connect', this.onConnect);
     socket.on('disconnect', this.onDisconnect);
     socket.on('connect_error', this.onConnectError);
@@ -142,7 +162,7 @@ export class RoomClient {
       this.intent = null;
       this.fail(new RoomError('server-unreachable', `Gave up reconnecting to the signaling server after ${attempts} attempts.`));
     });
-    socket.on('peer:join', ({ userid, extra }) => this.onPeerJoin(userid, extra));
+    socket.on('peer:join', ({ userid, extra, permissions }) => this.onPeerJoin(userid, extra, permissions));
     socket.on('peer:leave', ({ userid, reason }) => this.onPeerLeave(userid, reason));
     socket.on('peer:update', ({ userid, extra }) => {
       const rec = this.peers.get(userid);
@@ -173,11 +193,15 @@ export class RoomClient {
 
   private readonly onConnect = () => {
     this.reportedUnreachable = false;
+    this.refused = false;
     const socket = this.socket!;
+    this.socketToken = this.options.token;
     // Signals queued while offline belong to the outage: peers are re-checked below instead.
     (socket as unknown as { sendBuffer: unknown[] }).sendBuffer = [];
     if (this.intent && !this.joining && (this.state === 'reconnecting' || this.state === 'error' || this.state === 'connecting')) {
-      const rejoin = this.state === 'reconnecting';
+      // Still holding the calls of a room (also after a refused token was replaced): a rejoin.
+      const rejoin = this.state === 'reconnecting' || this.roomid !== null;
+      if (rejoin) this.setState('reconnecting');
       // After a server restart the room may be gone: open-or-join recreates it.
       this.enter(rejoin ? { ...this.intent, mode: 'open-or-join' } : this.intent).catch(() => {});
     }
@@ -189,12 +213,16 @@ export class RoomClient {
     if (this.state === 'joined' || this.state === 'connecting') this.setState(this.roomid ? 'reconnecting' : 'connecting');
   };
 
-  private readonly onConnectError = (err: Error & { data?: { code?: string; message?: string } }) => {
+  private readonly onConnectError = (err: Error & { data?: { code?: string; message?: string; expired?: boolean } }) => {
     const code = err.data?.code;
     if (code === 'unauthorized' || code === 'invalid-request') {
-      // The server refused the handshake: retrying the same credentials is pointless.
+      // The server refused the handshake: retrying the same credentials is
+      // pointless. A new token (setToken) tries again.
+      this.refused = true;
       this.socket?.io.reconnection(false);
-      this.fail(new RoomError(code, err.data?.message ?? err.message));
+      const expired = err.data?.expired === true;
+      this.fail(new RoomError(code, err.data?.message ?? err.message, expired));
+      if (expired) this.hooks.tokenExpired(err.data?.message ?? err.message);
       return;
     }
     if (this.reportedUnreachable) return;
@@ -214,6 +242,11 @@ export class RoomClient {
   private waitConnected(): Promise<void> {
     const socket = this.connect();
     if (socket.connected) return Promise.resolve();
+    // Refused earlier (socket.io gives up on a refused handshake): try again, e.g. after the room token changed.
+    if (!socket.active) {
+      socket.io.reconnection(true);
+      socket.connect();
+    }
     return new Promise((resolve, reject) => {
       const cleanup = () => {
         socket.off('connect', onOk);
@@ -223,10 +256,10 @@ export class RoomClient {
         cleanup();
         resolve();
       };
-      const onErr = (err: Error & { data?: { code?: string; message?: string } }) => {
+      const onErr = (err: Error & { data?: { code?: string; message?: string; expired?: boolean } }) => {
         cleanup();
         const code = err.data?.code === 'unauthorized' ? 'unauthorized' : 'server-unreachable';
-        reject(new RoomError(code, err.data?.message ?? `Cannot reach the signaling server: ${err.message}`));
+        reject(new RoomError(code, err.data?.message ?? `Cannot reach the signaling server: ${err.message}`, err.data?.expired === true));
       };
       socket.on('connect', onOk);
       socket.on('connect_error', onErr);
@@ -248,6 +281,10 @@ export class RoomClient {
     if (this.state !== 'reconnecting') this.setState('connecting');
     const attempt = (async () => {
       await this.waitConnected();
+      if (!this.roomid && this.socketToken !== this.options.token) {
+        // The server judges a connection by the token of its handshake: present the new one.
+        await this.reconnectSocket();
+      }
       const socket = this.socket!;
       const payload = {
         roomid: intent.roomid,
@@ -273,6 +310,8 @@ export class RoomClient {
     } catch (err) {
       const roomErr = err instanceof RoomError ? err : new RoomError('internal-error', String(err));
       if (roomErr.code === 'aborted') throw roomErr;
+      // A refused handshake was reported (and told the page) by onConnectError already.
+      const reported = this.refused && roomErr.code === 'unauthorized';
       const rejoin = this.state === 'reconnecting';
       if (roomErr.code === 'server-unreachable' || roomErr.code === 'timeout') {
         // Keep the intent: the socket keeps retrying and joins when the server is back.
@@ -281,7 +320,10 @@ export class RoomClient {
         this.intent = null;
         if (rejoin) this.closeAllPeers('connection-lost');
         this.roomid = null;
-        this.fail(roomErr);
+        if (!reported) {
+          this.fail(roomErr);
+          if (roomErr.expired) this.hooks.tokenExpired(roomErr.message);
+        }
       }
       throw roomErr;
     } finally {
@@ -294,6 +336,8 @@ export class RoomClient {
     this.roomid = ack.roomid;
     this.userid = ack.userid;
     this.isInitiator = ack.isInitiator;
+    this.permissions = ack.permissions ? [...ack.permissions] : null;
+    this.publishRefusalReported = false;
     const relay = ack.iceTransportPolicy === 'relay';
     const iceChanged = relay !== this.serverForcesRelay || JSON.stringify(ack.iceServers) !== JSON.stringify(this.serverIceServers);
     this.serverIceServers = ack.iceServers;
@@ -308,18 +352,22 @@ export class RoomClient {
       else this.removePeer(rec.userid, 'disconnect');
     }
     const fresh: string[] = [];
-    for (const { userid, extra } of ack.peers) {
+    for (const { userid, extra, permissions } of ack.peers) {
       const rec = this.peers.get(userid);
       if (rec) {
         rec.extra = extra;
+        rec.permissions = permissions;
         this.clearAway(rec);
         this.heal(rec);
       } else {
         // The joiner negotiates with everyone already there, right away.
-        this.addPeer(userid, extra, { activate: true });
+        this.addPeer(userid, extra, { activate: true, permissions });
         fresh.push(userid);
       }
     }
+    // A rejoin with another token may have gained or lost `publish`.
+    for (const { peer } of this.peers.values()) this.syncPublishing(peer);
+    this.checkPublishing();
     this.setState('joined');
     this.hooks.joined(ack);
     for (const userid of fresh) {
@@ -386,6 +434,8 @@ export class RoomClient {
     }
     this.socket = null;
     this.destroyed = true;
+    clearTimeout(this.tokenTimer);
+    this.tokenTimer = undefined;
     if (wasIn) {
       this.setState('left');
       this.hooks.left();
@@ -439,7 +489,7 @@ export class RoomClient {
         localUserid: this.userid,
         remoteUserid: userid,
         config: this.rtcConfig(),
-        localStreams: () => [...this.localStreams.values()],
+        localStreams: () => this.publishedStreams(),
         gen,
       },
       {
@@ -454,7 +504,16 @@ export class RoomClient {
           if (!!previous?.videoMuted !== !!info.videoMuted) this.hooks.remoteMute(userid, info.streamid, 'video', !!info.videoMuted);
         },
         state: (state) => this.onPeerState(userid, peer, state),
-        message: (data) => this.hooks.message(userid, data, 'data'),
+        message: (data) => {
+          const rec = this.peers.get(userid);
+          if (rec && !grants(rec.permissions, 'data')) {
+            // The server cannot see data channels: the receiving side enforces `data`.
+            if (!this.dataDropWarned.has(userid)) this.hooks.warn(`dropped data-channel messages from ${userid}: their room token does not allow sending data`);
+            this.dataDropWarned.add(userid);
+            return;
+          }
+          this.hooks.message(userid, data, 'data');
+        },
         error: (err) => this.hooks.warn(`peer ${userid}`, err),
         channelClosed: () => {
           const rec = this.peers.get(userid);
@@ -471,9 +530,13 @@ export class RoomClient {
     return peer;
   }
 
-  private addPeer(userid: string, extra: Extra, opts: { activate: boolean; gen?: number; session?: string }): PeerRecord {
+  private addPeer(
+    userid: string,
+    extra: Extra,
+    opts: { activate: boolean; gen?: number; session?: string; permissions?: Permission[] | undefined },
+  ): PeerRecord {
     const peer = this.createPeer(userid, opts.gen ?? 0, opts.session);
-    const rec: PeerRecord = { userid, extra, peer };
+    const rec: PeerRecord = { userid, extra, peer, permissions: opts.permissions };
     this.peers.set(userid, rec);
     if (opts.activate) peer.activate();
     else this.armOfferFallback(rec);
@@ -535,17 +598,18 @@ export class RoomClient {
     );
   }
 
-  private onPeerJoin(userid: string, extra: Extra): void {
+  private onPeerJoin(userid: string, extra: Extra, permissions: Permission[] | undefined): void {
     if (!this.roomid || userid === this.userid) return;
     const rec = this.peers.get(userid);
     if (rec) {
       // The same user came back (reconnect or reload): keep the call; a reload re-offers with a new session.
       rec.extra = extra;
+      rec.permissions = permissions;
       this.clearAway(rec);
       this.hooks.peerUpdate(userid, extra);
       return;
     }
-    this.addPeer(userid, extra, { activate: false });
+    this.addPeer(userid, extra, { activate: false, permissions });
     this.hooks.peerJoin(userid, extra);
   }
 
@@ -569,6 +633,7 @@ export class RoomClient {
     const rec = this.peers.get(userid);
     if (!rec) return;
     this.peers.delete(userid);
+    this.dataDropWarned.delete(userid);
     clearTimeout(rec.awayTimer);
     clearTimeout(rec.fallbackTimer);
     clearTimeout(rec.rebuildTimer);
@@ -620,6 +685,34 @@ export class RoomClient {
   // ---------------------------------------------------------------------------
   // Local media
 
+  /** What this user's room token grants (everything without room tokens). */
+  may(permission: Permission): boolean {
+    return grants(this.permissions ?? undefined, permission);
+  }
+
+  /** The local streams peers get: none when the room token does not allow publishing. */
+  private publishedStreams(): LocalStreamEntry[] {
+    return this.may('publish') ? [...this.localStreams.values()] : [];
+  }
+
+  /** Attaches or detaches the local streams on `peer` to match the `publish` permission. */
+  private syncPublishing(peer: Peer): void {
+    for (const { stream } of this.localStreams.values()) {
+      if (this.may('publish')) peer.addStream(stream);
+      else peer.removeStream(stream.id);
+    }
+  }
+
+  /**
+   * Captures without `publish`: the server would refuse the offer and leave
+   * negotiation stuck, so they are kept local, and the page is told once.
+   */
+  private checkPublishing(): void {
+    if (this.may('publish') || !this.localStreams.size || !this.roomid || this.publishRefusalReported) return;
+    this.publishRefusalReported = true;
+    this.hooks.error(new RoomError('forbidden', 'Your room token does not allow publishing media: your camera, microphone and screen stay on this page.'));
+  }
+
   addStream(stream: MediaStream, kind: StreamKind): void {
     if (this.localStreams.has(stream.id)) return;
     const info: StreamInfo = {
@@ -629,6 +722,10 @@ export class RoomClient {
       videoMuted: stream.getVideoTracks().some((t) => !t.enabled),
     };
     this.localStreams.set(stream.id, { stream, info });
+    if (!this.may('publish')) {
+      this.checkPublishing();
+      return;
+    }
     for (const { peer } of this.peers.values()) peer.addStream(stream);
   }
 
@@ -654,11 +751,67 @@ export class RoomClient {
   }
 
   // ---------------------------------------------------------------------------
+  // Room token
+
+  /**
+   * Uses `token` from the next handshake on. A connection refused for its
+   * token connects again (and rejoins its room); an idle connection is
+   * renewed so the next join presents the new token. A call in progress keeps
+   * its connection: the server checks tokens when a room is entered.
+   */
+  setToken(token: string | null): void {
+    const value = token || undefined;
+    if (value === this.options.token) return;
+    this.options.token = value;
+    const socket = this.socket;
+    if (socket) {
+      const auth = { ...(socket.auth as Record<string, unknown>) };
+      if (value) auth['token'] = value;
+      else delete auth['token'];
+      socket.auth = auth;
+      if (this.refused && !this.destroyed) {
+        this.refused = false;
+        socket.io.reconnection(true);
+        if (!socket.active) socket.connect();
+      }
+    }
+    this.watchTokenExpiry();
+  }
+
+  /** Closes and reopens the signaling connection (not in a room: nothing to rejoin). */
+  private async reconnectSocket(): Promise<void> {
+    const socket = this.socket;
+    if (!socket) return;
+    socket.disconnect();
+    socket.connect();
+    await this.waitConnected();
+  }
+
+  /** Tells the page shortly before the token's `exp` (see expiryWarningDelay). */
+  private watchTokenExpiry(): void {
+    clearTimeout(this.tokenTimer);
+    this.tokenTimer = undefined;
+    const expiresAt = tokenExpiry(this.options.token);
+    if (expiresAt === null || this.destroyed || !this.socket) return;
+    const token = this.options.token;
+    const delay = expiryWarningDelay(expiresAt, Date.now());
+    // setTimeout holds at most 2^31-1 ms (24.8 days): check again later for longer-lived tokens.
+    const max = 2 ** 31 - 1;
+    this.tokenTimer = setTimeout(() => {
+      this.tokenTimer = undefined;
+      if (this.destroyed || this.options.token !== token) return;
+      if (delay > max) this.watchTokenExpiry();
+      else this.hooks.tokenExpiring(expiresAt);
+    }, Math.min(delay, max));
+  }
+
+  // ---------------------------------------------------------------------------
   // Messages
 
   /** Sends over the data channels to everyone, or to one user. */
   send(data: DataPayload, userid?: string): void {
     if (!this.roomid) throw new RoomError('not-joined', 'send(): not in a room.');
+    if (!this.may('data')) throw new RoomError('forbidden', 'send(): your room token does not allow sending data.');
     if (userid !== undefined) {
       const rec = this.peers.get(userid);
       if (!rec) throw new RoomError('peer-not-found', `send(): no user "${userid}" in this room.`);
@@ -677,4 +830,9 @@ export class RoomClient {
       ...(userid !== undefined ? { to: userid } : {}),
     });
   }
+}
+
+/** Does a permissions list allow `permission`? Absent: everything. */
+function grants(permissions: readonly Permission[] | undefined, permission: Permission): boolean {
+  return !permissions || permissions.includes(permission);
 }

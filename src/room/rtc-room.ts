@@ -12,6 +12,8 @@ import {
   StreamEndEvent,
   StreamEvent,
   StreamMuteEvent,
+  TokenExpiredEvent,
+  TokenExpiringEvent,
   type MuteChangeEvent,
   type StreamEndEvent as StreamEndEventType,
   type StreamKind,
@@ -81,6 +83,8 @@ function rememberedUserid(roomid: string | null): string {
  * @fires room-left - `{ roomid }`.
  * @fires room-error - `{ code, message }`: a failed operation, or the server cannot be reached.
  * @fires room-state - `{ state, previous }` on every change of `state`.
+ * @fires token-expiring - `{ expiresAt }`: the room token runs out soon; set a fresh `token`.
+ * @fires token-expired - `{ message }`: the server refused the token as expired; setting a fresh `token` reconnects and rejoins.
  * @fires peer-join - `{ userid, extra }`.
  * @fires peer-update - `{ userid, extra }`: a user changed its extra.
  * @fires peer-leave - `{ userid, reason }`.
@@ -161,7 +165,11 @@ export class RtcRoom extends LitElement {
   maxParticipants: string | number | null = null;
   /** Application data shared with peers (JSON in the attribute; any JSON-able value as a property). */
   extra: unknown = null;
-  /** Access token for servers that require one. */
+  /**
+   * Room token (JWT) or shared token, for servers that require one. Changing
+   * it applies at the next connection; after a refusal it reconnects and
+   * rejoins at once.
+   */
   token: string | null = null;
   /** Open-or-join as soon as the element is connected and has a room id. */
   autojoin = false;
@@ -276,6 +284,8 @@ export class RtcRoom extends LitElement {
         },
         message: (userid, data, via, event) =>
           this.dispatchEvent(new RoomMessageEvent({ userid, data, via, ...(event !== undefined ? { event } : {}) })),
+        tokenExpiring: (expiresAt) => this.dispatchEvent(new TokenExpiringEvent({ expiresAt })),
+        tokenExpired: (message) => this.dispatchEvent(new TokenExpiredEvent({ message })),
         warn: (message, err) => console.warn(`<rtc-room> ${message}`, err ?? ''),
       },
     );
@@ -432,6 +442,8 @@ export class RtcRoom extends LitElement {
         throw new RoomError('invalid-request', `extra='${this.extra.text}' is not valid JSON.`);
       }
       if (roomid !== undefined) this.roomId = roomid;
+      // A token set just before this call has not reached the client through updated() yet.
+      this.client?.setToken(this.token);
       const options = this.joinOptions();
       const id = roomid ?? this.roomId ?? '';
       return await this.room.enter({ mode, roomid: id, ...options });
@@ -545,6 +557,11 @@ export class RtcRoom extends LitElement {
   protected override updated(changed: PropertyValues<this>): void {
     if (changed.has('capture') && this.hasUpdated) this.resolveCaptureRefs();
     if (changed.has('iceServers') && this.client) this.client.iceServers = this.iceServers;
+    if (changed.has('token') && this.client) {
+      this.client.setToken(this.token);
+      // An autojoin refused for its token tries again with the new one.
+      if (this.client.state === 'error' && !this.client.roomid) this.maybeAutojoin();
+    }
     if (changed.has('iceTransportPolicy') && this.client) this.client.iceTransportPolicy = this.transportPolicy();
     if (changed.has('extra') && changed.get('extra') !== undefined && this.client?.roomid && !(this.extra instanceof InvalidJson)) {
       this.client.updateExtra(this.validExtra()).catch((err: unknown) => {

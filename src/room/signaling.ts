@@ -16,6 +16,8 @@ export class RoomError extends Error {
   constructor(
     readonly code: ErrorCode | ClientErrorCode,
     message: string,
+    /** With `unauthorized`: the room token's `exp` has passed (set a fresh `token`). */
+    readonly expired = false,
   ) {
     super(message);
   }
@@ -66,7 +68,7 @@ export function request<E extends keyof ClientToServerEvents>(
       if (err) reject(new RoomError('timeout', `The signaling server did not answer ${event} within ${timeoutMs} ms.`));
       else if (!res || typeof res !== 'object') reject(new RoomError('internal-error', `Malformed answer to ${event}.`));
       else if (res.ok) resolve(res as OkOf<E>);
-      else reject(new RoomError(res.error.code, res.error.message));
+      else reject(new RoomError(res.error.code, res.error.message, res.error.expired === true));
     });
   });
 }

@@ -34,6 +34,8 @@ export interface UserOptions {
   attrs?: Record<string, string>;
   /** Join with openOrJoin() right away (default true). */
   join?: boolean;
+  /** Exactly this userid (default: `name` plus a counter). */
+  userid?: string;
 }
 
 /** Small, slow video keeps several users in one page within two cores. */
@@ -42,7 +44,7 @@ export const SMALL_VIDEO = { video: '', audio: '', width: '320', height: '240', 
 /** Creates a user: an <rtc-room> (and a <media-capture> inside, started), joined to `roomid`. */
 export async function createUser(roomid: string, name: string, options: UserOptions = {}): Promise<User> {
   const room = document.createElement('rtc-room');
-  const userid = `${name}-${(counter++).toString(36)}`;
+  const userid = options.userid ?? `${name}-${(counter++).toString(36)}`;
   room.setAttribute('room-id', roomid);
   room.setAttribute('userid', userid);
   for (const [k, v] of Object.entries(options.attrs ?? {})) room.setAttribute(k, v);
