@@ -19,6 +19,7 @@ const HINTS = {
   'server-unreachable': 'Cannot reach the server. Is `npm start` still running? Retrying…',
   'session-replaced': 'You joined this room from another tab; this one was disconnected.',
   'rate-limited': 'Too many messages; slow down.',
+  unauthorized: 'This server only admits holders of a room token (it was started with --token-secret or --jwks-url); this demo page has none.',
 };
 
 function say(text, kind = 'info') {
