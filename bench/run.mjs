@@ -2,8 +2,11 @@
 //               [--server-rounds N] [--server-rate N] [--server-clients N] [--duration-ms N]
 //
 // Parts: ttff, mesh, size, server, leaks (the default, in that order), and soak
-// (200 join/leave cycles, graceful, removal and abrupt; --soak-cycles N) and fuzz
-// (100,000 hostile messages, bench/fuzz.mjs), only when named.
+// (200 join/leave cycles, graceful, removal and abrupt; --soak-cycles N), fuzz
+// (100,000 hostile messages, bench/fuzz.mjs) and cluster (the relay with 1, 2
+// and 3 nodes sharing rooms through Redis, bench/cluster.mjs; needs
+// redis-server; --cluster-clients N, --cluster-rate N, --cluster-rounds N),
+// only when named.
 // Builds dist/ when it is missing, then re-runs itself inside a network
 // namespace that holds only loopback (as npm test does), prints a table,
 // writes bench/results.json and rewrites bench/RESULTS.md. A missed target is
@@ -19,15 +22,15 @@ import { ANALYSIS_END, ANALYSIS_START, consoleTable, renderResultsMd, summaryRow
 import { BENCH, loadOurServer, ROOT, snapshotAssets } from './lib/servers.mjs';
 import { parseArgs } from './lib/util.mjs';
 
-const PARTS = ['ttff', 'mesh', 'size', 'server', 'leaks', 'soak', 'fuzz'];
-// Run only when named: soak and fuzz take a few minutes each.
+const PARTS = ['ttff', 'mesh', 'size', 'server', 'leaks', 'soak', 'fuzz', 'cluster'];
+// Run only when named: soak, fuzz and cluster take a few minutes each (cluster needs redis-server).
 const DEFAULT_PARTS = ['ttff', 'mesh', 'size', 'server', 'leaks'];
 const argv = process.argv.slice(2);
 const { opts, words } = parseArgs(argv);
 const unknown = words.filter((w) => !PARTS.includes(w));
 if (unknown.length || opts.help) {
   if (unknown.length) console.error(`Unknown part(s): ${unknown.join(', ')}`);
-  console.error(`Usage: npm run bench [-- ${PARTS.join('|')} ...] [--runs N] [--mesh-runs N] [--cycles N] [--soak-cycles N] [--server-rounds N] [--server-rate N] [--server-clients N] [--duration-ms N]`);
+  console.error(`Usage: npm run bench [-- ${PARTS.join('|')} ...] [--runs N] [--mesh-runs N] [--cycles N] [--soak-cycles N] [--server-rounds N] [--server-rate N] [--server-clients N] [--duration-ms N] [--cluster-clients N] [--cluster-rate N] [--cluster-rounds N]`);
   process.exit(unknown.length ? 2 : 0);
 }
 const parts = words.length ? PARTS.filter((p) => words.includes(p)) : DEFAULT_PARTS;
@@ -62,6 +65,11 @@ const settings = {
   serverRates: opts['server-rate'] ? [int('server-rate', 2000)] : [2000, 5000],
   serverClients: int('server-clients', 1000),
   durationMs: int('duration-ms', 10000),
+  clusterClients: int('cluster-clients', 400),
+  clusterRate: int('cluster-rate', 1000),
+  clusterRounds: int('cluster-rounds', 2),
+  // Four setups per round: a shorter window than the server part's unless asked.
+  clusterDurationMs: int('duration-ms', 5000),
 };
 
 const resultsPath = join(BENCH, 'results.json');
@@ -143,6 +151,15 @@ for (const name of parts) {
     // Hostile clients (issue 8): 100,000 generated messages while two well-behaved clients relay.
     const { run } = await import('./fuzz.mjs');
     await part(name, async () => (await run({ log })).data);
+  } else if (name === 'cluster') {
+    if (browser) {
+      await browser.close();
+      browser = null;
+    }
+    const { runCluster } = await import('./cluster.mjs');
+    await part(name, () =>
+      runCluster({ clients: settings.clusterClients, rate: settings.clusterRate, rounds: settings.clusterRounds, durationMs: settings.clusterDurationMs, log }),
+    );
   }
 }
 await browser?.close();

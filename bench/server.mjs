@@ -17,7 +17,8 @@ const DISTURBED_CORES = 1.5;
 
 export const OUR_OPTIONS = { rateLimit: { burst: 100000, perSecond: 100000 } };
 
-function child(script, args, execArgv = []) {
+/** A bench child process (script under bench/) with an IPC request/answer helper. */
+export function child(script, args, execArgv = []) {
   const proc = fork(join(BENCH, script), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiters = [];
   proc.on('message', (m) => {

@@ -87,7 +87,7 @@ export const ERROR_CODES = [
   'forbidden',
   /** The server is closing; reconnect later. */
   'shutting-down',
-  /** A bug on the server; the request had no effect. */
+  /** A bug on the server, or (shared mode) its Redis is unreachable; the request had no effect. Worth retrying later. */
   'internal-error',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -313,7 +313,7 @@ export interface ServerToClientEvents {
   'ice:servers': (payload: IceServersPayload) => void;
 }
 
-/** Server-to-server events (none yet; a multi-node adapter may add some). */
+/** Server-to-server events: none. In shared mode (`redisUrl`) nodes exchange only client events, through the Redis adapter. */
 export type InterServerEvents = Record<string, never>;
 
 /** The client events, in the order PROTOCOL.md lists them. */

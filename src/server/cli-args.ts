@@ -6,6 +6,7 @@ import * as v from 'valibot';
 import { PERMISSIONS, ROOMID_PATTERN, USERID_PATTERN, type Permission } from '../protocol.js';
 import type { SignalingServerOptions } from './server.js';
 import type { MintOptions } from './tokens.js';
+import { DEFAULT_KEY_PREFIX, KEY_PREFIX_PATTERN } from './redis-store.js';
 import { DEFAULT_TURN_TTL } from './turn.js';
 import { describeIssues, iceServersSchema } from './validation.js';
 
@@ -36,6 +37,10 @@ Options (each also read from the environment variable shown):
   --turn-urls <a,b>           TURN_URLS       The TURN server URLs, e.g. turns:turn.example.org:5349
   --turn-ttl <seconds>        TURN_TTL        Lifetime of TURN credentials (default ${DEFAULT_TURN_TTL}); renewed before expiry
   --relay-only                RELAY_ONLY=1    Force TURN-only calls: peers never learn each other's addresses
+  --redis-url <url>           REDIS_URL       Share rooms with other server processes through this Redis:
+                                              redis://[user:password@]host:6379[/db], rediss:// for TLS
+                                              (put the processes behind a load balancer: docs/DEPLOYING.md)
+  --redis-prefix <prefix>     REDIS_PREFIX    Prefix of its keys, stream and channels (default ${DEFAULT_KEY_PREFIX})
   --log-level <level>         LOG_LEVEL       fatal, error, warn, info (default), debug, trace, silent
   -h, --help                                  Show this help
 `;
@@ -84,6 +89,8 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     'turn-urls': { type: 'string' },
     'turn-ttl': { type: 'string' },
     'relay-only': { type: 'boolean' },
+    'redis-url': { type: 'string' },
+    'redis-prefix': { type: 'string' },
     'log-level': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -168,6 +175,25 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     const hasTurnServer = options.turn !== undefined || (options.iceServers ?? []).some((s) => [s.urls].flat().some((u) => /^turns?:/.test(u)));
     if (!hasTurnServer) throw new UsageError('--relay-only needs a TURN server (--turn-secret and --turn-urls, or a turn: URL in --ice-servers)');
     options.relayOnly = true;
+  }
+  const redisUrl = pick('redis-url', 'REDIS_URL');
+  const redisPrefix = pick('redis-prefix', 'REDIS_PREFIX');
+  if (redisUrl !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(redisUrl);
+    } catch {
+      // reported below
+    }
+    if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || !url.hostname) {
+      throw new UsageError('--redis-url: a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379');
+    }
+    options.redisUrl = redisUrl;
+  }
+  if (redisPrefix !== undefined) {
+    if (redisUrl === undefined) throw new UsageError('--redis-prefix needs --redis-url');
+    if (!KEY_PREFIX_PATTERN.test(redisPrefix)) throw new UsageError('--redis-prefix: 1-64 characters of A-Z a-z 0-9 _ . : { } -');
+    options.redisKeyPrefix = redisPrefix;
   }
   const level = pick('log-level', 'LOG_LEVEL');
   if (level !== undefined) {

@@ -27,6 +27,15 @@ export {
   type RoomMember,
   type RoomStore,
 } from './rooms.js';
+export {
+  DEFAULT_KEY_PREFIX,
+  RedisRoomStore,
+  type NodeMember,
+  type RedisCommandClient,
+  type RedisRoomStoreOptions,
+  type RemovedMember,
+  type RestoreResult,
+} from './redis-store.js';
 export { DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rate-limit.js';
 export { mintRoomToken, type MintOptions, type RoomGrant } from './tokens.js';
 export { DEFAULT_TURN_TTL, turnCredentials, type TurnOptions } from './turn.js';

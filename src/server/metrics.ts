@@ -13,7 +13,7 @@ export interface Metrics {
 }
 
 /** One registry per server, so several servers in one process do not collide. */
-export function createMetrics(store: RoomStore, options: { defaultMetrics: boolean }): Metrics {
+export function createMetrics(store: RoomStore, options: { defaultMetrics: boolean; redisUp?: () => boolean }): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'rtc_process_' });
   const registers = [registry];
@@ -51,7 +51,8 @@ export function createMetrics(store: RoomStore, options: { defaultMetrics: boole
     help: 'Rooms open now',
     registers,
     async collect() {
-      this.set((await store.stats()).rooms);
+      const stats = await statsOf(store);
+      if (stats) this.set(stats.rooms);
     },
   });
   new Gauge({
@@ -59,8 +60,29 @@ export function createMetrics(store: RoomStore, options: { defaultMetrics: boole
     help: 'Members in all rooms now',
     registers,
     async collect() {
-      this.set((await store.stats()).members);
+      const stats = await statsOf(store);
+      if (stats) this.set(stats.members);
     },
   });
+  if (options.redisUp) {
+    const redisUp = options.redisUp;
+    new Gauge({
+      name: 'rtc_redis_up',
+      help: 'Shared mode: 1 while this node is connected to Redis',
+      registers,
+      collect() {
+        this.set(redisUp() ? 1 : 0);
+      },
+    });
+  }
   return m;
+}
+
+/** A shared store that cannot be reached leaves the gauges as they were (and /metrics working). */
+async function statsOf(store: RoomStore): Promise<{ rooms: number; members: number } | null> {
+  try {
+    return await store.stats();
+  } catch {
+    return null;
+  }
 }

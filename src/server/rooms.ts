@@ -78,7 +78,10 @@ export interface RoomStore {
   /** Sets the extra of the membership if `connId` still holds it. */
   updateExtra(roomid: string, userid: string, connId: string, extra: Extra): Awaitable<boolean>;
   stats(): Awaitable<{ rooms: number; members: number }>;
-  /** Drops everything (server shutdown). */
+  /**
+   * Server shutdown: forgets what this server holds. A private store drops
+   * everything; a shared one (RedisRoomStore) removes this node's members only.
+   */
   clear(): Awaitable<void>;
 }
 

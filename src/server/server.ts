@@ -30,6 +30,7 @@ import {
   type ServerToClientEvents,
   type SocketData,
 } from '../protocol.js';
+import { connectCluster, type Cluster, type LocalMembership } from './cluster.js';
 import { createHttpHandler, packageRoot } from './http.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createOriginPolicy } from './origin.js';
@@ -126,8 +127,20 @@ export interface SignalingServerOptions {
   relayOnly?: boolean;
   /** Custom handshake check (runs after the token check). */
   authenticate?: (info: AuthenticateInfo) => AuthenticateResult | Promise<AuthenticateResult>;
-  /** Room storage. Default: in memory, this process only. */
+  /** Room storage. Default: in memory, this process only (or Redis with `redisUrl`). */
   store?: RoomStore;
+  /**
+   * Shared mode: several server processes share rooms through this Redis
+   * (`redis://[user:password@]host[:port][/db]`, `rediss://` for TLS). Relays
+   * and room broadcasts go through socket.io's Redis Streams adapter, room
+   * state lives in Redis (RedisRoomStore). Needs one Redis primary, not Redis
+   * Cluster. See docs/DEPLOYING.md. Excludes `store`.
+   */
+  redisUrl?: string;
+  /** Prefix of every Redis key, stream and channel (shared mode). Default `rtc:`. */
+  redisKeyPrefix?: string;
+  /** Shared mode: a node whose heartbeat is this old (ms) is presumed dead and its members removed. Default 6000. */
+  nodeTtl?: number;
   /** scrypt N for room passwords (power of two). Default 16384; lower only in tests. */
   passwordHashCost?: number;
   /**
@@ -151,6 +164,8 @@ export interface SignalingServer {
   /** Prometheus registry (what /metrics serves). */
   readonly metrics: Registry;
   readonly store: RoomStore;
+  /** This process's id among the nodes sharing rooms (shared mode only). */
+  readonly nodeId: string | undefined;
   readonly logger: Logger;
   /** Serves /healthz, /metrics and (with serveStatic) the static files; returns false, untouched, for other paths. */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean;
@@ -164,6 +179,8 @@ type AnyAck = (response: Result) => void;
 interface Connection {
   /** Pushes fresh TURN credentials while this connection is in a room. */
   iceTimer?: ReturnType<typeof setTimeout>;
+  /** The room this connection entered, as it was then (shared mode puts it back if Redis loses it). */
+  room?: { maxParticipants: number; passwordHash: string | null };
   limiter: RateLimiter;
   /** Each socket's requests run one after another, in arrival order. */
   queue: Promise<void>;
@@ -247,12 +264,29 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const unknownRateKeys = Object.keys(options.rateLimit ?? {}).filter((k) => !['burst', 'perSecond', 'maxViolations'].includes(k));
   if (unknownRateKeys.length) log.warn({ keys: unknownRateKeys }, 'rateLimit: unknown keys ignored (expected burst, perSecond, maxViolations)');
 
-  const store = options.store ?? new MemoryRoomStore();
-  const metrics: Metrics = createMetrics(store, { defaultMetrics: options.defaultMetrics ?? false });
+  const tls = options.tls && { cert: pem(options.tls.cert), key: pem(options.tls.key) };
+  if (options.redisUrl !== undefined) {
+    if (options.store) throw new TypeError('store and redisUrl exclude each other (redisUrl brings its own store)');
+    if (!/^rediss?:\/\/./.test(options.redisUrl)) throw new TypeError('redisUrl: a redis:// or rediss:// URL');
+  }
+  // Before anything is attached or listened on: a Redis that cannot be reached fails the start.
+  const cluster: Cluster | null =
+    options.redisUrl !== undefined
+      ? await connectCluster({
+          url: options.redisUrl,
+          logger: log,
+          ...(options.redisKeyPrefix !== undefined ? { keyPrefix: options.redisKeyPrefix } : {}),
+          ...(options.nodeTtl !== undefined ? { nodeTtlMs: integer(options.nodeTtl, 'nodeTtl', 300, 3_600_000) } : {}),
+        })
+      : null;
+  const store: RoomStore = cluster?.store ?? options.store ?? new MemoryRoomStore();
+  const metrics: Metrics = createMetrics(store, {
+    defaultMetrics: options.defaultMetrics ?? false,
+    ...(cluster ? { redisUp: () => cluster.up } : {}),
+  });
   const connections = new Map<string, Connection>();
   let closing = false;
 
-  const tls = options.tls && { cert: pem(options.tls.cert), key: pem(options.tls.key) };
   const httpServer: HttpServer | HttpsServer =
     options.httpServer ?? (tls ? createHttpsServer(tls) : createHttpServer());
   const isTls = httpServer instanceof HttpsServer;
@@ -261,12 +295,21 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     root: options.staticRoot ?? packageRoot(),
     serveStatic,
     registry: metrics.registry,
-    health: async () => ({
-      status: closing ? 'shutting-down' : 'ok',
-      uptime: Math.round(process.uptime()),
-      sockets: io.engine.clientsCount,
-      rooms: (await store.stats()).rooms,
-    }),
+    health: async () => {
+      let rooms: number | null = null;
+      try {
+        rooms = (await store.stats()).rooms;
+      } catch {
+        // Shared mode without Redis: still alive, calls keep their media; `redis` says what is wrong.
+      }
+      return {
+        status: closing ? 'shutting-down' : 'ok',
+        uptime: Math.round(process.uptime()),
+        sockets: io.engine.clientsCount,
+        rooms,
+        ...(cluster ? { node: cluster.nodeId, redis: cluster.up ? 'up' : 'down' } : {}),
+      };
+    },
     onError: (err) => log.error({ err }, 'http handler failed'),
   });
   const handleRequest = (req: IncomingMessage, res: ServerResponse): boolean => {
@@ -289,6 +332,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const io: IoServer = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, ServerSocketData>(httpServer, {
     serveClient: false,
     maxHttpBufferSize: MAX_PACKET_BYTES,
+    ...(cluster ? { adapter: cluster.adapter } : {}),
     pingInterval,
     pingTimeout,
     // Leave foreign upgrade requests (a dev server's own websocket) alone.
@@ -516,7 +560,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       if (refusal) return refusal;
       const target = await peer(socket, roomid, p.to);
       if (!target) return fail('peer-not-found', `${p.to} is not in your room`);
-      io.to(target).emit('signal', { from: socket.data.userid, data: p.data });
+      connection(target).emit('signal', { from: socket.data.userid, data: p.data });
       metrics.relayed.inc({ type: 'signal' });
       return { ok: true };
     },
@@ -529,7 +573,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       if (p.to !== undefined) {
         const target = await peer(socket, roomid, p.to);
         if (!target) return fail('peer-not-found', `${p.to} is not in your room`);
-        io.to(target).emit('custom', message);
+        connection(target).emit('custom', message);
       } else {
         socket.to(roomKey(roomid)).emit('custom', message);
       }
@@ -598,6 +642,14 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       scheduleIceRefresh(socket);
     }, turn.refreshMs);
     conn.iceTimer.unref();
+  }
+
+  /**
+   * One connection, wherever it is: a socket of this process directly; one on
+   * another node (shared mode) through the adapter, which reaches every node.
+   */
+  function connection(connId: string) {
+    return io.sockets.sockets.has(connId) ? io.local.to(connId) : io.to(connId);
   }
 
   /** A member as other members see it. */
@@ -707,6 +759,8 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     const extra = member.extra;
     socket.data.roomid = room.roomid;
     socket.data.extra = extra;
+    const conn = connections.get(socket.id);
+    if (conn) conn.room = { maxParticipants: room.maxParticipants, passwordHash: room.passwordHash };
     socket.join(roomKey(room.roomid));
     socket.to(roomKey(room.roomid)).emit('peer:join', peerInfo(member));
     if (isInitiator) metrics.roomsOpened.inc();
@@ -730,12 +784,13 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     const old = io.sockets.sockets.get(replaced.connId);
     if (old) old.data.roomid = null;
     clearTimeout(connections.get(replaced.connId)?.iceTimer);
-    io.in(replaced.connId).socketsLeave(roomKey(replaced.roomid));
+    const previous = connection(replaced.connId);
+    previous.socketsLeave(roomKey(replaced.roomid));
     if (replaced.roomid !== newRoomid) {
       io.to(roomKey(replaced.roomid)).emit('peer:leave', { userid, reason: 'replaced' });
     }
-    io.to(replaced.connId).emit('session:replaced', {});
-    io.in(replaced.connId).disconnectSockets(true);
+    previous.emit('session:replaced', {});
+    previous.disconnectSockets(true);
     log.info({ userid, roomid: replaced.roomid }, 'connection replaced by a newer one');
   }
 
@@ -746,20 +801,72 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     clearTimeout(connections.get(socket.id)?.iceTimer);
     socket.leave(roomKey(roomid));
     const result = await store.leave(roomid, socket.data.userid, socket.id);
-    if (result.left && !closing) io.to(roomKey(roomid)).emit('peer:leave', { userid: socket.data.userid, reason });
+    // While closing, a single server's rooms empty anyway; shared rooms live on, on other nodes.
+    if (result.left && (!closing || cluster)) io.to(roomKey(roomid)).emit('peer:leave', { userid: socket.data.userid, reason });
   }
+
+  // -- shared mode: the node's housekeeping (see cluster.ts) ------------------
+
+  cluster?.start({
+    memberships() {
+      const list: LocalMembership[] = [];
+      for (const [id, conn] of connections) {
+        const s = io.sockets.sockets.get(id);
+        if (!s?.connected || s.data.roomid === null || conn.pending > 0 || !conn.room) continue;
+        const grant = s.data.grant;
+        list.push({
+          roomid: s.data.roomid,
+          room: conn.room,
+          member: { userid: s.data.userid, connId: id, extra: s.data.extra, ...(grant ? { permissions: [...grant.permissions] } : {}) },
+        });
+      }
+      return list;
+    },
+    isStale(m) {
+      // A request of that connection in progress (entering, leaving, its disconnect) settles it itself.
+      if ((connections.get(m.connId)?.pending ?? 0) > 0) return false;
+      const s = io.sockets.sockets.get(m.connId);
+      return !s?.connected || s.data.roomid !== m.roomid || s.data.userid !== m.userid;
+    },
+    removed(list) {
+      for (const { roomid, userid } of list) io.to(roomKey(roomid)).emit('peer:leave', { userid, reason: 'disconnect' });
+    },
+    restored(m, result) {
+      const s = io.sockets.sockets.get(m.member.connId);
+      // Left meanwhile: a membership put back for it is a stale record, which the next round removes.
+      if (!s?.connected || s.data.roomid !== m.roomid) return;
+      if (result === 'restored') {
+        io.to(roomKey(m.roomid)).except(s.id).emit('peer:join', peerInfo(m.member));
+      } else if (result === 'taken') {
+        // A newer connection of the same userid entered a room while Redis had lost this one.
+        s.data.roomid = null;
+        clearTimeout(connections.get(s.id)?.iceTimer);
+        s.leave(roomKey(m.roomid));
+        s.emit('session:replaced', {});
+        s.disconnect(true);
+      }
+    },
+  });
 
   // -- start and stop -------------------------------------------------------
 
   if (!attached) {
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      httpServer.once('error', onError);
-      httpServer.listen(port, host, () => {
-        httpServer.off('error', onError);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error) => reject(err);
+        httpServer.once('error', onError);
+        httpServer.listen(port, host, () => {
+          httpServer.off('error', onError);
+          resolve();
+        });
       });
-    });
+    } catch (err) {
+      if (cluster) {
+        await io.close();
+        await cluster.close();
+      }
+      throw err;
+    }
     httpServer.on('error', (err) => log.error({ err }, 'http server error'));
   }
 
@@ -767,16 +874,26 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   async function shutdown(): Promise<void> {
     closing = true;
     for (const conn of connections.values()) clearTimeout(conn.iceTimer);
-    io.emit('server:shutdown', {});
-    io.disconnectSockets(true);
+    // Local: with the Redis adapter a plain io.emit / io.disconnectSockets
+    // would reach every node's clients.
+    io.local.emit('server:shutdown', {});
+    io.local.disconnectSockets(true);
     // Let the goodbye reach clients before the transports are torn down.
     const deadline = Date.now() + CLOSE_FLUSH_MS;
     const engineClients = () => Object.values((io.engine as unknown as { clients: Record<string, { readyState: string }> }).clients);
     while (engineClients().some((c) => c.readyState === 'closing') && Date.now() < deadline) await sleep(10);
+    if (cluster) {
+      // The leaves (peer:leave to the other nodes' members) go out while the adapter still runs;
+      // whatever could not be left is removed from Redis in one go, and announced the same way.
+      await Promise.allSettled([...connections.values()].map((c) => c.queue));
+      for (const { roomid, userid } of await cluster.stop()) io.to(roomKey(roomid)).emit('peer:leave', { userid, reason: 'disconnect' });
+    }
     if (attached) {
       io.engine.close();
       restoreListeners(httpServer, 'request', before.request, afterAttach.request);
       restoreListeners(httpServer, 'upgrade', before.upgrade, afterAttach.upgrade);
+      // io.close() would close the foreign server; the adapter still has to stop reading Redis.
+      if (cluster) await Promise.allSettled([...io._nsps.values()].map((nsp) => nsp.adapter.close()));
     } else {
       const force = setTimeout(() => httpServer.closeAllConnections(), CLOSE_FLUSH_MS).unref();
       const done = io.close();
@@ -785,7 +902,8 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       clearTimeout(force);
     }
     await Promise.allSettled([...connections.values()].map((c) => c.queue));
-    await store.clear();
+    if (cluster) await cluster.close();
+    else await store.clear();
     log.info('signaling server closed');
   }
 
@@ -807,6 +925,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     },
     metrics: metrics.registry,
     store,
+    nodeId: cluster?.nodeId,
     logger: log,
     handleRequest,
     close() {

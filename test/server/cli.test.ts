@@ -135,6 +135,30 @@ describe('parseCli', () => {
     const config = parseCli(['--relay-only', '--ice-servers', '[{"urls":"turn:t.example","username":"u","credential":"p"}]'], {});
     assert.equal(!config.help && config.options.relayOnly, true);
   });
+
+  it('reads --redis-url and --redis-prefix (shared mode), or REDIS_URL and REDIS_PREFIX', () => {
+    assert.deepEqual(parseCli(['--redis-url', 'redis://:secret@cache.internal:6380/2', '--redis-prefix', 'call:'], {}), {
+      help: false,
+      options: { redisUrl: 'redis://:secret@cache.internal:6380/2', redisKeyPrefix: 'call:' },
+    });
+    assert.deepEqual(parseCli([], { REDIS_URL: 'rediss://cache.example:6380', REDIS_PREFIX: 'x:' }), {
+      help: false,
+      options: { redisUrl: 'rediss://cache.example:6380', redisKeyPrefix: 'x:' },
+    });
+    const flagWins = parseCli(['--redis-url', 'redis://127.0.0.1:1'], { REDIS_URL: 'redis://127.0.0.1:2' });
+    assert.equal(!flagWins.help && flagWins.options.redisUrl, 'redis://127.0.0.1:1');
+    for (const argv of [
+      ['--redis-url', 'http://127.0.0.1:6379'],
+      ['--redis-url', '127.0.0.1:6379'],
+      ['--redis-url', 'redis://'],
+      ['--redis-prefix', 'x:'],
+      ['--redis-url', 'redis://127.0.0.1', '--redis-prefix', 'has space'],
+      ['--redis-url', 'redis://127.0.0.1', '--redis-prefix', 'x'.repeat(65)],
+    ]) {
+      assert.throws(() => parseCli(argv, {}), UsageError, argv.join(' '));
+    }
+    assert.ok(HELP.includes('--redis-url') && HELP.includes('REDIS_URL') && HELP.includes('--redis-prefix'));
+  });
 });
 
 describe('parseTokenCli (rtc-elements token)', () => {

@@ -1,0 +1,197 @@
+// Part "cluster" (issue 9): the relay of part "server", with 1, 2 and 3
+// server nodes sharing rooms through one redis-server, at the same offered
+// load, in the same run. Setups, each its own processes:
+//   single   one node, rooms in memory (no Redis): what shared mode costs
+//   1 node   one node with --redis-url: the baseline the scaling ratios use
+//   2 nodes, 3 nodes
+// The load generator (bench/server-load.mjs) puts client i on node i % N, so
+// the 4 members of a room sit on different nodes and most relays cross
+// between nodes through Redis: the worst case, as behind a load balancer that
+// spreads connections without regard to rooms.
+//
+// On a 2-core machine every setup shares the same 2 cores between its nodes,
+// Redis and the load generator: more nodes cannot add CPU, so the ratios show
+// what distributing costs, not the capacity more machines would add.
+import { startRedis } from './lib/redis.mjs';
+import { fmt, machineCpu, median, ratio, round } from './lib/util.mjs';
+import { child, OUR_OPTIONS } from './server.mjs';
+
+export const SETUPS = [
+  { name: 'single', nodes: 1, redis: false, label: '1 node, rooms in memory (no Redis)' },
+  { name: '1', nodes: 1, redis: true, label: '1 node + Redis' },
+  { name: '2', nodes: 2, redis: true, label: '2 nodes + Redis' },
+  { name: '3', nodes: 3, redis: true, label: '3 nodes + Redis' },
+];
+
+let prefixes = 0;
+
+async function one(setup, cfg, redis, log) {
+  const options = { ...OUR_OPTIONS, ...(setup.redis ? { redisUrl: redis.url, redisKeyPrefix: `bench${++prefixes}:` } : {}) };
+  const hosts = Array.from({ length: setup.nodes }, () => child('server-host.mjs', ['ours', JSON.stringify(options)], ['--expose-gc']));
+  let load;
+  try {
+    const ports = (await Promise.all(hosts.map((h) => h.next('ready', 30000)))).map((m) => m.port);
+    const urls = ports.map((port) => `http://127.0.0.1:${port}`);
+    load = child('server-load.mjs', [JSON.stringify({ urls, clients: cfg.clients, roomSize: cfg.roomSize })]);
+    await load.next('ready', 20000);
+    load.send({ type: 'connect' });
+    const conn = await load.next('connected', 120000);
+    const phases = {};
+    for (const phase of [
+      { type: 'fixed', name: 'fixed', rate: cfg.rate, warmupMs: cfg.warmupMs, durationMs: cfg.durationMs },
+      { type: 'saturate', name: 'saturate', inflight: cfg.inflight, warmupMs: cfg.warmupMs, durationMs: cfg.durationMs },
+    ]) {
+      load.send(phase);
+      await load.next('phase-start', 10000);
+      const cpu = async () => (await Promise.all(hosts.map((h) => h.ask('cpu')))).reduce((sum, c) => sum + c.cpuMs, 0);
+      const c0 = await cpu();
+      const r0 = redis.cpuMs();
+      const m0 = machineCpu();
+      const w0 = performance.now();
+      const r = await load.next('result', cfg.warmupMs + cfg.durationMs + 60000);
+      const c1 = await cpu();
+      const r1 = redis.cpuMs();
+      const m1 = machineCpu();
+      const wall = performance.now() - w0;
+      r.serverCores = (c1 - c0) / wall;
+      r.redisCores = setup.redis ? (r1 - r0) / wall : 0;
+      if (m0 && m1) r.otherCores = Math.max(0, (m1.busy - m0.busy) / (wall / 1000) - r.serverCores - r.redisCores - r.loadCpuShare);
+      phases[phase.name] = r;
+    }
+    const f = phases.fixed;
+    const s = phases.saturate;
+    log(
+      `  cluster ${setup.label}: ${conn.connected} connected, ${conn.joined} joined; ${cfg.rate}/s offered: ${round(f.deliveredPerSec)}/s p50 ${round(f.latency.p50, 2)} p99 ${round(f.latency.p99, 2)} ms; ` +
+        `saturated ${round(s.deliveredPerSec)}/s p99 ${round(s.latency.p99, 1)} ms (nodes ${round(s.serverCores * 100)}%, redis ${round(s.redisCores * 100)}%, load gen ${round(s.loadCpuShare * 100)}%, other ${round((s.otherCores ?? NaN) * 100)}% of a core)`,
+    );
+    return { connected: conn.connected, joined: conn.joined, connectErrors: conn.errors, phases };
+  } finally {
+    if (load) {
+      load.send({ type: 'close' });
+      await Promise.race([new Promise((r) => load.proc.once('exit', r)), new Promise((r) => setTimeout(r, 5000))]);
+      load.kill();
+    }
+    for (const h of hosts) h.send({ type: 'close' });
+    await Promise.all(hosts.map((h) => Promise.race([new Promise((r) => h.proc.once('exit', r)), new Promise((r) => setTimeout(r, 5000))])));
+    for (const h of hosts) h.kill();
+  }
+}
+
+export async function runCluster({ clients = 400, roomSize = 4, rate = 1000, inflight = 2, warmupMs = 2000, durationMs = 5000, rounds = 2, log = console.log } = {}) {
+  const cfg = { clients, roomSize, rate, inflight, warmupMs, durationMs, rounds };
+  const redis = await startRedis();
+  const runs = Object.fromEntries(SETUPS.map((s) => [s.name, []]));
+  try {
+    for (let r = 0; r < rounds; r++) {
+      // Rotate the order: whatever else the machine does hits every setup alike.
+      const order = SETUPS.map((_, i) => SETUPS[(i + r) % SETUPS.length]);
+      for (const setup of order) runs[setup.name].push(await one(setup, cfg, redis, log));
+    }
+  } finally {
+    await redis.stop();
+  }
+  return summarizeCluster(runs, cfg);
+}
+
+export function summarizeCluster(runs, cfg) {
+  const setups = {};
+  for (const setup of SETUPS) {
+    const xs = runs[setup.name];
+    const m = (f) => round(median(xs.map(f)), 3);
+    setups[setup.name] = {
+      label: setup.label,
+      nodes: setup.nodes,
+      redis: setup.redis,
+      rounds: xs.length,
+      fixed: {
+        deliveredPerSec: m((x) => x.phases.fixed.deliveredPerSec),
+        p50: m((x) => x.phases.fixed.latency.p50),
+        p99: m((x) => x.phases.fixed.latency.p99),
+        lost: m((x) => x.phases.fixed.sentInWindow - x.phases.fixed.deliveredOfWindow),
+        serverCores: m((x) => x.phases.fixed.serverCores),
+        redisCores: m((x) => x.phases.fixed.redisCores),
+      },
+      saturate: {
+        deliveredPerSec: m((x) => x.phases.saturate.deliveredPerSec),
+        p50: m((x) => x.phases.saturate.latency.p50),
+        p99: m((x) => x.phases.saturate.latency.p99),
+        // Sent in the window, not delivered within a second after it: late behind a backlog, or lost.
+        undelivered: m((x) => x.phases.saturate.sentInWindow - x.phases.saturate.deliveredOfWindow),
+        sent: m((x) => x.phases.saturate.sentInWindow),
+        serverCores: m((x) => x.phases.saturate.serverCores),
+        redisCores: m((x) => x.phases.saturate.redisCores),
+        loadCores: m((x) => x.phases.saturate.loadCpuShare),
+        otherCores: m((x) => x.phases.saturate.otherCores ?? NaN),
+      },
+      errors: xs.flatMap((x) => Object.values(x.phases).map((p) => p.errors)).filter((e) => Object.keys(e).length),
+    };
+  }
+  const base = setups['1'];
+  const scaling = {};
+  for (const name of ['single', '2', '3']) {
+    scaling[name] = {
+      saturatedThroughput: round(ratio(setups[name].saturate.deliveredPerSec, base.saturate.deliveredPerSec), 3),
+      fixedP99: round(ratio(setups[name].fixed.p99, base.fixed.p99), 3),
+      fixedThroughput: round(ratio(setups[name].fixed.deliveredPerSec, base.fixed.deliveredPerSec), 3),
+    };
+  }
+  return { config: { ...cfg, ourOptions: OUR_OPTIONS }, setups, scaling, runs };
+}
+
+/** Summary rows (the bench's table shape). */
+export function clusterRows(d) {
+  const row = (metric, ours, baseline, r) => ({ part: 'cluster', metric, ours, baseline, ratio: r, target: '—', verdict: 'info' });
+  const s = d.setups;
+  const rows = [];
+  const baseSat = `${fmt(s['1'].saturate.deliveredPerSec)} (1 node + Redis)`;
+  const baseP99 = `${fmt(s['1'].fixed.p99, 2)} (1 node + Redis)`;
+  for (const n of ['2', '3']) {
+    rows.push(row(`relay throughput, saturated, ${n} nodes (msg/s, ${d.config.clients} clients)`, fmt(s[n].saturate.deliveredPerSec), baseSat, fmt(d.scaling[n].saturatedThroughput, 2)));
+  }
+  for (const n of ['2', '3']) {
+    rows.push(row(`relay latency p99 at ${d.config.rate} msg/s offered, ${n} nodes (ms)`, fmt(s[n].fixed.p99, 2), baseP99, fmt(d.scaling[n].fixedP99, 2)));
+  }
+  rows.push(row('relay throughput, saturated, 1 node + Redis (msg/s)', fmt(s['1'].saturate.deliveredPerSec), `${fmt(s.single.saturate.deliveredPerSec)} (1 node, no Redis)`, fmt(ratio(s['1'].saturate.deliveredPerSec, s.single.saturate.deliveredPerSec), 2)));
+  rows.push(row(`relay latency p99 at ${d.config.rate} msg/s offered, 1 node + Redis (ms)`, fmt(s['1'].fixed.p99, 2), `${fmt(s.single.fixed.p99, 2)} (1 node, no Redis)`, fmt(ratio(s['1'].fixed.p99, s.single.fixed.p99), 2)));
+  return rows;
+}
+
+/** The part's section under "Details" in RESULTS.md. */
+export function clusterDetails(part, mdTable) {
+  const d = part.data;
+  const c = d.config;
+  const out = [];
+  out.push(`### cluster (${part.date})`);
+  out.push('');
+  out.push(
+    `${c.clients} socket.io clients (websocket) in one load-generator process, rooms of ${c.roomSize}, client i on node i mod N (so nearly every relay crosses between nodes through Redis); ` +
+      `one redis-server 7 (no persistence) on loopback; every node its own process with ${JSON.stringify(c.ourOptions)}. Fixed load ${c.rate} signal/s in total, then saturated (${c.inflight} signals in flight per client); ` +
+      `${c.warmupMs} ms warm-up, ${c.durationMs} ms measured; medians over ${c.rounds} rounds, the setups' order rotated each round. CPU in cores (100 % = one core), from /proc.`,
+  );
+  out.push('');
+  out.push(
+    mdTable(
+      ['Setup', `${c.rate}/s: delivered/s`, 'p50 (ms)', 'p99 (ms)', 'lost', 'saturated: delivered/s', 'p50 (ms)', 'p99 (ms)', 'not delivered 1 s after the window', 'nodes CPU (% core)', 'Redis CPU', 'load gen CPU', 'other processes', 'vs 1 node + Redis (saturated)'],
+      Object.entries(d.setups).map(([name, x]) => [
+        x.label,
+        fmt(x.fixed.deliveredPerSec),
+        fmt(x.fixed.p50, 2),
+        fmt(x.fixed.p99, 2),
+        fmt(x.fixed.lost),
+        fmt(x.saturate.deliveredPerSec),
+        fmt(x.saturate.p50, 1),
+        fmt(x.saturate.p99, 1),
+        `${fmt(x.saturate.undelivered)} of ${fmt(x.saturate.sent)}`,
+        fmt(x.saturate.serverCores * 100, 0),
+        fmt(x.saturate.redisCores * 100, 0),
+        fmt(x.saturate.loadCores * 100, 0),
+        fmt(x.saturate.otherCores * 100, 0),
+        name === '1' ? '1.00' : fmt(d.scaling[name]?.saturatedThroughput, 2),
+      ]),
+    ),
+  );
+  const errs = Object.values(d.setups).flatMap((x) => x.errors);
+  if (errs.length) out.push(`\nErrors acked: ${JSON.stringify(errs)}`);
+  out.push('');
+  return out.join('\n');
+}

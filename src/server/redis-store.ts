@@ -1,0 +1,496 @@
+// Room state in Redis, shared by several server processes (nodes). Every
+// RoomStore method is one Lua script, so the decisions that must not race
+// across nodes (does the room exist? is it full? who holds this userid?) are
+// made by Redis in one atomic step, exactly as MemoryRoomStore makes them
+// inside one synchronous call.
+//
+// Keys (prefix `rtc:` by default):
+//   room:<roomid>      hash   token, max, pw (scrypt hash; absent = none), seq (join counter)
+//   room:<roomid>:m    hash   userid -> member record (below)
+//   room:<roomid>:o    zset   userid scored by join order
+//   users              hash   userid -> roomid: a userid has one membership cluster-wide
+//   rooms              set    roomids (for stats)
+//   node:<id>          string the node's heartbeat, with a TTL
+//   node:<id>:m        hash   userid -> roomid, the members that node's connections hold
+//   nodes              set    nodes that may hold members
+//   seq                counter room tokens (a new value for every room incarnation)
+//   epoch              string set once; a different value means Redis lost its data
+//   sweep              string short lock: one node per period looks for dead nodes
+//
+// A member record is `connId \n nodeId \n permissions \n extra-json`, with
+// permissions `*` when absent (no room tokens) or a comma list. The scripts
+// read the first fields with string patterns and never decode or re-encode the
+// application's JSON (cjson would turn an empty array in `extra` into `{}`).
+//
+// The scripts name no KEYS: a join may evict the same userid from another room
+// in the same atomic step, and that room is only known inside the script. So
+// this needs one Redis primary (standalone, or Sentinel with failover), not
+// Redis Cluster, whose slots would split those keys.
+import { createHash } from 'node:crypto';
+import type { Extra, Permission } from '../protocol.js';
+import type { EnterResult, LeaveResult, NewRoom, Replaced, RoomInfo, RoomMember, RoomStore } from './rooms.js';
+
+/** What the store needs of a Redis client: node-redis's `sendCommand` (a `createClient()` client fits). */
+export interface RedisCommandClient {
+  sendCommand(args: string[]): Promise<unknown>;
+}
+
+export interface RedisRoomStoreOptions {
+  /** This node's id, recorded with every member its connections hold. */
+  nodeId: string;
+  /** Prefix of every key. Default `rtc:`. */
+  keyPrefix?: string;
+}
+
+/** A member removed because its node went away (or shut down), for `peer:leave`. */
+export interface RemovedMember {
+  roomid: string;
+  userid: string;
+}
+
+/** A membership recorded for this node. */
+export interface NodeMember {
+  userid: string;
+  roomid: string;
+  connId: string;
+}
+
+export type RestoreResult = 'present' | 'restored' | 'taken';
+
+export const DEFAULT_KEY_PREFIX = 'rtc:';
+/** Characters a key prefix may hold: nothing that needs quoting anywhere. */
+export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9_.:{}-]{1,64}$/;
+
+// -- Lua ----------------------------------------------------------------------
+// ARGV[1] is always the key prefix. String.raw keeps `\n` as Lua's escape.
+
+const PRELUDE = String.raw`
+local P = ARGV[1]
+local USERS, ROOMS, NODES = P .. 'users', P .. 'rooms', P .. 'nodes'
+local function rk(r) return P .. 'room:' .. r end
+local function mk(r) return P .. 'room:' .. r .. ':m' end
+local function order(r) return P .. 'room:' .. r .. ':o' end
+local function nk(n) return P .. 'node:' .. n end
+local function nmk(n) return P .. 'node:' .. n .. ':m' end
+local function conn_of(rec) return string.match(rec, '^([^\n]*)\n') end
+local function node_of(rec) return string.match(rec, '^[^\n]*\n([^\n]*)\n') end
+local function record(c, n, perms, extra) return c .. '\n' .. n .. '\n' .. perms .. '\n' .. extra end
+
+local function info(r)
+  local h = redis.call('HMGET', rk(r), 'token', 'max', 'pw')
+  return { roomid = r, token = h[1], maxParticipants = tonumber(h[2]), passwordHash = h[3] or '', size = redis.call('HLEN', mk(r)) }
+end
+
+-- Removes member u (record rec) from room r; deletes the room when emptied.
+local function remove_member(r, u, rec)
+  redis.call('HDEL', mk(r), u)
+  redis.call('ZREM', order(r), u)
+  redis.call('HDEL', USERS, u)
+  local n = node_of(rec)
+  if n then redis.call('HDEL', nmk(n), u) end
+  if redis.call('HLEN', mk(r)) == 0 then
+    redis.call('DEL', rk(r), mk(r), order(r))
+    redis.call('SREM', ROOMS, r)
+    return true
+  end
+  return false
+end
+
+-- Adds member u at the end of room r's join order.
+local function add_member(r, u, rec, n)
+  local seq = redis.call('HINCRBY', rk(r), 'seq', 1)
+  redis.call('ZADD', order(r), seq, u)
+  redis.call('HSET', mk(r), u, rec)
+  redis.call('HSET', USERS, u, r)
+  redis.call('HSET', nmk(n), u, r)
+  redis.call('SADD', NODES, n)
+end
+
+local function new_room(r, max, pw)
+  local token = tostring(redis.call('INCR', P .. 'seq'))
+  redis.call('HSET', rk(r), 'token', token, 'max', max, 'seq', 0)
+  if pw ~= '' then redis.call('HSET', rk(r), 'pw', pw) end
+  redis.call('SADD', ROOMS, r)
+end
+
+-- This very connection already holds the userid's membership.
+local function holds(u, c)
+  local r = redis.call('HGET', USERS, u)
+  if not r then return false end
+  local rec = redis.call('HGET', mk(r), u)
+  return rec and conn_of(rec) == c
+end
+
+-- Removes the userid's membership held by an older connection, if any.
+local function evict(u)
+  local r = redis.call('HGET', USERS, u)
+  if not r then return false end
+  local rec = redis.call('HGET', mk(r), u)
+  if not rec then
+    redis.call('HDEL', USERS, u)
+    return false
+  end
+  remove_member(r, u, rec)
+  return { connId = conn_of(rec), roomid = r }
+end
+
+-- The other members of room r, in join order, as {userid, record}.
+local function peers(r, u)
+  local out = {}
+  for _, id in ipairs(redis.call('ZRANGE', order(r), 0, -1)) do
+    if id ~= u then
+      local rec = redis.call('HGET', mk(r), id)
+      if rec then out[#out + 1] = { id, rec } end
+    end
+  end
+  return out
+end
+
+-- Removes every member node n holds; appends {roomid, userid} to out.
+local function drain(n, out)
+  local list = redis.call('HGETALL', nmk(n))
+  for i = 1, #list, 2 do
+    local u, r = list[i], list[i + 1]
+    local rec = redis.call('HGET', mk(r), u)
+    if rec and node_of(rec) == n then
+      remove_member(r, u, rec)
+      out[#out + 1] = { r, u }
+    end
+  end
+  redis.call('DEL', nmk(n))
+  redis.call('SREM', NODES, n)
+end
+`;
+
+const SCRIPTS = {
+  // ARGV: prefix, roomid
+  get: String.raw`
+if redis.call('EXISTS', rk(ARGV[2])) == 0 then return false end
+return cjson.encode(info(ARGV[2]))`,
+
+  // ARGV: prefix, roomid, max, passwordHash ('' = none), userid, connId, node, permissions, extra
+  create: String.raw`
+local r, u, c, n = ARGV[2], ARGV[5], ARGV[6], ARGV[7]
+if holds(u, c) then return cjson.encode({ status = 'already-in-room' }) end
+if redis.call('EXISTS', rk(r)) == 1 then return cjson.encode({ status = 'exists' }) end
+local replaced = evict(u)
+new_room(r, ARGV[3], ARGV[4])
+add_member(r, u, record(c, n, ARGV[8], ARGV[9]), n)
+return cjson.encode({ status = 'ok', room = info(r), peers = {}, replaced = replaced })`,
+
+  // ARGV: prefix, roomid, token, userid, connId, node, permissions, extra
+  join: String.raw`
+local r, u, c, n = ARGV[2], ARGV[4], ARGV[5], ARGV[6]
+if holds(u, c) then return cjson.encode({ status = 'already-in-room' }) end
+if redis.call('EXISTS', rk(r)) == 0 then return cjson.encode({ status = 'not-found' }) end
+if redis.call('HGET', rk(r), 'token') ~= ARGV[3] then return cjson.encode({ status = 'changed' }) end
+local rec = record(c, n, ARGV[7], ARGV[8])
+local old = redis.call('HGET', mk(r), u)
+local replaced
+if old then
+  -- Same userid, newer connection: take the slot over, keep the join order.
+  replaced = { connId = conn_of(old), roomid = r }
+  local on = node_of(old)
+  if on and on ~= n then redis.call('HDEL', nmk(on), u) end
+  redis.call('HSET', mk(r), u, rec)
+  redis.call('HSET', nmk(n), u, r)
+  redis.call('SADD', NODES, n)
+else
+  if redis.call('HLEN', mk(r)) >= tonumber(redis.call('HGET', rk(r), 'max')) then
+    return cjson.encode({ status = 'full' })
+  end
+  replaced = evict(u)
+  add_member(r, u, rec, n)
+end
+return cjson.encode({ status = 'ok', room = info(r), peers = peers(r, u), replaced = replaced })`,
+
+  // ARGV: prefix, roomid, userid, connId
+  leave: String.raw`
+local r, u = ARGV[2], ARGV[3]
+local rec = redis.call('HGET', mk(r), u)
+if not rec or conn_of(rec) ~= ARGV[4] then return cjson.encode({ left = false, deleted = false }) end
+return cjson.encode({ left = true, deleted = remove_member(r, u, rec) })`,
+
+  // ARGV: prefix, roomid, userid
+  member: String.raw`
+return redis.call('HGET', mk(ARGV[2]), ARGV[3])`,
+
+  // ARGV: prefix, roomid, userid, connId, extra
+  updateExtra: String.raw`
+local rec = redis.call('HGET', mk(ARGV[2]), ARGV[3])
+if not rec or conn_of(rec) ~= ARGV[4] then return 0 end
+local head = string.match(rec, '^([^\n]*\n[^\n]*\n[^\n]*\n)')
+redis.call('HSET', mk(ARGV[2]), ARGV[3], head .. ARGV[5])
+return 1`,
+
+  // ARGV: prefix
+  stats: String.raw`
+return cjson.encode({ rooms = redis.call('SCARD', ROOMS), members = redis.call('HLEN', USERS) })`,
+
+  // ARGV: prefix, node. This node's members out, its heartbeat gone.
+  drain: String.raw`
+local out = {}
+drain(ARGV[2], out)
+redis.call('DEL', nk(ARGV[2]))
+return cjson.encode(out)`,
+
+  // ARGV: prefix, node, ttl ms, epoch candidate
+  heartbeat: String.raw`
+local existed = redis.call('EXISTS', nk(ARGV[2]))
+redis.call('SET', nk(ARGV[2]), '1', 'PX', ARGV[3])
+redis.call('SADD', NODES, ARGV[2])
+local e = redis.call('GET', P .. 'epoch')
+if not e then
+  e = ARGV[4]
+  redis.call('SET', P .. 'epoch', e)
+end
+return cjson.encode({ existed = existed == 1, epoch = e })`,
+
+  // ARGV: prefix, node (the sweeper), lock ms. Members of nodes whose heartbeat expired go.
+  sweep: String.raw`
+if not redis.call('SET', P .. 'sweep', ARGV[2], 'NX', 'PX', ARGV[3]) then return '[]' end
+local out = {}
+for _, n in ipairs(redis.call('SMEMBERS', NODES)) do
+  if n ~= ARGV[2] and redis.call('EXISTS', nk(n)) == 0 then drain(n, out) end
+end
+return cjson.encode(out)`,
+
+  // ARGV: prefix, node. This node's memberships as {userid, roomid, connId}.
+  nodeMembers: String.raw`
+local out = {}
+local list = redis.call('HGETALL', nmk(ARGV[2]))
+for i = 1, #list, 2 do
+  local u, r = list[i], list[i + 1]
+  local rec = redis.call('HGET', mk(r), u)
+  if rec and node_of(rec) == ARGV[2] then
+    out[#out + 1] = { u, r, conn_of(rec) }
+  else
+    redis.call('HDEL', nmk(ARGV[2]), u)
+  end
+end
+return cjson.encode(out)`,
+
+  // ARGV: prefix, roomid, max, passwordHash, userid, connId, node, permissions, extra.
+  // Puts back a membership Redis lost (restarted empty, or this node was
+  // presumed dead and swept) while its connection stayed in the room.
+  restore: String.raw`
+local r, u, c, n = ARGV[2], ARGV[5], ARGV[6], ARGV[7]
+local cur = redis.call('HGET', USERS, u)
+if cur then
+  local rec = redis.call('HGET', mk(cur), u)
+  if rec then
+    if cur == r and conn_of(rec) == c then return 'present' end
+    return 'taken'
+  end
+  redis.call('HDEL', USERS, u)
+end
+if redis.call('EXISTS', rk(r)) == 0 then new_room(r, ARGV[3], ARGV[4]) end
+add_member(r, u, record(c, n, ARGV[8], ARGV[9]), n)
+return 'restored'`,
+} as const;
+
+type ScriptName = keyof typeof SCRIPTS;
+
+interface Script {
+  source: string;
+  sha: string;
+}
+
+const COMPILED = Object.fromEntries(
+  Object.entries(SCRIPTS).map(([name, body]) => {
+    const source = `${PRELUDE}\n${body}`;
+    return [name, { source, sha: createHash('sha1').update(source).digest('hex') }];
+  }),
+) as Record<ScriptName, Script>;
+
+// -- the store ----------------------------------------------------------------
+
+/**
+ * Room state in Redis, for several server processes sharing rooms
+ * (`createSignalingServer({ redisUrl })` builds one). Same semantics as
+ * MemoryRoomStore; every method is one atomic Lua script.
+ */
+export class RedisRoomStore implements RoomStore {
+  readonly nodeId: string;
+  readonly keyPrefix: string;
+
+  constructor(
+    private readonly client: RedisCommandClient,
+    options: RedisRoomStoreOptions,
+  ) {
+    this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    if (!KEY_PREFIX_PATTERN.test(this.keyPrefix)) throw new TypeError('keyPrefix: 1-64 characters of A-Z a-z 0-9 _ . : { } -');
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(options.nodeId)) throw new TypeError('nodeId: 1-64 characters of A-Z a-z 0-9 _ . -');
+    this.nodeId = options.nodeId;
+  }
+
+  async get(roomid: string): Promise<RoomInfo | undefined> {
+    const reply = await this.run('get', [roomid]);
+    return reply === null ? undefined : roomInfo(json(reply));
+  }
+
+  async create(room: NewRoom, member: RoomMember): Promise<EnterResult> {
+    const reply = await this.run('create', [
+      room.roomid,
+      String(room.maxParticipants),
+      room.passwordHash ?? '',
+      member.userid,
+      member.connId,
+      this.nodeId,
+      encodePermissions(member.permissions),
+      JSON.stringify(member.extra),
+    ]);
+    return enterResult(json(reply));
+  }
+
+  async join(roomid: string, token: string, member: RoomMember): Promise<EnterResult> {
+    const reply = await this.run('join', [
+      roomid,
+      token,
+      member.userid,
+      member.connId,
+      this.nodeId,
+      encodePermissions(member.permissions),
+      JSON.stringify(member.extra),
+    ]);
+    return enterResult(json(reply));
+  }
+
+  async leave(roomid: string, userid: string, connId: string): Promise<LeaveResult> {
+    const r = json(await this.run('leave', [roomid, userid, connId])) as LeaveResult;
+    return { left: r.left === true, deleted: r.deleted === true };
+  }
+
+  async member(roomid: string, userid: string): Promise<RoomMember | undefined> {
+    const reply = await this.run('member', [roomid, userid]);
+    return typeof reply === 'string' ? decodeMember(userid, reply) : undefined;
+  }
+
+  async updateExtra(roomid: string, userid: string, connId: string, extra: Extra): Promise<boolean> {
+    return Number(await this.run('updateExtra', [roomid, userid, connId, JSON.stringify(extra)])) === 1;
+  }
+
+  async stats(): Promise<{ rooms: number; members: number }> {
+    const r = json(await this.run('stats', [])) as { rooms: number; members: number };
+    return { rooms: Number(r.rooms), members: Number(r.members) };
+  }
+
+  /** Shared state stays: only this node's members are removed (see `drain`). */
+  async clear(): Promise<void> {
+    await this.drain();
+  }
+
+  // -- node bookkeeping (used by the server's cluster loop) --------------------
+
+  /** Removes every member this node's connections hold, and its heartbeat. */
+  async drain(): Promise<RemovedMember[]> {
+    return removedList(json(await this.run('drain', [this.nodeId])));
+  }
+
+  /**
+   * Refreshes this node's heartbeat for `ttlMs`. `existed` false means it had
+   * expired (this node was presumed dead and may have been swept); an `epoch`
+   * other than the last one seen means Redis lost its data.
+   */
+  async heartbeat(ttlMs: number, epochCandidate: string): Promise<{ existed: boolean; epoch: string }> {
+    const r = json(await this.run('heartbeat', [this.nodeId, String(ttlMs), epochCandidate])) as { existed: boolean; epoch: string };
+    return { existed: r.existed === true, epoch: String(r.epoch) };
+  }
+
+  /**
+   * Removes the members of every other node whose heartbeat expired, unless
+   * another node swept within `lockMs`. Returns what was removed.
+   */
+  async sweep(lockMs: number): Promise<RemovedMember[]> {
+    return removedList(json(await this.run('sweep', [this.nodeId, String(lockMs)])));
+  }
+
+  /** The memberships Redis records for this node's connections. */
+  async nodeMembers(): Promise<NodeMember[]> {
+    const list = json(await this.run('nodeMembers', [this.nodeId]));
+    return Array.isArray(list) ? (list as [string, string, string][]).map(([userid, roomid, connId]) => ({ userid, roomid, connId })) : [];
+  }
+
+  /**
+   * Puts a membership back that this node's connection still holds but Redis
+   * lost: `present` (nothing was lost), `restored` (re-added, re-creating the
+   * room if needed), `taken` (a newer connection holds the userid now).
+   */
+  async restore(roomid: string, room: { maxParticipants: number; passwordHash: string | null }, member: RoomMember): Promise<RestoreResult> {
+    const reply = await this.run('restore', [
+      roomid,
+      String(room.maxParticipants),
+      room.passwordHash ?? '',
+      member.userid,
+      member.connId,
+      this.nodeId,
+      encodePermissions(member.permissions),
+      JSON.stringify(member.extra),
+    ]);
+    if (reply !== 'present' && reply !== 'restored' && reply !== 'taken') throw new Error(`restore: unexpected reply ${String(reply)}`);
+    return reply;
+  }
+
+  /** EVALSHA, and EVAL when Redis does not know the script yet (first use, or a restarted Redis). */
+  private async run(name: ScriptName, args: string[]): Promise<unknown> {
+    const script = COMPILED[name];
+    try {
+      return await this.client.sendCommand(['EVALSHA', script.sha, '0', this.keyPrefix, ...args]);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return this.client.sendCommand(['EVAL', script.source, '0', this.keyPrefix, ...args]);
+    }
+  }
+}
+
+function json(reply: unknown): unknown {
+  if (typeof reply !== 'string') throw new Error(`unexpected Redis reply: ${typeof reply}`);
+  return JSON.parse(reply) as unknown;
+}
+
+/** cjson writes an empty Lua table as `{}`: a list that may be empty goes through here. */
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function removedList(value: unknown): RemovedMember[] {
+  return (list(value) as [string, string][]).map(([roomid, userid]) => ({ roomid, userid }));
+}
+
+function encodePermissions(permissions: Permission[] | undefined): string {
+  return permissions ? permissions.join(',') : '*';
+}
+
+function decodeMember(userid: string, rec: string): RoomMember {
+  const a = rec.indexOf('\n');
+  const b = rec.indexOf('\n', a + 1);
+  const c = rec.indexOf('\n', b + 1);
+  const perms = rec.slice(b + 1, c);
+  const member: RoomMember = { userid, connId: rec.slice(0, a), extra: JSON.parse(rec.slice(c + 1)) as Extra };
+  if (perms !== '*') member.permissions = (perms ? perms.split(',') : []) as Permission[];
+  return member;
+}
+
+interface RawRoom {
+  roomid: string;
+  token: string;
+  maxParticipants: number;
+  passwordHash: string;
+  size: number;
+}
+
+function roomInfo(raw: unknown): RoomInfo {
+  const r = raw as RawRoom;
+  return { roomid: r.roomid, token: String(r.token), maxParticipants: Number(r.maxParticipants), passwordHash: r.passwordHash || null, size: Number(r.size) };
+}
+
+function enterResult(raw: unknown): EnterResult {
+  const r = raw as { status: string; room?: RawRoom; peers?: unknown; replaced?: Replaced | false };
+  if (r.status !== 'ok') return { status: r.status as Exclude<EnterResult['status'], 'ok'> };
+  return {
+    status: 'ok',
+    room: roomInfo(r.room),
+    peers: (list(r.peers) as [string, string][]).map(([userid, rec]) => decodeMember(userid, rec)),
+    replaced: r.replaced ? { connId: r.replaced.connId, roomid: r.replaced.roomid } : null,
+  };
+}

@@ -1,0 +1,264 @@
+// One behaviour for every RoomStore: the same tests run against the
+// in-memory store and the Redis one (store.test.ts). Every method, every
+// result status, awaited whether the store answers synchronously or not.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Extra, Permission } from '../../src/protocol.js';
+import type { EnterResult, RoomInfo, RoomMember, RoomStore } from '../../src/server/rooms.js';
+
+export interface StoreFixture {
+  store: RoomStore;
+  /**
+   * A second handle on the same rooms: another node's store for a shared
+   * store, the same object for a private one. The "across nodes" tests
+   * alternate between the two.
+   */
+  other: RoomStore;
+}
+
+const m = (userid: string, connId = `${userid}-c1`, extra: Extra = {}, permissions?: Permission[]): RoomMember =>
+  permissions ? { userid, connId, extra, permissions } : { userid, connId, extra };
+
+function ok(result: EnterResult): Extract<EnterResult, { status: 'ok' }> {
+  assert.equal(result.status, 'ok', `expected ok, got ${JSON.stringify(result)}`);
+  return result as Extract<EnterResult, { status: 'ok' }>;
+}
+
+async function info(store: RoomStore, roomid: string): Promise<RoomInfo> {
+  const room = await store.get(roomid);
+  assert.ok(room, `room ${roomid} exists`);
+  return room;
+}
+
+export function roomStoreSuite(name: string, make: () => Promise<StoreFixture>, skip: string | false = false): void {
+  describe(`RoomStore: ${name}`, { skip }, () => {
+    describe('get', () => {
+      it('undefined for a room that does not exist', async () => {
+        const { store } = await make();
+        assert.equal(await store.get('nope'), undefined);
+      });
+
+      it('the room as created: size, max, password hash, token', async () => {
+        const { store } = await make();
+        const created = ok(await store.create({ roomid: 'r', maxParticipants: 5, passwordHash: 'scrypt$h' }, m('a')));
+        const room = await info(store, 'r');
+        assert.deepEqual(room, { roomid: 'r', token: created.room.token, maxParticipants: 5, passwordHash: 'scrypt$h', size: 1 });
+        assert.equal(typeof room.token, 'string');
+        ok(await store.join('r', room.token, m('b')));
+        assert.equal((await info(store, 'r')).size, 2);
+        ok(await store.create({ roomid: 'open', maxParticipants: 2, passwordHash: null }, m('c')));
+        assert.equal((await info(store, 'open')).passwordHash, null);
+      });
+    });
+
+    describe('create', () => {
+      it('ok: the creator is the only member, nobody replaced', async () => {
+        const { store } = await make();
+        const r = ok(await store.create({ roomid: 'r', maxParticipants: 4, passwordHash: null }, m('a')));
+        assert.deepEqual(r.peers, []);
+        assert.equal(r.replaced, null);
+        assert.deepEqual({ ...r.room, token: 'x' }, { roomid: 'r', token: 'x', maxParticipants: 4, passwordHash: null, size: 1 });
+        assert.deepEqual(await store.member('r', 'a'), m('a'));
+      });
+
+      it('exists: the room is there already (also when created through another node)', async () => {
+        const { store, other } = await make();
+        ok(await store.create({ roomid: 'r', maxParticipants: 4, passwordHash: null }, m('a')));
+        assert.deepEqual(await other.create({ roomid: 'r', maxParticipants: 4, passwordHash: null }, m('b')), { status: 'exists' });
+        assert.equal(await store.member('r', 'b'), undefined);
+      });
+
+      it('already-in-room: this very connection holds a membership', async () => {
+        const { store } = await make();
+        ok(await store.create({ roomid: 'r1', maxParticipants: 4, passwordHash: null }, m('a')));
+        assert.deepEqual(await store.create({ roomid: 'r2', maxParticipants: 4, passwordHash: null }, m('a')), { status: 'already-in-room' });
+        assert.equal(await store.get('r2'), undefined);
+      });
+
+      it('a newer connection of the userid takes the membership from another room (replaced), which is deleted when emptied', async () => {
+        const { store, other } = await make();
+        ok(await store.create({ roomid: 'old', maxParticipants: 4, passwordHash: null }, m('a', 'c1')));
+        const r = ok(await other.create({ roomid: 'new', maxParticipants: 4, passwordHash: null }, m('a', 'c2')));
+        assert.deepEqual(r.replaced, { connId: 'c1', roomid: 'old' });
+        assert.equal(await store.get('old'), undefined);
+        assert.equal((await store.member('new', 'a'))?.connId, 'c2');
+      });
+
+      it('a room incarnation has its own token', async () => {
+        const { store } = await make();
+        const first = ok(await store.create({ roomid: 'r', maxParticipants: 4, passwordHash: null }, m('a')));
+        assert.deepEqual(await store.leave('r', 'a', 'a-c1'), { left: true, deleted: true });
+        const second = ok(await store.create({ roomid: 'r', maxParticipants: 4, passwordHash: null }, m('a')));
+        assert.notEqual(first.room.token, second.room.token);
+      });
+    });
+
+    describe('join', () => {
+      it('ok: the others in join order, with extra and permissions as given', async () => {
+        const { store, other } = await make();
+        const extraA = { name: 'Ada', list: [], nested: { a: [1, 'x', null], empty: {} }, text: 'line\nbreak, "quoted" ✓' };
+        ok(await store.create({ roomid: 'r', maxParticipants: 8, passwordHash: null }, m('a', 'a1', extraA, ['open', 'publish'])));
+        const token = (await info(store, 'r')).token;
+        ok(await other.join('r', token, m('b', 'b1', 42, [])));
+        ok(await store.join('r', token, m('c', 'c1', 'text')));
+        const r = ok(await other.join('r', token, m('d', 'd1', null)));
+        assert.deepEqual(r.peers, [m('a', 'a1', extraA, ['open', 'publish']), m('b', 'b1', 42, []), m('c', 'c1', 'text')]);
+        assert.equal(r.replaced, null);
+        assert.equal(r.room.size, 4);
+        // No permissions (no room tokens) stays absent, not an empty list.
+        assert.equal('permissions' in r.peers[2]!, false);
+      });
+
+      it('not-found', async () => {
+        const { store } = await make();
+        assert.deepEqual(await store.join('nope', '1', m('a')), { status: 'not-found' });
+      });
+
+      it('changed: the room was re-created since its token was read', async () => {
+        const { store, other } = await make();
+        ok(await store.create({ roomid: 'r', maxParticipants: 4, passwordHash: 'h1' }, m('a')));
+        const stale = (await info(store, 'r')).token;
+        await store.leave('r', 'a', 'a-c1');
+        ok(await other.create({ roomid: 'r', maxParticipants: 4, passwordHash: 'h2' }, m('b')));
+        assert.deepEqual(await store.join('r', stale, m('c')), { status: 'changed' });
+        assert.equal(await store.member('r', 'c'), undefined);
+      });
+
+      it('full: no place left; nothing changes (not even the joiner\'s other membership)', async () => {
+        const { store, other } = await make();
+        ok(await store.create({ roomid: 'r', maxParticipants: 2, passwordHash: null }, m('a')));
+        const token = (await info(store, 'r')).token;
+        ok(await other.join('r', token, m('b')));
+        ok(await store.create({ roomid: 'elsewhere', maxParticipants: 2, passwordHash: null }, m('c', 'c1')));
+        assert.deepEqual(await other.join('r', token, m('c', 'c2')), { status: 'full' });
+        assert.equal((await store.member('elsewhere', 'c'))?.connId, 'c1');
+        assert.equal((await info(store, 'r')).size, 2);
+      });
+
+      it('already-in-room', async () => {
+        const { store } = await make();
+        ok(await store.create({ roomid: 'r', maxParticipants: 4, passwordHash: null }, m('a')));
+        ok(await store.create({ roomid: 'r2', maxParticipants: 4, passwordHash: null }, m('b')));
+        assert.deepEqual(await store.join('r2', (await info(store, 'r2')).token, m('a')), { status: 'already-in-room' });
+      });
+
+      it('the same userid on a newer connection takes its own place: no capacity needed, join order kept (replaced)', async () => {
+        const { store, other } = await make();
+        ok(await store.create({ roomid: 'r', maxParticipants: 2, passwordHash: null }, m('a', 'a1')));
+        const token = (await info(store, 'r')).token;
+        ok(await store.join('r', token, m('b', 'b1')));
+        const r = ok(await other.join('r', token, m('a', 'a2', { v: 2 })));
+        assert.deepEqual(r.replaced, { connId: 'a1', roomid: 'r' });
+        assert.deepEqual(r.peers, [m('b', 'b1')]);
+        assert.equal(r.room.size, 2);
+        const c = ok(await other.join('r', token, m('b', 'b2')));
+        assert.deepEqual(c.peers, [m('a', 'a2', { v: 2 })], 'a still first');
+        // The old connection no longer holds anything.
+        assert.deepEqual(await store.leave('r', 'a', 'a1'), { left: false, deleted: false });
+        assert.equal(await store.updateExtra('r', 'a', 'a1', { stale: true }), false);
+      });
+
+      it('a newer connection of the userid moves it from another room (replaced)', async () => {
+        const { store, other } = await make();
+        ok(await store.create({ roomid: 'old', maxParticipants: 4, passwordHash: null }, m('a', 'a1')));
+        ok(await store.join('old', (await info(store, 'old')).token, m('x')));
+        ok(await store.create({ roomid: 'new', maxParticipants: 4, passwordHash: null }, m('b')));
+        const r = ok(await other.join('new', (await info(other, 'new')).token, m('a', 'a2')));
+        assert.deepEqual(r.replaced, { connId: 'a1', roomid: 'old' });
+        assert.equal(await store.member('old', 'a'), undefined);
+        assert.equal((await info(store, 'old')).size, 1, 'x stays in old');
+        assert.deepEqual((await store.stats()).members, 3);
+      });
+
+      it('racing joiners through two nodes for the last places: exactly that many succeed', async () => {
+        const { store, other } = await make();
+        ok(await store.create({ roomid: 'r', maxParticipants: 4, passwordHash: null }, m('owner')));
+        const token = (await info(store, 'r')).token;
+        const results = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? store : other).join('r', token, m(`j${i}`))));
+        assert.equal(results.filter((r) => r.status === 'ok').length, 3);
+        assert.ok(results.every((r) => r.status === 'ok' || r.status === 'full'));
+        assert.equal((await info(store, 'r')).size, 4);
+      });
+    });
+
+    describe('leave', () => {
+      it('left; deleted with the last member', async () => {
+        const { store, other } = await make();
+        ok(await store.create({ roomid: 'r', maxParticipants: 4, passwordHash: null }, m('a')));
+        ok(await store.join('r', (await info(store, 'r')).token, m('b')));
+        assert.deepEqual(await other.leave('r', 'a', 'a-c1'), { left: true, deleted: false });
+        assert.equal(await store.member('r', 'a'), undefined);
+        assert.deepEqual(await store.leave('r', 'b', 'b-c1'), { left: true, deleted: true });
+        assert.equal(await store.get('r'), undefined);
+        assert.deepEqual(await store.stats(), { rooms: 0, members: 0 });
+      });
+
+      it('not left: wrong connection, twice, unknown room or userid', async () => {
+        const { store } = await make();
+        ok(await store.create({ roomid: 'r', maxParticipants: 4, passwordHash: null }, m('a')));
+        assert.deepEqual(await store.leave('r', 'a', 'someone-else'), { left: false, deleted: false });
+        assert.deepEqual(await store.leave('nope', 'a', 'a-c1'), { left: false, deleted: false });
+        assert.deepEqual(await store.leave('r', 'zz', 'a-c1'), { left: false, deleted: false });
+        assert.deepEqual(await store.leave('r', 'a', 'a-c1'), { left: true, deleted: true });
+        assert.deepEqual(await store.leave('r', 'a', 'a-c1'), { left: false, deleted: false });
+      });
+
+      it('a userid that left can enter again on the same connection', async () => {
+        const { store } = await make();
+        ok(await store.create({ roomid: 'r', maxParticipants: 4, passwordHash: null }, m('a')));
+        await store.leave('r', 'a', 'a-c1');
+        ok(await store.create({ roomid: 'r2', maxParticipants: 4, passwordHash: null }, m('a')));
+      });
+    });
+
+    describe('member', () => {
+      it('the member as stored (through either node); undefined for others', async () => {
+        const { store, other } = await make();
+        ok(await store.create({ roomid: 'r', maxParticipants: 4, passwordHash: null }, m('a', 'a1', { n: 1 }, ['data'])));
+        assert.deepEqual(await other.member('r', 'a'), m('a', 'a1', { n: 1 }, ['data']));
+        assert.equal(await store.member('r', 'b'), undefined);
+        assert.equal(await store.member('nope', 'a'), undefined);
+      });
+    });
+
+    describe('updateExtra', () => {
+      it('true and visible to later joiners when the connection holds the membership; false otherwise', async () => {
+        const { store, other } = await make();
+        ok(await store.create({ roomid: 'r', maxParticipants: 4, passwordHash: null }, m('a', 'a1', { v: 1 }, ['publish'])));
+        assert.equal(await store.updateExtra('r', 'a', 'a1', { v: 2, list: [] }), true);
+        assert.equal(await store.updateExtra('r', 'a', 'other', { v: 3 }), false);
+        assert.equal(await store.updateExtra('r', 'nobody', 'a1', { v: 3 }), false);
+        assert.equal(await store.updateExtra('nope', 'a', 'a1', { v: 3 }), false);
+        const r = ok(await other.join('r', (await info(store, 'r')).token, m('b')));
+        assert.deepEqual(r.peers, [m('a', 'a1', { v: 2, list: [] }, ['publish'])]);
+      });
+    });
+
+    describe('stats', () => {
+      it('rooms and members, through either node', async () => {
+        const { store, other } = await make();
+        assert.deepEqual(await store.stats(), { rooms: 0, members: 0 });
+        ok(await store.create({ roomid: 'r1', maxParticipants: 4, passwordHash: null }, m('a')));
+        ok(await other.create({ roomid: 'r2', maxParticipants: 4, passwordHash: null }, m('b')));
+        ok(await other.join('r1', (await info(store, 'r1')).token, m('c')));
+        assert.deepEqual(await store.stats(), { rooms: 2, members: 3 });
+        assert.deepEqual(await other.stats(), { rooms: 2, members: 3 });
+      });
+    });
+
+    describe('clear', () => {
+      it('forgets what this server holds', async () => {
+        const { store } = await make();
+        ok(await store.create({ roomid: 'r1', maxParticipants: 4, passwordHash: null }, m('a')));
+        ok(await store.join('r1', (await info(store, 'r1')).token, m('b')));
+        ok(await store.create({ roomid: 'r2', maxParticipants: 4, passwordHash: null }, m('c')));
+        await store.clear();
+        assert.deepEqual(await store.stats(), { rooms: 0, members: 0 });
+        assert.equal(await store.get('r1'), undefined);
+        assert.equal(await store.member('r2', 'c'), undefined);
+        // The userids are free again.
+        ok(await store.create({ roomid: 'r1', maxParticipants: 4, passwordHash: null }, m('a', 'a2')));
+      });
+    });
+  });
+}
