@@ -115,6 +115,9 @@ export class RoomClient {
   /** The token the current connection's handshake carried. */
   private socketToken: string | undefined;
   private tokenTimer: ReturnType<typeof setTimeout> | undefined;
+  private rejoinTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Rejoin attempts answered with a server error in a row. */
+  private rejoinRetries = 0;
   /** Told the page once per join that its media is not shared. */
   private publishRefusalReported = false;
   /** Peers whose data-channel messages were dropped (warned once each). */
@@ -313,10 +316,18 @@ export class RoomClient {
       // A refused handshake was reported (and told the page) by onConnectError already.
       const reported = this.refused && roomErr.code === 'unauthorized';
       const rejoin = this.state === 'reconnecting';
-      if (roomErr.code === 'server-unreachable' || roomErr.code === 'timeout') {
+      if (rejoin && (roomErr.code === 'internal-error' || roomErr.code === 'timeout') && this.socket?.connected) {
+        // Connected, but the server could not answer just now (with several
+        // nodes: Redis away while we moved to another node). The calls still
+        // carry media: keep them and ask again.
+        if (!this.rejoinRetries) this.hooks.error(roomErr);
+        this.retryRejoin(intent);
+      } else if (roomErr.code === 'server-unreachable' || roomErr.code === 'timeout') {
         // Keep the intent: the socket keeps retrying and joins when the server is back.
+        this.rejoinRetries = 0;
         if (!this.reportedUnreachable) this.fail(roomErr, rejoin ? 'reconnecting' : 'error');
       } else {
+        this.rejoinRetries = 0;
         this.intent = null;
         if (rejoin) this.closeAllPeers('connection-lost');
         this.roomid = null;
@@ -331,7 +342,21 @@ export class RoomClient {
     }
   }
 
+  /** Asks again for a room we are rejoining, backing off up to 5 s, while the socket stays connected. */
+  private retryRejoin(intent: JoinIntent): void {
+    clearTimeout(this.rejoinTimer);
+    const delay = Math.min(5000, 500 * 2 ** this.rejoinRetries++) * (0.85 + Math.random() * 0.3);
+    this.rejoinTimer = setTimeout(() => {
+      this.rejoinTimer = undefined;
+      if (this.intent !== intent || this.state !== 'reconnecting' || this.joining || this.destroyed || !this.socket?.connected) return;
+      this.enter({ ...intent, mode: 'open-or-join' }).catch(() => {});
+    }, delay);
+  }
+
   private onJoined(ack: RoomJoinedPayload, rejoin: boolean): void {
+    clearTimeout(this.rejoinTimer);
+    this.rejoinTimer = undefined;
+    this.rejoinRetries = 0;
     this.lastAck = ack;
     this.roomid = ack.roomid;
     this.userid = ack.userid;
@@ -406,6 +431,8 @@ export class RoomClient {
   /** Leaves the room: closes every peer connection and tells the server. */
   async leave(): Promise<void> {
     this.intent = null;
+    clearTimeout(this.rejoinTimer);
+    this.rejoinRetries = 0;
     const socket = this.socket;
     const wasIn = this.roomid !== null || this.state === 'reconnecting' || this.joining !== null;
     // Tell the server first, so peers hear "left" before they see our connections close.
@@ -436,6 +463,7 @@ export class RoomClient {
     this.destroyed = true;
     clearTimeout(this.tokenTimer);
     this.tokenTimer = undefined;
+    clearTimeout(this.rejoinTimer);
     if (wasIn) {
       this.setState('left');
       this.hooks.left();

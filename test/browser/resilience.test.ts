@@ -114,6 +114,41 @@ describe('resilience', function () {
     await expectDecodingFrom(b, a);
   });
 
+  it('a rejoin answered with internal-error (several nodes, Redis away) keeps the calls and asks again', async () => {
+    const roomid = uniqueRoom('redis-blip');
+    const a = await createUser(roomid, 'a');
+    const b = await createUser(roomid, 'b');
+    await expectFullMesh([a, b]);
+    const pc = a.room.peers.get(b.userid)!.connection;
+    // The server's answer to the next two rejoins, as a node whose Redis is away gives it.
+    const socket = a.room.socket! as unknown as { emit: (...args: unknown[]) => unknown; flags: object };
+    const emit = socket.emit.bind(socket);
+    let refused = 0;
+    socket.emit = (...args: unknown[]) => {
+      if (args[0] === 'room:open-or-join' && refused < 2) {
+        refused++;
+        socket.flags = {}; // what emit() would have consumed (the request's timeout)
+        const ack = args[2] as (err: Error | null, res: unknown) => void;
+        setTimeout(() => ack(null, { ok: false, error: { code: 'internal-error', message: 'room state unavailable' } }), 10);
+        return socket;
+      }
+      return emit(...args);
+    };
+    const errors = record<RoomErrorEvent>(a.room, 'room-error');
+    const states = record<Event & { detail: { state: string } }>(a.room, 'room-state');
+    const leaves = record(a.room, 'peer-leave');
+    const rejoined = oneEvent(a.room, 'room-joined');
+    (a.room.socket!.io as unknown as { engine: { close(): void } }).engine.close();
+    await rejoined;
+    expect(refused).to.equal(2);
+    expect(errors.events.map((e) => e.detail.code)).to.deep.equal(['internal-error']);
+    expect(states.events.map((e) => e.detail.state)).to.not.include.members(['error', 'left']);
+    expect(leaves.events).to.have.length(0);
+    expect(a.room.peers.get(b.userid)!.connection).to.equal(pc);
+    await expectDecodingFrom(a, b);
+    await expectDecodingFrom(b, a);
+  });
+
   it('ICE failure: one restart attempt, then the pair is rebuilt, the page is told, and stale signals are dropped', async () => {
     const roomid = uniqueRoom('ice');
     const a = await createUser(roomid, 'a');
