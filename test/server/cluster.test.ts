@@ -4,90 +4,21 @@
 // nodes; a node killed with -9; Redis going away and coming back; a node
 // stopped cleanly.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
 import type { RoomJoinedPayload } from '../../src/protocol.js';
 import { connect, http, next, ok, record, refused, send, sleep, type Client } from './helpers.js';
+import { alive, NODE_TTL_MS, startNodeProcess, type Node } from './nodes.js';
 import { skipWithoutRedis, startRedis, type RedisProcess } from './redis.js';
-
-// This file runs from build/test/server/; the CLI under test is the built one.
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const cli = `${root}dist/server/cli.js`;
-/** The CLI's default: a node is presumed dead this long after its last heartbeat. */
-const NODE_TTL_MS = 6000;
-
-interface Node {
-  readonly url: string;
-  readonly id: string;
-  readonly proc: ChildProcess;
-  readonly log: string[];
-  /** SIGTERM; resolves with the exit code. */
-  stop(): Promise<number | null>;
-}
 
 const nodes: Node[] = [];
 
-/** `rtc-elements --port 0 --redis-url …` in its own process; resolves once it serves. */
+/** A node for this suite (stopped in `after`). */
 async function startNode(redisUrl: string): Promise<Node> {
-  const proc = spawn(process.execPath, [cli, '--port', '0', '--redis-url', redisUrl, '--log-level', 'info'], {
-    // Nothing from the developer's environment (PORT, REDIS_URL, RTC_TOKEN …) leaks in.
-    env: { PATH: process.env.PATH ?? '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const log: string[] = [];
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`node did not start within 15 s:\n${log.join('\n')}`));
-    }, 15000);
-    let buffered = '';
-    proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      buffered += chunk;
-      let nl;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        log.push(line);
-        try {
-          const entry = JSON.parse(line) as { port?: number; msg?: string };
-          if (entry.port && entry.msg?.includes('signaling server')) {
-            clearTimeout(timer);
-            resolve(`http://127.0.0.1:${entry.port}`);
-          }
-        } catch {
-          // not JSON
-        }
-      }
-    });
-    proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => log.push(chunk));
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`node exited with ${code}:\n${log.join('\n')}`));
-    });
-  });
-  const health = JSON.parse((await http(url, '/healthz')).body) as { node: string };
-  const node: Node = {
-    url,
-    id: health.node,
-    proc,
-    log,
-    async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
-      proc.kill('SIGTERM');
-      const force = setTimeout(() => proc.kill('SIGKILL'), 8000);
-      const code = await exited;
-      clearTimeout(force);
-      return code;
-    },
-  };
+  const node = await startNodeProcess(redisUrl);
   nodes.push(node);
   return node;
 }
-
-const alive = (n: Node) => n.proc.exitCode === null && n.proc.signalCode === null;
 
 function join(client: Client, roomid: string, extra: Record<string, unknown> = {}): Promise<RoomJoinedPayload> {
   return ok(client, 'room:open-or-join', { roomid, extra }) as unknown as Promise<RoomJoinedPayload>;
