@@ -330,30 +330,18 @@ export class RedisRoomStore implements RoomStore {
   }
 
   async create(room: NewRoom, member: RoomMember): Promise<EnterResult> {
-    const reply = await this.run('create', [
-      room.roomid,
-      String(room.maxParticipants),
-      room.passwordHash ?? '',
-      member.userid,
-      member.connId,
-      this.nodeId,
-      encodePermissions(member.permissions),
-      JSON.stringify(member.extra),
-    ]);
+    const reply = await this.run('create', [room.roomid, String(room.maxParticipants), room.passwordHash ?? '', ...this.memberArgs(member)]);
     return enterResult(json(reply));
   }
 
   async join(roomid: string, token: string, member: RoomMember): Promise<EnterResult> {
-    const reply = await this.run('join', [
-      roomid,
-      token,
-      member.userid,
-      member.connId,
-      this.nodeId,
-      encodePermissions(member.permissions),
-      JSON.stringify(member.extra),
-    ]);
+    const reply = await this.run('join', [roomid, token, ...this.memberArgs(member)]);
     return enterResult(json(reply));
+  }
+
+  /** A member as the create and join scripts take it, recorded as held by this node. */
+  private memberArgs(member: RoomMember): string[] {
+    return [member.userid, member.connId, this.nodeId, encodePermissions(member.permissions), JSON.stringify(member.extra)];
   }
 
   async leave(roomid: string, userid: string, connId: string): Promise<LeaveResult> {
@@ -417,16 +405,7 @@ export class RedisRoomStore implements RoomStore {
    * room if needed), `taken` (a newer connection holds the userid now).
    */
   async restore(roomid: string, room: { maxParticipants: number; passwordHash: string | null }, member: RoomMember): Promise<RestoreResult> {
-    const reply = await this.run('restore', [
-      roomid,
-      String(room.maxParticipants),
-      room.passwordHash ?? '',
-      member.userid,
-      member.connId,
-      this.nodeId,
-      encodePermissions(member.permissions),
-      JSON.stringify(member.extra),
-    ]);
+    const reply = await this.run('restore', [roomid, String(room.maxParticipants), room.passwordHash ?? '', ...this.memberArgs(member)]);
     if (reply !== 'present' && reply !== 'restored' && reply !== 'taken') throw new Error(`restore: unexpected reply ${String(reply)}`);
     return reply;
   }
