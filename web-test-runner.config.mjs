@@ -2,11 +2,10 @@
 // `npm test` runs this inside a loopback-only network namespace (scripts/test.mjs).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { defaultReporter } from '@web/test-runner';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
-import { chromePath } from './scripts/util.mjs';
+import { chromePath, freePort } from './scripts/util.mjs';
 import { chromeArgs } from './scripts/chrome-args.mjs';
 
 const executablePath = chromePath();
@@ -39,18 +38,6 @@ function signalingPlugin() {
       await signaling?.close();
     },
   };
-}
-
-/** A free loopback port (the OS picks; we release it and hand it on). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -1,6 +1,7 @@
 // Small helpers shared by the build, test, start and bench scripts.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 
 /** Run a command, inheriting stdio; resolves with its exit code. */
 export function run(cmd, args, opts = {}) {
@@ -10,6 +11,18 @@ export function run(cmd, args, opts = {}) {
     child.on('error', (err) => {
       console.error(`${cmd}: ${err.message}`);
       resolve(1);
+    });
+  });
+}
+
+/** A free loopback port (the OS picks; we release it and hand it on: bind it soon). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
     });
   });
 }

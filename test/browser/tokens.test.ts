@@ -40,6 +40,19 @@ async function tokenUser(url: string, roomid: string, name: string, token: (user
   return createUser(roomid, name, { userid, join, attrs: { 'socket-url': url, token: await token(userid) } });
 }
 
+/** A token that expired a minute ago. */
+const staleToken = (userid: string, room: string) => mint(userid, room, 10, { now: Math.floor(Date.now() / 1000) - 60 });
+
+/** Two people in a call; `user` holds a token that expires in `ttlSeconds` (`first`). */
+async function callWithShortToken(url: string, label: string, ttlSeconds: number) {
+  const roomid = uniqueRoom(label);
+  const other = await tokenUser(url, roomid, 'other', (u) => mint(u, roomid));
+  let first = '';
+  const user = await tokenUser(url, roomid, 'u', async (u) => (first = await mint(u, roomid, ttlSeconds)));
+  await expectVideoFrom(user, other);
+  return { roomid, other, user, first };
+}
+
 /** The `exp` of a JWT, in ms. */
 function expOf(token: string): number {
   const payload = JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { exp: number };
@@ -148,11 +161,7 @@ describe('room tokens in the client', function () {
   });
 
   it('a token refreshed on token-expiring lets a later reconnect rejoin after the old one expired', async () => {
-    const roomid = uniqueRoom('refresh');
-    const other = await tokenUser(url, roomid, 'other', (u) => mint(u, roomid));
-    let first = '';
-    const user = await tokenUser(url, roomid, 'u', async (u) => (first = await mint(u, roomid, 4)));
-    await expectVideoFrom(user, other);
+    const { roomid, other, user, first } = await callWithShortToken(url, 'refresh', 4);
     const expired = record<TokenExpiredEvent>(user.room, 'token-expired');
     const errors = record<RoomErrorEvent>(user.room, 'room-error');
     user.room.addEventListener('token-expiring', () => void mint(user.userid, roomid).then((t) => (user.room.token = t)), { once: true });
@@ -170,11 +179,7 @@ describe('room tokens in the client', function () {
   });
 
   it('an expired token refused at reconnect: token-expired, and a fresh token rejoins keeping the call', async () => {
-    const roomid = uniqueRoom('expired');
-    const other = await tokenUser(url, roomid, 'other', (u) => mint(u, roomid));
-    let first = '';
-    const user = await tokenUser(url, roomid, 'u', async (u) => (first = await mint(u, roomid, 3)));
-    await expectVideoFrom(user, other);
+    const { roomid, other, user, first } = await callWithShortToken(url, 'expired', 3);
     const pc = user.room.peers.get(other.userid)!.connection;
     await waitFor(() => Date.now() > expOf(first) + 300, 'the token expired', 6000);
 
@@ -197,7 +202,7 @@ describe('room tokens in the client', function () {
   it('autojoin refused for an expired token joins once a fresh token is set', async () => {
     const roomid = uniqueRoom('autojoin');
     const userid = `late-${(serial++).toString(36)}`;
-    const stale = await mint(userid, roomid, 10, { now: Math.floor(Date.now() / 1000) - 60 });
+    const stale = await staleToken(userid, roomid);
     const room = document.createElement('rtc-room');
     room.setAttribute('socket-url', url);
     room.setAttribute('room-id', roomid);
@@ -225,7 +230,7 @@ describe('room tokens in the client', function () {
     const user = await createUser(roomid, 'script', {
       userid,
       join: false,
-      attrs: { 'socket-url': url, token: await mint(userid, roomid, 10, { now: Math.floor(Date.now() / 1000) - 60 }) },
+      attrs: { 'socket-url': url, token: await staleToken(userid, roomid) },
     });
     let refusal: unknown;
     await user.room.join().catch((err: unknown) => (refusal = err));
