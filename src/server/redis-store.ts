@@ -8,6 +8,8 @@
 //   room:<roomid>      hash   token, max, pw (scrypt hash; absent = none), seq (join counter)
 //   room:<roomid>:m    hash   userid -> member record (below)
 //   room:<roomid>:o    zset   userid scored by join order
+//   room:<roomid>:s    hash   streamid -> userid that announced it
+//   room:<roomid>:c:<userid> list  that member's claimed stream ids, newest first
 //   users              hash   userid -> roomid: a userid has one membership cluster-wide
 //   rooms              set    roomids (for stats)
 //   node:<id>          string the node's heartbeat, with a TTL
@@ -28,7 +30,7 @@
 // Redis Cluster, whose slots would split those keys.
 import { createHash } from 'node:crypto';
 import type { Extra, Permission } from '../protocol.js';
-import type { EnterResult, LeaveResult, NewRoom, Replaced, RoomInfo, RoomMember, RoomStore } from './rooms.js';
+import { MAX_STREAM_CLAIMS, type EnterResult, type LeaveResult, type NewRoom, type Replaced, type RoomInfo, type RoomMember, type RoomStore, type StreamClaim } from './rooms.js';
 
 /** What the store needs of a Redis client: node-redis's `sendCommand` (a `createClient()` client fits). */
 export interface RedisCommandClient {
@@ -70,6 +72,8 @@ local USERS, ROOMS, NODES = P .. 'users', P .. 'rooms', P .. 'nodes'
 local function rk(r) return P .. 'room:' .. r end
 local function mk(r) return P .. 'room:' .. r .. ':m' end
 local function order(r) return P .. 'room:' .. r .. ':o' end
+local function sk(r) return P .. 'room:' .. r .. ':s' end
+local function ck(r, u) return P .. 'room:' .. r .. ':c:' .. u end
 local function nk(n) return P .. 'node:' .. n end
 local function nmk(n) return P .. 'node:' .. n .. ':m' end
 local function conn_of(rec) return string.match(rec, '^([^\n]*)\n') end
@@ -83,13 +87,17 @@ end
 
 -- Removes member u (record rec) from room r; deletes the room when emptied.
 local function remove_member(r, u, rec)
+  for _, id in ipairs(redis.call('LRANGE', ck(r, u), 0, -1)) do
+    if redis.call('HGET', sk(r), id) == u then redis.call('HDEL', sk(r), id) end
+  end
+  redis.call('DEL', ck(r, u))
   redis.call('HDEL', mk(r), u)
   redis.call('ZREM', order(r), u)
   redis.call('HDEL', USERS, u)
   local n = node_of(rec)
   if n then redis.call('HDEL', nmk(n), u) end
   if redis.call('HLEN', mk(r)) == 0 then
-    redis.call('DEL', rk(r), mk(r), order(r))
+    redis.call('DEL', rk(r), mk(r), order(r), sk(r))
     redis.call('SREM', ROOMS, r)
     return true
   end
@@ -222,6 +230,25 @@ if not rec or conn_of(rec) ~= ARGV[4] then return 0 end
 local head = string.match(rec, '^([^\n]*\n[^\n]*\n[^\n]*\n)')
 redis.call('HSET', mk(ARGV[2]), ARGV[3], head .. ARGV[5])
 return 1`,
+
+  // ARGV: prefix, roomid, userid, connId, max claims, streamid...
+  claimStreams: String.raw`
+local r, u = ARGV[2], ARGV[3]
+local rec = redis.call('HGET', mk(r), u)
+if not rec or conn_of(rec) ~= ARGV[4] then return cjson.encode({ status = 'not-member' }) end
+for i = 6, #ARGV do
+  local owner = redis.call('HGET', sk(r), ARGV[i])
+  if owner and owner ~= u then return cjson.encode({ status = 'taken', streamid = ARGV[i], owner = owner }) end
+end
+for i = 6, #ARGV do
+  if redis.call('HSETNX', sk(r), ARGV[i], u) == 1 then redis.call('LPUSH', ck(r, u), ARGV[i]) end
+end
+local max = tonumber(ARGV[5])
+for _, id in ipairs(redis.call('LRANGE', ck(r, u), max, -1)) do
+  if redis.call('HGET', sk(r), id) == u then redis.call('HDEL', sk(r), id) end
+end
+redis.call('LTRIM', ck(r, u), 0, max - 1)
+return cjson.encode({ status = 'ok' })`,
 
   // ARGV: prefix
   stats: String.raw`
@@ -356,6 +383,11 @@ export class RedisRoomStore implements RoomStore {
 
   async updateExtra(roomid: string, userid: string, connId: string, extra: Extra): Promise<boolean> {
     return Number(await this.run('updateExtra', [roomid, userid, connId, JSON.stringify(extra)])) === 1;
+  }
+
+  async claimStreams(roomid: string, userid: string, connId: string, streamids: string[]): Promise<StreamClaim> {
+    const r = json(await this.run('claimStreams', [roomid, userid, connId, String(MAX_STREAM_CLAIMS), ...streamids])) as StreamClaim;
+    return r.status === 'taken' ? { status: 'taken', streamid: String(r.streamid), owner: String(r.owner) } : { status: r.status === 'ok' ? 'ok' : 'not-member' };
   }
 
   async stats(): Promise<{ rooms: number; members: number }> {

@@ -57,6 +57,16 @@ export interface LeaveResult {
   deleted: boolean;
 }
 
+/** Stream ids a member may keep claimed in one room; older claims lapse (their streams are long gone). */
+export const MAX_STREAM_CLAIMS = 32;
+
+export type StreamClaim =
+  | { status: 'ok' }
+  /** Another member of the room announced `streamid` first. */
+  | { status: 'taken'; streamid: string; owner: string }
+  /** `connId` does not hold a membership of the room (left, or replaced). */
+  | { status: 'not-member' };
+
 export interface RoomStore {
   get(roomid: string): Awaitable<RoomInfo | undefined>;
   /**
@@ -77,6 +87,14 @@ export interface RoomStore {
   member(roomid: string, userid: string): Awaitable<RoomMember | undefined>;
   /** Sets the extra of the membership if `connId` still holds it. */
   updateExtra(roomid: string, userid: string, connId: string, extra: Extra): Awaitable<boolean>;
+  /**
+   * Records that `userid` publishes streams with these ids in the room, unless
+   * another member claimed one of them first (`taken`): a stream id names one
+   * member's stream, so nobody can show their camera under another's tile.
+   * Claims go with the membership; each member keeps its latest
+   * MAX_STREAM_CLAIMS.
+   */
+  claimStreams(roomid: string, userid: string, connId: string, streamids: string[]): Awaitable<StreamClaim>;
   stats(): Awaitable<{ rooms: number; members: number }>;
   /**
    * Server shutdown: forgets what this server holds. A private store drops
@@ -89,6 +107,10 @@ interface MemoryRoom {
   info: Omit<RoomInfo, 'size'>;
   /** Insertion order = join order. */
   members: Map<string, RoomMember>;
+  /** streamid -> the userid that announced it. */
+  streams: Map<string, string>;
+  /** userid -> its claimed stream ids, oldest first. */
+  claims: Map<string, string[]>;
 }
 
 /** Single-process store: plain maps, every method synchronous. */
@@ -110,6 +132,8 @@ export class MemoryRoomStore implements RoomStore {
     const room: MemoryRoom = {
       info: { ...spec, token: String(this.nextToken++) },
       members: new Map([[member.userid, { ...member }]]),
+      streams: new Map(),
+      claims: new Map(),
     };
     this.rooms.set(spec.roomid, room);
     this.memberships.set(member.userid, spec.roomid);
@@ -143,6 +167,8 @@ export class MemoryRoomStore implements RoomStore {
     if (!room || !current || current.connId !== connId) return { left: false, deleted: false };
     room.members.delete(userid);
     this.memberships.delete(userid);
+    for (const id of room.claims.get(userid) ?? []) room.streams.delete(id);
+    room.claims.delete(userid);
     if (room.members.size === 0) {
       this.rooms.delete(roomid);
       return { left: true, deleted: true };
@@ -160,6 +186,24 @@ export class MemoryRoomStore implements RoomStore {
     if (!m || m.connId !== connId) return false;
     m.extra = extra;
     return true;
+  }
+
+  claimStreams(roomid: string, userid: string, connId: string, streamids: string[]): StreamClaim {
+    const room = this.rooms.get(roomid);
+    if (room?.members.get(userid)?.connId !== connId) return { status: 'not-member' };
+    for (const streamid of streamids) {
+      const owner = room.streams.get(streamid);
+      if (owner !== undefined && owner !== userid) return { status: 'taken', streamid, owner };
+    }
+    const mine = room.claims.get(userid) ?? [];
+    for (const streamid of streamids) {
+      if (room.streams.has(streamid)) continue;
+      room.streams.set(streamid, userid);
+      mine.push(streamid);
+    }
+    for (const lapsed of mine.splice(0, Math.max(0, mine.length - MAX_STREAM_CLAIMS))) room.streams.delete(lapsed);
+    room.claims.set(userid, mine);
+    return { status: 'ok' };
   }
 
   stats(): { rooms: number; members: number } {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Extra, Permission } from '../../src/protocol.js';
-import type { EnterResult, RoomInfo, RoomMember, RoomStore } from '../../src/server/rooms.js';
+import { MAX_STREAM_CLAIMS, type EnterResult, type RoomInfo, type RoomMember, type RoomStore } from '../../src/server/rooms.js';
 
 export interface StoreFixture {
   store: RoomStore;
@@ -231,6 +231,53 @@ export function roomStoreSuite(name: string, make: () => Promise<StoreFixture>, 
         assert.equal(await store.updateExtra('nope', 'a', 'a1', { v: 3 }), false);
         const r = ok(await other.join('r', (await info(store, 'r')).token, m('b')));
         assert.deepEqual(r.peers, [m('a', 'a1', { v: 2, list: [] }, ['publish'])]);
+      });
+    });
+
+    describe('claimStreams', () => {
+      const room = { roomid: 'r', maxParticipants: 8, passwordHash: null };
+      async function three(store: RoomStore): Promise<void> {
+        const token = ok(await store.create(room, m('a'))).room.token;
+        ok(await store.join('r', token, m('b')));
+        ok(await store.join('r', token, m('c')));
+      }
+
+      it('first announcer owns an id; another member is refused (also through another node); the owner may repeat it', async () => {
+        const { store, other } = await make();
+        await three(store);
+        assert.deepEqual(await store.claimStreams('r', 'b', 'b-c1', ['cam', 'screen']), { status: 'ok' });
+        assert.deepEqual(await other.claimStreams('r', 'c', 'c-c1', ['own', 'cam']), { status: 'taken', streamid: 'cam', owner: 'b' });
+        assert.deepEqual(await store.claimStreams('r', 'b', 'b-c1', ['cam']), { status: 'ok' });
+        // A refused claim claims nothing, not even its free ids.
+        assert.deepEqual(await store.claimStreams('r', 'a', 'a-c1', ['own']), { status: 'ok' });
+      });
+
+      it('not-member: wrong connection, or not in the room', async () => {
+        const { store } = await make();
+        await three(store);
+        assert.deepEqual(await store.claimStreams('r', 'b', 'other-conn', ['x']), { status: 'not-member' });
+        assert.deepEqual(await store.claimStreams('r', 'z', 'z-c1', ['x']), { status: 'not-member' });
+        assert.deepEqual(await store.claimStreams('nope', 'b', 'b-c1', ['x']), { status: 'not-member' });
+      });
+
+      it('claims go with the membership: free again after a leave; kept by a newer connection of the same userid', async () => {
+        const { store, other } = await make();
+        await three(store);
+        const token = (await info(store, 'r')).token;
+        assert.deepEqual(await store.claimStreams('r', 'b', 'b-c1', ['cam']), { status: 'ok' });
+        ok(await other.join('r', token, m('b', 'b-c2')));
+        assert.equal((await store.claimStreams('r', 'c', 'c-c1', ['cam'])).status, 'taken');
+        assert.deepEqual(await store.leave('r', 'b', 'b-c2'), { left: true, deleted: false });
+        assert.deepEqual(await other.claimStreams('r', 'c', 'c-c1', ['cam']), { status: 'ok' });
+      });
+
+      it('a member keeps its latest MAX_STREAM_CLAIMS ids; older ones lapse', async () => {
+        const { store } = await make();
+        await three(store);
+        const ids = Array.from({ length: MAX_STREAM_CLAIMS + 2 }, (_, i) => `s${i}`);
+        for (const id of ids) assert.deepEqual(await store.claimStreams('r', 'b', 'b-c1', [id]), { status: 'ok' });
+        assert.deepEqual(await store.claimStreams('r', 'c', 'c-c1', ['s0', 's1']), { status: 'ok' });
+        assert.equal((await store.claimStreams('r', 'c', 'c-c1', [ids.at(-1)!])).status, 'taken');
       });
     });
 

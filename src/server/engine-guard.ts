@@ -1,0 +1,142 @@
+/** The engine-level guard of one connection: every incoming packet counted, protocol violations and stalled readers closed. */
+import { RateLimiter, type RateDecision, type RateLimitOptions } from './rate-limit.js';
+
+/** An engine.io packet as engine.io's events hand it over. */
+export interface Packet {
+  type: string;
+  data?: unknown;
+}
+
+/** Why the guard closed a connection (the `reason` label of `rtc_protocol_disconnects_total`). */
+export type GuardViolation =
+  /** More than `maxBufferedBytes` waited to be read by the client. */
+  | 'slow-reader'
+  /** A pong with no ping outstanding: answers to pings the client never read. */
+  | 'unsolicited-pong'
+  /** A socket.io ACK: the server never asks a client for one. */
+  | 'unsolicited-ack'
+  /** A binary socket.io packet or frame: the protocol has none. */
+  | 'binary';
+
+export interface GuardOptions {
+  /** Bytes the server may hold for one connection before closing it. */
+  maxBufferedBytes: number;
+  rateLimit: Required<RateLimitOptions>;
+}
+
+export interface GuardHooks {
+  /** The connection was closed for `reason` (already closed when this runs). */
+  violation(reason: GuardViolation, detail: Record<string, number | string>): void;
+  /** The connection sent too many packets and was closed. */
+  flood(): void;
+}
+
+/**
+ * The part of an engine.io server socket the guard uses. engine.io's typings
+ * keep `writeBuffer` and the transport's socket internal; these members are
+ * stable across engine.io 6.
+ */
+export interface EngineSocketLike {
+  readonly readyState: string;
+  readonly transport: { readonly name: string; readonly socket?: { readonly bufferedAmount?: number; terminate?(): void } };
+  on(event: 'packet', listener: (packet: Packet) => void): unknown;
+  on(event: 'packetCreate', listener: (packet: Packet) => void): unknown;
+  on(event: 'flush', listener: (packets: Packet[]) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  close(discard?: boolean): unknown;
+}
+
+/** socket.io packet types that no client of ours may send (ACK, BINARY_EVENT, BINARY_ACK). */
+const REFUSED_SOCKET_IO_TYPES = new Set(['3', '5', '6']);
+
+/**
+ * Watches one engine.io connection from its first packet: the rate limit
+ * covers every packet (events, ACKs, pongs, noops…), not only socket.io
+ * events; what the server holds for the client is capped; a pong must answer a
+ * ping; ACKs and binary packets are refused before socket.io decodes them.
+ */
+export class ConnectionGuard {
+  /** The rate decision for the packet being handled now; socket.io's event gate reads it. */
+  decision: RateDecision = 'ok';
+  private readonly limiter: RateLimiter;
+  private queued = 0;
+  private pingsOutstanding = 0;
+  private closed = false;
+
+  constructor(
+    private readonly socket: EngineSocketLike,
+    private readonly options: GuardOptions,
+    private readonly hooks: GuardHooks,
+    now = Date.now(),
+  ) {
+    this.limiter = new RateLimiter(options.rateLimit, now);
+    socket.on('packet', (p) => this.onIncoming(p));
+    socket.on('packetCreate', (p) => this.onOutgoing(p));
+    socket.on('flush', (packets) => this.onFlush(packets));
+    socket.on('close', () => {
+      this.closed = true;
+    });
+  }
+
+  /** Bytes held for this client now: packets not yet handed to the transport plus the websocket's unsent bytes. */
+  get bufferedBytes(): number {
+    const transport = this.socket.transport;
+    return this.queued + (transport.name === 'websocket' ? (transport.socket?.bufferedAmount ?? 0) : 0);
+  }
+
+  private onIncoming(packet: Packet): void {
+    if (this.closed) return;
+    this.decision = this.limiter.take(Date.now());
+    if (this.decision === 'disconnect') {
+      this.close();
+      this.hooks.flood();
+      return;
+    }
+    if (packet.type === 'pong') {
+      if (this.pingsOutstanding === 0) return this.refuse('unsolicited-pong', {});
+      this.pingsOutstanding--;
+    } else if (packet.type === 'message') {
+      const data = packet.data;
+      if (typeof data !== 'string') return this.refuse('binary', { bytes: byteLength(data) });
+      if (REFUSED_SOCKET_IO_TYPES.has(data[0] ?? '')) {
+        return this.refuse(data[0] === '3' ? 'unsolicited-ack' : 'binary', { type: data[0]! });
+      }
+    }
+  }
+
+  private onOutgoing(packet: Packet): void {
+    if (packet.type === 'ping') this.pingsOutstanding = 1;
+    this.queued += byteLength(packet.data);
+    if (!this.closed && this.bufferedBytes > this.options.maxBufferedBytes) {
+      this.refuse('slow-reader', { bufferedBytes: this.bufferedBytes, limit: this.options.maxBufferedBytes });
+    }
+  }
+
+  private onFlush(packets: Packet[]): void {
+    for (const p of packets) this.queued -= byteLength(p.data);
+    if (this.queued < 0) this.queued = 0;
+  }
+
+  private refuse(reason: GuardViolation, detail: Record<string, number | string>): void {
+    this.close();
+    this.hooks.violation(reason, detail);
+  }
+
+  /**
+   * Closes at once, dropping whatever is queued: an orderly close would wait
+   * for the client to read it, which a stalled reader never does.
+   */
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const transport = this.socket.transport;
+    if (transport.name === 'websocket') transport.socket?.terminate?.();
+    this.socket.close(true);
+  }
+}
+
+function byteLength(data: unknown): number {
+  if (typeof data === 'string') return Buffer.byteLength(data);
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength;
+  return 0;
+}
