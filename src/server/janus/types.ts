@@ -69,6 +69,7 @@ export const JanusErrorCode = {
   videoroomNoSuchRoom: 426,
   videoroomRoomExists: 427,
   videoroomNoSuchFeed: 428,
+  videoroomMissingElement: 429,
   videoroomUnauthorized: 433,
   videoroomIdExists: 436,
 } as const;
