@@ -156,89 +156,110 @@ describe('Janus client', { skip: skipWithoutJanus }, () => {
       };
     }
 
-    async function framesDecoded(page: Page): Promise<number> {
-      return page.evaluate(async () => {
+    /** Decoded video frames per inbound stream (mid -> frames) on the page's `pc`. */
+    async function framesDecoded(page: Page): Promise<Map<string, number>> {
+      const entries = await page.evaluate(async () => {
         const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
-        let frames = 0;
-        (await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number }) => {
-          if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded ?? 0;
+        const out: Array<[string, number]> = [];
+        (await pc.getStats()).forEach((s: { type: string; kind?: string; mid?: string; framesDecoded?: number }) => {
+          if (s.type === 'inbound-rtp' && s.kind === 'video') out.push([s.mid ?? '?', s.framesDecoded ?? 0]);
         });
-        return frames;
+        return out;
       });
+      return new Map(entries);
     }
 
-    /** Resolves once the page decoded video frames and kept decoding more. */
-    async function expectDecodedFrames(page: Page, timeoutMs = 20000): Promise<void> {
+    /** Resolves once the page decoded video frames on `streams` inbound streams, and kept decoding more on each. */
+    async function expectDecodedFrames(page: Page, streams: number, timeoutMs = 30000): Promise<void> {
       const deadline = Date.now() + timeoutMs;
-      let first = 0;
-      while ((first = await framesDecoded(page)) === 0) {
-        if (Date.now() > deadline) assert.fail('the subscriber decoded no video frame');
+      let first = new Map<string, number>();
+      const decoding = (m: Map<string, number>) => [...m.values()].filter((n) => n > 0).length;
+      while (decoding((first = await framesDecoded(page))) < streams) {
+        if (Date.now() > deadline) assert.fail(`the subscriber decoded video on ${decoding(first)} of ${streams} streams`);
         await sleep(200);
       }
-      while ((await framesDecoded(page)) <= first) {
-        if (Date.now() > deadline) assert.fail(`the subscriber decoded ${first} frames, then stopped`);
+      for (;;) {
+        const now = await framesDecoded(page);
+        if ([...first].every(([mid, n]) => n === 0 || (now.get(mid) ?? 0) > n)) return;
+        if (Date.now() > deadline) assert.fail(`the subscriber stopped decoding: ${JSON.stringify([...now])}`);
         await sleep(200);
       }
     }
 
-    it('carries the publisher\'s camera to the subscriber, frames decoded', async () => {
+    /** A page that publishes its fake camera to `room` as `id` through our client; resolves once Janus has the media. */
+    async function publishFrom(pool: JanusPool, room: string, id: string): Promise<VideoRoomPublisherHandle> {
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(origin);
+      const ice = await relayCandidates(page, 'sendCandidate');
+      const offer = await page.evaluate(async () => {
+        const w = window as unknown as { pc: RTCPeerConnection; sendCandidate(c: unknown): void };
+        const pc = (w.pc = new RTCPeerConnection());
+        pc.onicecandidate = (e) => w.sendCandidate(e.candidate ? e.candidate.toJSON() : null);
+        const stream = await navigator.mediaDevices.getUserMedia({ video: true });
+        for (const track of stream.getTracks()) pc.addTrack(track, stream);
+        await pc.setLocalDescription();
+        return { type: 'offer' as const, sdp: pc.localDescription!.sdp };
+      });
+      const publisher = await VideoRoomPublisherHandle.join(await pool.sessionFor(room), { room, id, display: id });
+      const webrtcUp = nextEvent(publisher.handle, 'webrtcup');
+      const answer = await publisher.publish(offer, { audio: false, video: true });
+      ice.open(publisher.handle);
+      await page.evaluate(async (a: Jsep) => {
+        await (window as unknown as { pc: RTCPeerConnection }).pc.setRemoteDescription(a);
+      }, answer);
+      await webrtcUp;
+      return publisher;
+    }
+
+    /** Has the subscriber page answer Janus' offer (first one, or a renegotiation). */
+    function answerOn(page: Page, offer: Jsep): Promise<Jsep> {
+      return page.evaluate(async (o: Jsep) => {
+        const w = window as unknown as { pc?: RTCPeerConnection; sendCandidate(c: unknown): void };
+        if (!w.pc) {
+          w.pc = new RTCPeerConnection();
+          w.pc.onicecandidate = (e) => w.sendCandidate(e.candidate ? e.candidate.toJSON() : null);
+        }
+        await w.pc.setRemoteDescription(o);
+        await w.pc.setLocalDescription();
+        return { type: 'answer' as const, sdp: w.pc.localDescription!.sdp };
+      }, offer);
+    }
+
+    it('carries publishers\' cameras to one subscriber connection, adding a feed later; frames decoded', async () => {
       const pool = new JanusPool({ urls: [janus.url], apiSecret: janus.apiSecret, adminKey: janus.adminKey, keepaliveMs: KEEPALIVE_MS });
-      const pubContext = await browser.newContext();
-      const subContext = await browser.newContext();
       try {
         await pool.start();
         await pool.createRoom({ room: 'media' });
-
-        const pubPage = await pubContext.newPage();
-        await pubPage.goto(origin);
-        const pubIce = await relayCandidates(pubPage, 'sendCandidate');
-        const offer = await pubPage.evaluate(async () => {
-          const w = window as unknown as { pc: RTCPeerConnection; sendCandidate(c: unknown): void };
-          const pc = (w.pc = new RTCPeerConnection());
-          pc.onicecandidate = (e) => w.sendCandidate(e.candidate ? e.candidate.toJSON() : null);
-          const stream = await navigator.mediaDevices.getUserMedia({ video: true });
-          for (const track of stream.getTracks()) pc.addTrack(track, stream);
-          await pc.setLocalDescription();
-          return { type: 'offer' as const, sdp: pc.localDescription!.sdp };
-        });
-        const publisher = await VideoRoomPublisherHandle.join(await pool.sessionFor('media'), { room: 'media', id: 'alice', display: 'Alice' });
-        const webrtcUp = nextEvent(publisher.handle, 'webrtcup');
-        const answer = await publisher.publish(offer, { audio: false, video: true });
-        pubIce.open(publisher.handle);
-        await pubPage.evaluate(async (a: Jsep) => {
-          await (window as unknown as { pc: RTCPeerConnection }).pc.setRemoteDescription(a);
-        }, answer);
-        await webrtcUp;
+        const alice = await publishFrom(pool, 'media', 'alice');
 
         const admin = await VideoRoomAdmin.attach(await pool.sessionFor('media'), janus.adminKey);
-        assert.deepEqual(await admin.participants('media'), [{ id: 'alice', display: 'Alice', publisher: true }]);
+        assert.deepEqual(await admin.participants('media'), [{ id: 'alice', display: 'alice', publisher: true }]);
 
-        const subPage = await subContext.newPage();
+        const subPage = await (await browser.newContext()).newPage();
         await subPage.goto(origin);
         const subIce = await relayCandidates(subPage, 'sendCandidate');
-        const { subscriber, offer: subOffer } = await VideoRoomSubscriberHandle.join(await pool.sessionFor('media'), {
+        const { subscriber, offer } = await VideoRoomSubscriberHandle.join(await pool.sessionFor('media'), {
           room: 'media',
           streams: [{ feed: 'alice' }],
         });
-        const subAnswer = await subPage.evaluate(async (o: Jsep) => {
-          const w = window as unknown as { pc: RTCPeerConnection; sendCandidate(c: unknown): void };
-          const pc = (w.pc = new RTCPeerConnection());
-          pc.onicecandidate = (e) => w.sendCandidate(e.candidate ? e.candidate.toJSON() : null);
-          await pc.setRemoteDescription(o);
-          await pc.setLocalDescription();
-          return { type: 'answer' as const, sdp: pc.localDescription!.sdp };
-        }, subOffer);
-        await subscriber.start(subAnswer);
+        await subscriber.start(await answerOn(subPage, offer));
         subIce.open(subscriber.handle);
-        await expectDecodedFrames(subPage);
+        await expectDecodedFrames(subPage, 1);
+
+        // A second publisher joins: the same subscriber connection takes its feed too (renegotiated by Janus).
+        const bob = await publishFrom(pool, 'media', 'bob');
+        const reoffer = await subscriber.update({ subscribe: [{ feed: 'bob' }] });
+        assert.ok(reoffer, 'Janus sent no offer for the added feed');
+        await subscriber.start(await answerOn(subPage, reoffer));
+        await expectDecodedFrames(subPage, 2);
 
         await subscriber.leave();
-        await publisher.leave();
+        await alice.leave();
+        await bob.leave();
+        assert.deepEqual(await admin.participants('media'), []);
         await pool.destroyRoom('media');
         assert.deepEqual(await roomInJanus(janus, 'media'), { exists: false, listed: false });
       } finally {
-        await subContext.close();
-        await pubContext.close();
         await pool.close();
       }
     });
