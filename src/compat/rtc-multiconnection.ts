@@ -552,6 +552,8 @@ export class RTCMultiConnection {
         if (s.audio || s.video || s.screen) await this.capture(s);
       }
       room.iceServers = Array.isArray(this.iceServers) && this.iceServers.length ? this.iceServers : null;
+      // connection.extra as it is now, as RTCMultiConnection sent it with the join.
+      room.extra = this.extra === undefined ? null : this.extra;
       // Shared before the request, so the first offers already carry them.
       this.shareStreams();
       const max = Math.max(2, Math.floor(Number(this.maxParticipantsAllowed)) || 2);

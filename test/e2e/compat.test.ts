@@ -114,16 +114,16 @@ describe('RTCMultiConnection pages on the compat script', () => {
   it('the captureUserMedia documentation flow: onstream local and remote, video both ways, howdy to the other member only', { timeout: 240000 }, async () => {
     // Someone in another room hears nothing of this room's custom messages.
     const bystander = await open(await person(), '/bystander.html');
-    await bystander.waitForFunction(() => (window as unknown as { connection: { sessionid: string; isInitiator: boolean } }).connection.isInitiator);
+    await bystander.waitForFunction(() => (window as unknown as { connection: { sessionid: string; isInitiator: boolean } }).connection.isInitiator, null, { timeout: 60000 });
 
     const ada = await open(await person(), '/documented-flow.html');
     // Ada's room exists (her howdy went to an empty room) before Grace arrives.
-    await ada.waitForFunction(() => (window as unknown as { connection: { isInitiator: boolean } }).connection.isInitiator === true, null, { timeout: 20000 });
+    await ada.waitForFunction(() => (window as unknown as { connection: { isInitiator: boolean } }).connection.isInitiator === true, null, { timeout: 60000 });
     const grace = await open(await person(), '/documented-flow.html');
 
     for (const page of [ada, grace]) {
       // onstream fired for the local camera (captureUserMedia's own, and the flow's manual call) and for the other's camera.
-      await page.waitForFunction(() => (window as unknown as { __onstream: Recorded[] }).__onstream.some((e) => e.type === 'remote'), null, { timeout: 30000 });
+      await page.waitForFunction(() => (window as unknown as { __onstream: Recorded[] }).__onstream.some((e) => e.type === 'remote'), null, { timeout: 60000 });
       const events = await recorded(page);
       assert.ok(events.filter((e) => e.type === 'local').length >= 1, 'onstream local fired');
       const remote = events.find((e) => e.type === 'remote')!;
@@ -135,7 +135,7 @@ describe('RTCMultiConnection pages on the compat script', () => {
     assert.equal(await ada.evaluate(`(${PAGE_VIDEO})().srcObject instanceof MediaStream`), true, 'the object URL plays through srcObject');
 
     // Grace's howdy (sent once she joined) reached Ada; not Grace herself, nor the other room.
-    await ada.waitForFunction(() => (window as unknown as { __howdy: unknown[] }).__howdy.length > 0, null, { timeout: 10000 });
+    await ada.waitForFunction(() => (window as unknown as { __howdy: unknown[] }).__howdy.length > 0, null, { timeout: 30000 });
     assert.deepEqual(await howdies(ada), ['hello']);
     assert.deepEqual(await howdies(grace), []);
     assert.deepEqual(await howdies(bystander), []);
@@ -149,15 +149,16 @@ describe('RTCMultiConnection pages on the compat script', () => {
     await ada.locator('#room-id').fill('conference');
     await ada.getByRole('button', { name: 'Auto Open Or Join Room' }).click();
     // The opener is shown the room's link, as the demo does for connection.isInitiator.
-    await ada.waitForSelector('#room-urls a[href="?roomid=conference"]', { timeout: 20000 });
+    await ada.waitForSelector('#room-urls a[href="?roomid=conference"]', { timeout: 60000 });
 
     // Grace follows the link: the page polls checkPresence, then joins.
     const grace = await open(await person(), '/Video-Conferencing.html?roomid=conference');
-    await grace.locator('h1').click(); // a person's first click: lets the demo's play() start sound
+    // A person's first key press (no click: the unstyled demo's links overlap its text) lets the demo's play() start sound.
+    await grace.keyboard.press('a');
 
     for (const page of [ada, grace]) {
       // Two tiles in videosContainer, each with the id of its stream: the local camera and the other's.
-      await page.waitForFunction(() => document.querySelectorAll('#videos-container .media-container video').length === 2, null, { timeout: 30000 });
+      await page.waitForFunction(() => document.querySelectorAll('#videos-container .media-container video').length === 2, null, { timeout: 60000 });
       const remoteId = await page.evaluate(() => {
         const w = window as unknown as { connection: { streamEvents: Record<string, { type: string }> } };
         return Object.keys(w.connection.streamEvents).find((id) => w.connection.streamEvents[id]!.type === 'remote') ?? null;
@@ -172,7 +173,7 @@ describe('RTCMultiConnection pages on the compat script', () => {
 
     // Grace closes her tab: Ada's demo removes her tile (onstreamended).
     await grace.close({ runBeforeUnload: false });
-    await ada.waitForFunction(() => document.querySelectorAll('#videos-container .media-container video').length === 1, null, { timeout: 30000 });
+    await ada.waitForFunction(() => document.querySelectorAll('#videos-container .media-container video').length === 1, null, { timeout: 60000 });
     for (const p of [ada, grace]) assert.deepEqual(p.problems, []);
   });
 });
