@@ -1,5 +1,7 @@
 // Bundles the tsc output (dist/index.js) with lit, socket.io-client and
-// webrtc-adapter inside, for <script type="module"> and classic <script> use.
+// webrtc-adapter inside, for <script type="module"> and classic <script> use;
+// and dist/rtc-multiconnection.js, the RTCMultiConnection compat classic script
+// (dist/compat/global.js: no lit, its own copy of the room code).
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import commonjs from '@rollup/plugin-commonjs';
@@ -24,6 +26,17 @@ export default [
       file: 'dist/rtc-elements.iife.js',
       format: 'iife',
       name: 'RtcElements',
+      sourcemap: true,
+      plugins: [terser({ ecma: 2020, format: { comments: false } })],
+    },
+    plugins,
+    treeshake,
+  },
+  {
+    input: 'dist/compat/global.js',
+    output: {
+      file: 'dist/rtc-multiconnection.js',
+      format: 'iife',
       sourcemap: true,
       plugins: [terser({ ecma: 2020, format: { comments: false } })],
     },

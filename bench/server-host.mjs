@@ -5,6 +5,7 @@
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
 import { attachBareProtocolRelay, loadOurServer } from './lib/servers.mjs';
+import { memoryAfterGc, sleep } from './lib/util.mjs';
 
 const kind = process.argv[2];
 const options = JSON.parse(process.argv[3] ?? '{}');
@@ -31,15 +32,9 @@ if (kind === 'ours') {
   process.exit(2);
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 process.on('message', async (m) => {
   if (m.type === 'mem') {
-    for (let k = 0; k < 3; k++) {
-      globalThis.gc?.();
-      await sleep(50);
-    }
-    const u = process.memoryUsage();
+    const u = await memoryAfterGc();
     process.send({ type: 'mem', id: m.id, rss: u.rss, heapUsed: u.heapUsed, external: u.external, arrayBuffers: u.arrayBuffers });
   } else if (m.type === 'cpu') {
     const c = process.cpuUsage();

@@ -45,6 +45,7 @@ export function summaryRows(parts) {
     const base = (s.rtcmc.gzipBytes / KB).toFixed(1);
     rows.push(row('size', 'dist/rtc-elements.js, min + gzip -9 (KB)', (s.ours.esm.gzipBytes / KB).toFixed(1), base, 'RTCMultiConnection + socket.io', fmt(s.ratios.esmVsRtcmc, 2), `≤ ${s.budgetKB} KB`, pf(s.ours.esm.gzipBytes <= s.budgetKB * KB)));
     rows.push(row('size', 'dist/rtc-elements.iife.js, min + gzip -9 (KB)', (s.ours.iife.gzipBytes / KB).toFixed(1), base, 'RTCMultiConnection + socket.io', fmt(s.ratios.iifeVsRtcmc, 2), `≤ ${s.budgetKB} KB`, pf(s.ours.iife.gzipBytes <= s.budgetKB * KB)));
+    if (s.compat) rows.push(row('size', 'dist/rtc-multiconnection.js (compat), min + gzip -9 (KB)', (s.compat.gzipBytes / KB).toFixed(1), base, 'RTCMultiConnection + socket.io', fmt(s.ratios.compatVsRtcmc, 2), `≤ ${s.compat.budgetKB} KB`, pf(s.compat.withinBudget)));
   }
   const sv = parts.server?.data;
   if (sv) {
@@ -165,6 +166,7 @@ function details(parts) {
         [
           [s.ours.esm.path, s.ours.esm.minBytes, s.ours.esm.gzipBytes],
           [s.ours.iife.path, s.ours.iife.minBytes, s.ours.iife.gzipBytes],
+          ...(s.compat ? [[s.compat.path, s.compat.minBytes, s.compat.gzipBytes]] : []),
           ...s.rtcmc.files.map((f) => [f.path, f.minBytes, f.gzipBytes]),
           ['RTCMultiConnection + socket.io (two files)', s.rtcmc.minBytes, s.rtcmc.gzipBytes],
         ],

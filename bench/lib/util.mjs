@@ -4,6 +4,15 @@ import { readFileSync, readdirSync } from 'node:fs';
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** This process's memory use after three rounds of GC (a child started with --expose-gc). */
+export async function memoryAfterGc() {
+  for (let k = 0; k < 3; k++) {
+    globalThis.gc?.();
+    await sleep(50);
+  }
+  return process.memoryUsage();
+}
+
 /** Rejects after `ms` with `what` in the message; the timer never keeps the process alive. */
 export function withTimeout(promise, ms, what) {
   let timer;

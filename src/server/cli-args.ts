@@ -59,6 +59,11 @@ function strictArgs<const O extends NonNullable<ParseArgsConfig['options']>>(arg
   }
 }
 
+/** parseArgs options for flags that take a value. */
+function stringFlags<const N extends string>(...names: N[]): { [K in N]: { type: 'string' } } {
+  return Object.fromEntries(names.map((name) => [name, { type: 'string' }])) as { [K in N]: { type: 'string' } };
+}
+
 /** "a, b,,c" -> ["a", "b", "c"]. */
 function csv(text: string): string[] {
   return text
@@ -72,26 +77,12 @@ export type CliConfig = { help: true } | { help: false; options: SignalingServer
 /** Flags win over environment variables, which win over defaults. */
 export function parseCli(argv: readonly string[], env: Record<string, string | undefined>): CliConfig {
   const values = strictArgs(argv, {
-    port: { type: 'string' },
-    host: { type: 'string' },
-    'allowed-origins': { type: 'string' },
-    'room-size': { type: 'string' },
-    'max-room-size': { type: 'string' },
-    'tls-cert': { type: 'string' },
-    'tls-key': { type: 'string' },
-    'ice-servers': { type: 'string' },
-    token: { type: 'string' },
-    'token-secret': { type: 'string' },
-    'jwks-url': { type: 'string' },
-    'token-issuer': { type: 'string' },
-    'token-audience': { type: 'string' },
-    'turn-secret': { type: 'string' },
-    'turn-urls': { type: 'string' },
-    'turn-ttl': { type: 'string' },
+    ...stringFlags(
+      'port', 'host', 'allowed-origins', 'room-size', 'max-room-size', 'tls-cert', 'tls-key', 'ice-servers',
+      'token', 'token-secret', 'jwks-url', 'token-issuer', 'token-audience', 'turn-secret', 'turn-urls', 'turn-ttl',
+      'redis-url', 'redis-prefix', 'log-level',
+    ),
     'relay-only': { type: 'boolean' },
-    'redis-url': { type: 'string' },
-    'redis-prefix': { type: 'string' },
-    'log-level': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return { help: true };
@@ -226,13 +217,7 @@ export type TokenCliConfig = { help: true } | { help: false; mint: MintOptions }
 /** `rtc-elements token …` (argv without the word "token"). */
 export function parseTokenCli(argv: readonly string[], env: Record<string, string | undefined>): TokenCliConfig {
   const values = strictArgs(argv, {
-    room: { type: 'string' },
-    user: { type: 'string' },
-    ttl: { type: 'string' },
-    permissions: { type: 'string' },
-    'token-secret': { type: 'string' },
-    'token-issuer': { type: 'string' },
-    'token-audience': { type: 'string' },
+    ...stringFlags('room', 'user', 'ttl', 'permissions', 'token-secret', 'token-issuer', 'token-audience'),
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return { help: true };

@@ -2,7 +2,8 @@
 // check and Prometheus metrics. No framework: the surface is four routes.
 import { existsSync, readFileSync } from 'node:fs';
 import { stat, readFile } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Registry } from 'prom-client';
@@ -80,6 +81,70 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
     void respond(res, () => serveFile(req, res, path, mounts), ctx.onError);
     return true;
   };
+}
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+export interface MountOptions extends HttpContext {
+  /** A foreign server (`httpServer` option): our routes go in front of its own; else we answer everything. */
+  attached: boolean;
+  serveEndpoints: boolean;
+}
+
+/** Our routes on an http server, and the means to hand a foreign server back the way it was. */
+export interface HttpMount {
+  /** Serves /healthz, /metrics (with serveEndpoints) and the static files (with serveStatic); false, untouched, for other paths. */
+  handleRequest: RequestHandler;
+  /** Call right after engine.io attached: notes the listeners to drop again on `detach`. */
+  engineAttached(): void;
+  /** Gives a foreign server back its own listeners, keeping any added since the attach. */
+  detach(): void;
+}
+
+export function mountHttp(httpServer: HttpServer | HttpsServer, options: MountOptions): HttpMount {
+  const endpoints = createHttpHandler(options);
+  const handleRequest: RequestHandler = (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (!options.serveEndpoints && (path === '/healthz' || path === '/metrics')) return false;
+    return endpoints(req, res);
+  };
+  // engine.io takes over the 'request' and 'upgrade' listeners it finds; note
+  // them so detach() can hand a foreign server back the way it was.
+  const listeners = () => ({ request: httpServer.listeners('request'), upgrade: httpServer.listeners('upgrade') });
+  const before = listeners();
+  let afterAttach = before;
+  if (!options.attached) {
+    httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (handleRequest(req, res)) return;
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('Not Found\n');
+    });
+  } else if (options.serveStatic || options.serveEndpoints) {
+    prependRequestHandler(httpServer, handleRequest);
+  }
+  return {
+    handleRequest,
+    engineAttached() {
+      afterAttach = listeners();
+    },
+    detach() {
+      for (const event of ['request', 'upgrade'] as const) {
+        const later = httpServer.listeners(event).filter((l) => !afterAttach[event].includes(l));
+        httpServer.removeAllListeners(event);
+        for (const l of [...before[event], ...later]) httpServer.on(event, l as (...args: unknown[]) => void);
+      }
+    },
+  };
+}
+
+/** Puts `handler` in front of a foreign server's own request listeners. */
+function prependRequestHandler(httpServer: HttpServer | HttpsServer, handler: RequestHandler): void {
+  const existing = httpServer.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  httpServer.removeAllListeners('request');
+  httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (handler(req, res)) return;
+    for (const listener of existing) listener.call(httpServer, req, res);
+  });
 }
 
 async function respond(res: ServerResponse, fn: () => Promise<void>, onError: (err: unknown) => void): Promise<void> {

@@ -1,3 +1,4 @@
+// JSON checks on client data: plain JSON only (no reserved keys, bounded depth) and its byte size.
 import { FORBIDDEN_KEYS, MAX_JSON_DEPTH, type JsonValue } from '../protocol.js';
 
 const forbidden = new Set<string>(FORBIDDEN_KEYS);

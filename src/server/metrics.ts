@@ -1,3 +1,4 @@
+// Prometheus metrics of one server: connections, relayed and refused messages, handshakes refused, rooms opened.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RoomStore } from './rooms.js';
 
@@ -46,24 +47,21 @@ export function createMetrics(store: RoomStore, options: { defaultMetrics: boole
     }),
     roomsOpened: new Counter({ name: 'rtc_rooms_opened_total', help: 'Rooms created', registers }),
   };
-  new Gauge({
-    name: 'rtc_rooms',
-    help: 'Rooms open now',
-    registers,
-    async collect() {
-      const stats = await statsOf(store);
-      if (stats) this.set(stats.rooms);
-    },
-  });
-  new Gauge({
-    name: 'rtc_room_members',
-    help: 'Members in all rooms now',
-    registers,
-    async collect() {
-      const stats = await statsOf(store);
-      if (stats) this.set(stats.members);
-    },
-  });
+  const storeGauges = [
+    ['rtc_rooms', 'Rooms open now', 'rooms'],
+    ['rtc_room_members', 'Members in all rooms now', 'members'],
+  ] as const;
+  for (const [name, help, key] of storeGauges) {
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        const stats = await statsOf(store);
+        if (stats) this.set(stats[key]);
+      },
+    });
+  }
   if (options.redisUp) {
     const redisUp = options.redisUp;
     new Gauge({

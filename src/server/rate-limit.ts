@@ -1,3 +1,4 @@
+// Rate limits: a token bucket per socket, and a limiter for expensive work (password hashing).
 /** Token-bucket settings: `burst` messages at once, refilled at `perSecond`. */
 export interface RateLimitOptions {
   burst: number;

@@ -1,0 +1,174 @@
+// This process's connections: each one's socket, rate limiter, request queue, TURN refresh and room, and what shared mode asks of them.
+import type { Logger } from 'pino';
+import type { ClusterHooks, LocalMembership } from './cluster.js';
+import type { ResolvedConfig } from './config.js';
+import { memberOf, peerInfo, type HandlerContext, type Session } from './handlers/context.js';
+import { roomKey, type IoServer, type IoSocket } from './io.js';
+import type { Metrics } from './metrics.js';
+import { RateLimiter, type WorkLimiter } from './rate-limit.js';
+import { createRelay, type Relay } from './relay.js';
+import type { RequestQueue } from './router.js';
+import type { RoomStore } from './rooms.js';
+
+export interface Connection extends RequestQueue {
+  readonly socket: IoSocket;
+  /** The server's logger, bound to this connection. */
+  readonly log: Logger;
+  readonly limiter: RateLimiter;
+  /** What its requests' handlers get. */
+  readonly ctx: HandlerContext;
+  /** Pushes fresh TURN credentials while this connection is in a room. */
+  iceTimer?: ReturnType<typeof setTimeout>;
+  /** The room this connection entered, as it was then (shared mode puts it back if Redis loses it). */
+  room?: { maxParticipants: number; passwordHash: string | null };
+}
+
+export interface ConnectionsOptions {
+  config: ResolvedConfig;
+  store: RoomStore;
+  hashing: WorkLimiter;
+  metrics: Metrics;
+  log: Logger;
+  shared: boolean;
+  closing(): boolean;
+}
+
+export class Connections {
+  readonly relay: Relay;
+  private readonly byId = new Map<string, Connection>();
+
+  constructor(
+    private readonly io: IoServer,
+    private readonly options: ConnectionsOptions,
+  ) {
+    // A connection that lost its membership to a newer one is no longer in a room.
+    this.relay = createRelay(io, (connId) => {
+      const old = io.sockets.sockets.get(connId);
+      if (old) old.data.roomid = null;
+      clearTimeout(this.byId.get(connId)?.iceTimer);
+    });
+  }
+
+  values(): IterableIterator<Connection> {
+    return this.byId.values();
+  }
+
+  /** Registers a socket that passed the handshake. */
+  add(socket: IoSocket): Connection {
+    const { config, store, hashing, metrics, log, shared } = this.options;
+    const session: Session = {
+      id: socket.id,
+      get connected() {
+        return socket.connected;
+      },
+      get data() {
+        return socket.data;
+      },
+      joined: (room) => {
+        conn.room = { maxParticipants: room.maxParticipants, passwordHash: room.passwordHash };
+        socket.join(roomKey(room.roomid));
+        this.scheduleIceRefresh(conn);
+      },
+      left: (roomid) => {
+        clearTimeout(conn.iceTimer);
+        socket.leave(roomKey(roomid));
+      },
+    };
+    const ctx: HandlerContext = {
+      session,
+      store,
+      relay: this.relay,
+      config,
+      hashing,
+      metrics,
+      log,
+      shared,
+      closing: this.options.closing,
+      iceServersFor: (userid) => this.iceServersFor(userid),
+    };
+    const conn: Connection = {
+      socket,
+      log: log.child({ sid: socket.id, userid: socket.data.userid }),
+      limiter: new RateLimiter(config.rateLimit, Date.now()),
+      ctx,
+      queue: Promise.resolve(),
+      pending: 0,
+    };
+    this.byId.set(socket.id, conn);
+    return conn;
+  }
+
+  delete(connId: string): void {
+    this.byId.delete(connId);
+  }
+
+  /** Stops every TURN refresh (shutdown). */
+  stopTimers(): void {
+    for (const conn of this.byId.values()) clearTimeout(conn.iceTimer);
+  }
+
+  /** Settles when every request queued so far has run. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.byId.values()].map((c) => c.queue));
+  }
+
+  iceServersFor(userid: string) {
+    const { iceServers, turn } = this.options.config;
+    return turn ? [...iceServers, turn.issue(userid, Date.now())] : iceServers;
+  }
+
+  /** While `conn` is in a room, hands it fresh TURN credentials before the last ones expire. */
+  private scheduleIceRefresh(conn: Connection): void {
+    const turn = this.options.config.turn;
+    if (!turn || !this.byId.has(conn.socket.id)) return;
+    clearTimeout(conn.iceTimer);
+    conn.iceTimer = setTimeout(() => {
+      conn.iceTimer = undefined;
+      const { socket } = conn;
+      if (!socket.connected || socket.data.roomid === null || this.options.closing()) return;
+      socket.emit('ice:servers', { iceServers: this.iceServersFor(socket.data.userid) });
+      this.scheduleIceRefresh(conn);
+    }, turn.refreshMs);
+    conn.iceTimer.unref();
+  }
+
+  /** Shared mode: the node's housekeeping (see cluster.ts) asks these of the connections. */
+  clusterHooks(): ClusterHooks {
+    const { io, byId, relay } = this;
+    return {
+      memberships() {
+        const list: LocalMembership[] = [];
+        for (const [id, conn] of byId) {
+          const s = io.sockets.sockets.get(id);
+          if (!s?.connected || s.data.roomid === null || conn.pending > 0 || !conn.room) continue;
+          list.push({ roomid: s.data.roomid, room: conn.room, member: memberOf(conn.ctx.session) });
+        }
+        return list;
+      },
+      isStale(m) {
+        // A request of that connection in progress (entering, leaving, its disconnect) settles it itself.
+        if ((byId.get(m.connId)?.pending ?? 0) > 0) return false;
+        const s = io.sockets.sockets.get(m.connId);
+        return !s?.connected || s.data.roomid !== m.roomid || s.data.userid !== m.userid;
+      },
+      removed(list) {
+        for (const { roomid, userid } of list) relay.toRoom(roomid, 'peer:leave', { userid, reason: 'disconnect' });
+      },
+      restored(m, result) {
+        const s = io.sockets.sockets.get(m.member.connId);
+        // Left meanwhile: a membership put back for it is a stale record, which the next round removes.
+        if (!s?.connected || s.data.roomid !== m.roomid) return;
+        if (result === 'restored') {
+          relay.toRoom(m.roomid, 'peer:join', peerInfo(m.member), s.id);
+        } else if (result === 'taken') {
+          // A newer connection of the same userid entered a room while Redis had lost this one.
+          s.data.roomid = null;
+          clearTimeout(byId.get(s.id)?.iceTimer);
+          s.leave(roomKey(m.roomid));
+          s.emit('session:replaced', {});
+          s.disconnect(true);
+        }
+      },
+    };
+  }
+}

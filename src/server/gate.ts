@@ -1,0 +1,175 @@
+// The connection gate: where a connection is admitted (origin, handshake, tokens) and every incoming packet passes (rate limit, shape, queue cap).
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { JWTPayload } from 'jose';
+import type { Logger } from 'pino';
+import * as v from 'valibot';
+import { USERID_PATTERN, type ClientEventName, type ErrorCode, type HandshakeErrorData } from '../protocol.js';
+import type { ResolvedConfig } from './config.js';
+import type { Connection } from './connections.js';
+import { fail } from './handlers/context.js';
+import type { IoSocket } from './io.js';
+import type { Metrics } from './metrics.js';
+import { isClientEvent, type AnyAck } from './router.js';
+import { TokenError, type RoomGrant } from './tokens.js';
+import { describeIssues, extraSchema, handshakeSchema } from './validation.js';
+
+/** Refuses a handshake; socket.io hands `data` to the client as `connect_error`'s `err.data`. */
+export class HandshakeError extends Error {
+  readonly data: HandshakeErrorData;
+  constructor(code: ErrorCode, message: string, expired = false) {
+    super(code);
+    this.data = expired ? { code, message, expired } : { code, message };
+  }
+}
+
+/** A packet the gate let through: a known request with one payload and an ack. */
+export interface Admitted {
+  event: ClientEventName;
+  payload: unknown;
+  ack: AnyAck;
+}
+
+export interface Gate {
+  /** engine.io's `allowRequest`: refuses while shutting down and from origins not allowed. */
+  allowRequest(req: IncomingMessage, cb: (err: string | null | undefined, success: boolean) => void): void;
+  /** socket.io middleware (`io.use`): the handshake's auth, tokens and `authenticate`; sets `socket.data`. */
+  handshake(socket: IoSocket, next: (err?: Error) => void): void;
+  /** Every incoming packet of an admitted connection: the request to queue, or null (refused and acked here). */
+  admit(conn: Connection, packet: unknown[]): Admitted | null;
+}
+
+export interface GateOptions {
+  config: Pick<ResolvedConfig, 'originPolicy' | 'sharedToken' | 'verifyToken' | 'jwksUrl' | 'authenticate' | 'maxPending'>;
+  metrics: Pick<Metrics, 'handshakesRejected' | 'rejected' | 'rateLimitDisconnects'>;
+  log: Logger;
+  closing(): boolean;
+}
+
+export function createGate({ config, metrics, log, closing }: GateOptions): Gate {
+  async function authenticate(socket: IoSocket): Promise<void> {
+    if (closing()) throw new HandshakeError('shutting-down', 'the server is shutting down');
+    const parsed = v.safeParse(handshakeSchema, socket.handshake.auth ?? {});
+    if (!parsed.success) throw new HandshakeError('invalid-request', `auth: ${describeIssues(parsed.issues)}`);
+    let { userid, extra } = parsed.output;
+    const token = parsed.output.token;
+    if (config.sharedToken !== undefined && !(token !== undefined && safeEqual(token, config.sharedToken))) {
+      throw new HandshakeError('unauthorized', 'missing or wrong auth.token');
+    }
+    let grant: RoomGrant | null = null;
+    let claims: JWTPayload | undefined;
+    if (config.verifyToken) {
+      if (!token) throw new HandshakeError('unauthorized', 'missing auth.token (a room token)');
+      try {
+        const verified = await config.verifyToken(token);
+        userid = verified.userid;
+        grant = verified.grant;
+        claims = verified.claims;
+      } catch (err) {
+        if (!(err instanceof TokenError)) throw err;
+        if (err.kind === 'unavailable') {
+          log.error({ jwksUrl: config.jwksUrl }, 'cannot fetch the room token keys');
+          throw new HandshakeError('internal-error', err.message);
+        }
+        log.debug({ reason: err.message }, 'room token refused');
+        throw new HandshakeError('unauthorized', err.message, err.kind === 'expired');
+      }
+    }
+    if (config.authenticate) {
+      const verdict = await config.authenticate({ userid, token, extra, claims, handshake: socket.handshake });
+      if (!verdict) throw new HandshakeError('unauthorized', 'refused by authenticate()');
+      if (typeof verdict === 'object') {
+        if (verdict.userid !== undefined) {
+          if (!USERID_PATTERN.test(verdict.userid)) throw new Error('authenticate() returned an invalid userid');
+          userid = verdict.userid;
+        }
+        if (verdict.extra !== undefined) {
+          const e = v.safeParse(extraSchema, verdict.extra);
+          if (!e.success) throw new Error('authenticate() returned an invalid extra');
+          extra = e.output;
+        }
+      }
+    }
+    socket.data = { userid: userid ?? randomUUID(), extra: extra ?? {}, roomid: null, grant };
+  }
+
+  return {
+    allowRequest(req, cb) {
+      if (closing()) return cb('the server is shutting down', false);
+      const origin = req.headers.origin;
+      if (config.originPolicy.allows(origin, req.headers.host)) return cb(null, true);
+      metrics.handshakesRejected.inc({ reason: 'origin' });
+      const shown = displayOrigin(origin);
+      log.warn({ origin: shown }, 'connection refused: origin not allowed');
+      cb(`origin not allowed: ${shown} (start the server with --allowed-origins ${shown})`, false);
+    },
+
+    handshake(socket, next) {
+      authenticate(socket).then(
+        () => next(),
+        (err: unknown) => {
+          if (err instanceof HandshakeError) {
+            metrics.handshakesRejected.inc({ reason: err.data.code });
+            next(err);
+          } else {
+            log.error({ err }, 'handshake failed');
+            metrics.handshakesRejected.inc({ reason: 'internal-error' });
+            next(new HandshakeError('internal-error', 'handshake failed'));
+          }
+        },
+      );
+    },
+
+    admit(conn, packet) {
+      const { socket } = conn;
+      // Packets already received when a flood got the socket disconnected.
+      if (!socket.connected) return null;
+      const [event, ...args] = packet;
+      const last = args[args.length - 1];
+      const ack = typeof last === 'function' ? (last as AnyAck) : undefined;
+      const refuse = (code: ErrorCode, message: string, reason: string = code): null => {
+        metrics.rejected.inc({ reason });
+        try {
+          ack?.(fail(code, message));
+        } catch (err) {
+          conn.log.error({ err }, 'ack failed');
+        }
+        return null;
+      };
+      const decision = conn.limiter.take(Date.now());
+      if (decision !== 'ok') {
+        refuse('rate-limited', 'too many messages; slow down');
+        if (decision === 'disconnect' && socket.connected) {
+          metrics.rateLimitDisconnects.inc();
+          conn.log.warn('disconnected for flooding');
+          socket.disconnect(true);
+        }
+        return null;
+      }
+      if (!isClientEvent(event)) return refuse('invalid-request', 'unknown event', 'unknown-event');
+      if (!ack) return refuse('invalid-request', 'missing ack callback', 'missing-ack');
+      if (args.length !== 2) return refuse('invalid-request', 'expected exactly one payload and an ack callback');
+      if (closing()) return refuse('shutting-down', 'the server is shutting down');
+      if (conn.pending >= config.maxPending) return refuse('rate-limited', 'too many requests in flight');
+      return { event, payload: args[0], ack };
+    },
+  };
+}
+
+function safeEqual(a: string, b: string): boolean {
+  // Hash first so the comparison takes the same time whatever the lengths.
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}
+
+/** An Origin header as shown in logs and errors: parsed, or a placeholder. */
+function displayOrigin(origin: string | undefined): string {
+  if (!origin) return '(none)';
+  try {
+    const o = new URL(origin).origin;
+    return o === 'null' ? 'null' : o;
+  } catch {
+    return '(invalid origin)';
+  }
+}

@@ -1,0 +1,145 @@
+// Handlers of room:open, room:join, room:open-or-join, room:presence and room:leave (and the leave a disconnect implies).
+import type { Ack, Extra, PeerLeaveReason, RoomJoinedPayload, RoomPresencePayload } from '../../protocol.js';
+import { hashPassword, verifyPassword } from '../password.js';
+import type { EnterResult, RoomInfo, RoomMember } from '../rooms.js';
+import type { Payload } from '../validation.js';
+import { authorize, fail, memberOf, may, peerInfo, type HandlerContext } from './context.js';
+
+type Mode = 'open' | 'join' | 'open-or-join';
+type EnterPayload = { roomid: string; password?: string; maxParticipants?: number; extra?: Extra };
+
+export const open = (ctx: HandlerContext, p: Payload<'room:open'>) => enter(ctx, p, 'open');
+export const join = (ctx: HandlerContext, p: Payload<'room:join'>) => enter(ctx, p, 'join');
+export const openOrJoin = (ctx: HandlerContext, p: Payload<'room:open-or-join'>) => enter(ctx, p, 'open-or-join');
+
+export async function presence(ctx: HandlerContext, p: Payload<'room:presence'>): Promise<Ack<RoomPresencePayload>> {
+  const refusal = authorize(ctx.session, p.roomid);
+  if (refusal) return refusal;
+  const room = await ctx.store.get(p.roomid);
+  return {
+    ok: true,
+    exists: !!room,
+    isFull: !!room && room.size >= room.maxParticipants,
+    isPasswordProtected: !!room?.passwordHash,
+  };
+}
+
+export async function leave(ctx: HandlerContext): Promise<Ack> {
+  await leaveRoom(ctx, 'leave');
+  return { ok: true };
+}
+
+/** Takes the session out of its room, if any, and tells the others why. */
+export async function leaveRoom(ctx: HandlerContext, reason: PeerLeaveReason): Promise<void> {
+  const { session } = ctx;
+  const roomid = session.data.roomid;
+  if (roomid === null) return;
+  session.data.roomid = null;
+  session.left(roomid);
+  const result = await ctx.store.leave(roomid, session.data.userid, session.id);
+  // While closing, a single server's rooms empty anyway; shared rooms live on, on other nodes.
+  if (result.left && (!ctx.closing() || ctx.shared)) ctx.relay.toRoom(roomid, 'peer:leave', { userid: session.data.userid, reason });
+}
+
+async function enter(ctx: HandlerContext, p: EnterPayload, mode: Mode): Promise<Ack<RoomJoinedPayload>> {
+  const { session, store } = ctx;
+  if (session.data.roomid !== null) return fail('already-in-room', 'already in a room: room:leave first');
+  const refusal = authorize(session, p.roomid);
+  if (refusal) return refusal;
+  const mayOpen = may(session, 'open');
+  if (mode === 'open' && !mayOpen) return fail('forbidden', 'your token does not allow opening rooms');
+  const password = p.password || undefined;
+  const member = memberOf(session, p.extra ?? session.data.extra);
+  // Retries only when the room vanished or was re-created between reading
+  // it and entering it (the awaits in between are the password hashing).
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const room = await store.get(p.roomid);
+    if (room) {
+      if (mode === 'open') return fail('room-exists', `room ${p.roomid} exists`);
+      const result = await tryJoin(ctx, room, password, member);
+      if (result !== 'retry') return result;
+      continue;
+    }
+    if (mode === 'join') return fail('room-not-found', `room ${p.roomid} does not exist`);
+    if (!mayOpen) return fail('forbidden', `room ${p.roomid} does not exist and your token does not allow opening rooms`);
+    const maxParticipants = Math.min(p.maxParticipants ?? ctx.config.defaultRoomSize, ctx.config.maxRoomSize);
+    const passwordHash = password === undefined ? null : await ctx.hashing.run(() => hashPassword(password, ctx.config.scryptCost));
+    if (!session.connected) return fail('not-in-room', 'disconnected');
+    const result = await store.create({ roomid: p.roomid, maxParticipants, passwordHash }, member);
+    if (result.status === 'exists') {
+      if (mode === 'open') return fail('room-exists', `room ${p.roomid} exists`);
+      continue;
+    }
+    return entered(ctx, result, true, member);
+  }
+  return fail('internal-error', 'the room kept changing; try again');
+}
+
+async function tryJoin(
+  ctx: HandlerContext,
+  room: RoomInfo,
+  password: string | undefined,
+  member: RoomMember,
+): Promise<Ack<RoomJoinedPayload> | 'retry'> {
+  // Cheap refusal before the expensive password check; the real capacity
+  // check is the atomic one inside store.join().
+  if (room.size >= room.maxParticipants && !(await ctx.store.member(room.roomid, member.userid))) {
+    return fail('room-full', `room ${room.roomid} is full`);
+  }
+  if (room.passwordHash !== null) {
+    if (password === undefined) return fail('invalid-password', 'this room needs a password');
+    const stored = room.passwordHash;
+    if (!(await ctx.hashing.run(() => verifyPassword(password, stored)))) return fail('invalid-password', 'wrong password');
+  }
+  if (!ctx.session.connected) return fail('not-in-room', 'disconnected');
+  const result = await ctx.store.join(room.roomid, room.token, member);
+  if (result.status === 'not-found' || result.status === 'changed') return 'retry';
+  return entered(ctx, result, false, member);
+}
+
+async function entered(ctx: HandlerContext, result: EnterResult, isInitiator: boolean, member: RoomMember): Promise<Ack<RoomJoinedPayload>> {
+  switch (result.status) {
+    case 'ok':
+      break;
+    case 'full':
+      return fail('room-full', 'the room is full');
+    case 'already-in-room':
+      return fail('already-in-room', 'already in a room: room:leave first');
+    case 'exists':
+      return fail('room-exists', 'the room exists');
+    default:
+      return fail('room-not-found', 'the room does not exist');
+  }
+  const { session, relay } = ctx;
+  const { room, peers, replaced } = result;
+  const userid = session.data.userid;
+  if (replaced) {
+    // The connection that held `userid` before: out of its room, told, disconnected.
+    relay.evict(replaced.connId, replaced.roomid);
+    if (replaced.roomid !== room.roomid) relay.toRoom(replaced.roomid, 'peer:leave', { userid, reason: 'replaced' });
+    ctx.log.info({ userid, roomid: replaced.roomid }, 'connection replaced by a newer one');
+  }
+  if (!session.connected || ctx.closing()) {
+    // Lost the connection while entering: undo, quietly (nobody was told yet).
+    const left = await ctx.store.leave(room.roomid, userid, session.id);
+    if (left.left && replaced?.roomid === room.roomid) relay.toRoom(room.roomid, 'peer:leave', { userid, reason: 'disconnect' });
+    return fail('not-in-room', 'disconnected');
+  }
+  session.data.roomid = room.roomid;
+  session.data.extra = member.extra;
+  session.joined(room);
+  relay.toRoom(room.roomid, 'peer:join', peerInfo(member), session.id);
+  if (isInitiator) ctx.metrics.roomsOpened.inc();
+  ctx.log.debug({ roomid: room.roomid, userid, isInitiator, replaced: !!replaced }, 'entered room');
+  return {
+    ok: true,
+    roomid: room.roomid,
+    userid,
+    isInitiator,
+    peers: peers.map(peerInfo),
+    iceServers: ctx.iceServersFor(userid),
+    maxParticipants: room.maxParticipants,
+    ...(ctx.config.relayOnly ? { iceTransportPolicy: 'relay' as const } : {}),
+    ...(member.permissions ? { permissions: [...member.permissions] } : {}),
+  };
+}

@@ -1,0 +1,30 @@
+// Handler of signal: an offer, answer, candidate or stream list relayed to one other member of the room.
+import type { Ack } from '../../protocol.js';
+import { isNonRelayCandidate, sdpHasNonRelayCandidate, sendsMedia } from '../sdp.js';
+import type { Payload } from '../validation.js';
+import { fail, may, peerConnId, type HandlerContext, type Refusal, type Session } from './context.js';
+
+export async function signal(ctx: HandlerContext, p: Payload<'signal'>): Promise<Ack> {
+  const roomid = ctx.session.data.roomid;
+  if (roomid === null) return fail('not-in-room', 'join a room first');
+  const refusal = checkSignal(ctx.session, ctx.config.relayOnly, p.data);
+  if (refusal) return refusal;
+  const target = await peerConnId(ctx, roomid, p.to);
+  if (!target) return fail('peer-not-found', `${p.to} is not in your room`);
+  ctx.relay.toConnection(target, 'signal', { from: ctx.session.data.userid, data: p.data });
+  ctx.metrics.relayed.inc({ type: 'signal' });
+  return { ok: true };
+}
+
+/** Media and address rules on a signal: `publish` permission, relay-only policy. */
+export function checkSignal(session: Session, relayOnly: boolean, data: Payload<'signal'>['data']): Refusal | null {
+  if (!may(session, 'publish')) {
+    if (data.streams?.length) return fail('forbidden', 'your token does not allow publishing media');
+    if (data.description && sendsMedia(data.description.sdp)) return fail('forbidden', 'your token does not allow publishing media (the description sends audio or video)');
+  }
+  if (relayOnly) {
+    if (data.candidate && isNonRelayCandidate(data.candidate.candidate)) return fail('forbidden', 'relay-only: only relay candidates are relayed');
+    if (data.description && sdpHasNonRelayCandidate(data.description.sdp)) return fail('forbidden', 'relay-only: the description holds a non-relay candidate');
+  }
+  return null;
+}

@@ -1,0 +1,334 @@
+// The server's request path without a network: handlers called with a context on a real MemoryRoomStore, the router, the gate's packet checks and the config.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import { CLIENT_EVENTS, type Ack, type Permission } from '../../src/protocol.js';
+import { resolveConfig } from '../../src/server/config.js';
+import type { Connection } from '../../src/server/connections.js';
+import { createGate } from '../../src/server/gate.js';
+import type { HandlerContext, Session } from '../../src/server/handlers/context.js';
+import { leaveRoom } from '../../src/server/handlers/rooms.js';
+import type { ServerSocketData } from '../../src/server/io.js';
+import { createMetrics } from '../../src/server/metrics.js';
+import { hashPassword } from '../../src/server/password.js';
+import { RateLimiter, WorkLimiter } from '../../src/server/rate-limit.js';
+import type { Relay, ServerEventName } from '../../src/server/relay.js';
+import { MemoryRoomStore, type RoomStore } from '../../src/server/rooms.js';
+import { handlers, route, type AnyAck } from '../../src/server/router.js';
+
+const log = pino({ level: 'silent' });
+
+/** What a fake relay was asked to send, in order. */
+interface Sent {
+  to: string;
+  event: ServerEventName | 'evict';
+  payload?: unknown;
+  except?: string;
+}
+
+/** One world: a real in-memory store and a relay that records instead of sending. */
+function world(config: Partial<HandlerContext['config']> = {}) {
+  const store = new MemoryRoomStore();
+  const sent: Sent[] = [];
+  const relay: Relay = {
+    toConnection: (connId, event, payload) => void sent.push({ to: `conn:${connId}`, event, payload }),
+    toRoom: (roomid, event, payload, except) => void sent.push({ to: `room:${roomid}`, event, payload, ...(except ? { except } : {}) }),
+    evict: (connId, roomid) => void sent.push({ to: `conn:${connId}`, event: 'evict', payload: roomid }),
+  };
+  const metrics = createMetrics(store, { defaultMetrics: false });
+  const cfg = { defaultRoomSize: 8, maxRoomSize: 8, scryptCost: 1024, relayOnly: false, ...config };
+  let n = 0;
+  /** A member's context: a connection that is up until `session.connected` is set false. */
+  function member(userid: string, grant: { rooms?: string[]; permissions?: Permission[] } | null = null) {
+    const data: ServerSocketData = {
+      userid,
+      extra: {},
+      roomid: null,
+      grant: grant && { rooms: grant.rooms ? new Set(grant.rooms) : '*', permissions: grant.permissions ?? ['open', 'publish', 'data'], expiresAt: Date.now() + 60_000 },
+    };
+    const rooms: string[] = [];
+    const session: Session & { connected: boolean; rooms: string[] } = {
+      id: `c${++n}-${userid}`,
+      connected: true,
+      data,
+      rooms,
+      joined: (room) => void rooms.push(room.roomid),
+      left: (roomid) => void rooms.splice(rooms.indexOf(roomid), 1),
+    };
+    const ctx: HandlerContext = {
+      session,
+      store,
+      relay,
+      config: cfg,
+      hashing: new WorkLimiter(1, 4),
+      metrics,
+      log,
+      shared: false,
+      closing: () => false,
+      iceServersFor: () => [],
+    };
+    return { ctx, session };
+  }
+  return { store, sent, member };
+}
+
+function refusedWith(ack: Ack<object>, code: string): void {
+  assert.equal(ack.ok, false, `expected ${code}, got ${JSON.stringify(ack)}`);
+  if (!ack.ok) assert.equal(ack.error.code, code);
+}
+
+async function roomOf(store: RoomStore, roomid: string) {
+  return await store.get(roomid);
+}
+
+describe('request handlers (no sockets)', () => {
+  it('open then join: the joiner gets the opener as peer, the room hears peer:join, both sessions are in', async () => {
+    const w = world();
+    const a = w.member('alice');
+    const b = w.member('bob');
+    const opened = await handlers['room:open'](a.ctx, { roomid: 'r1' });
+    assert.equal(opened.ok && opened.isInitiator, true);
+    w.sent.length = 0;
+    const joined = await handlers['room:join'](b.ctx, { roomid: 'r1', extra: { name: 'Bob' } });
+    assert.ok(joined.ok);
+    assert.deepEqual(joined.peers, [{ userid: 'alice', extra: {} }]);
+    assert.equal(joined.isInitiator, false);
+    assert.deepEqual(w.sent, [{ to: 'room:r1', event: 'peer:join', payload: { userid: 'bob', extra: { name: 'Bob' } }, except: b.session.id }]);
+    assert.deepEqual([a.session.rooms, b.session.rooms], [['r1'], ['r1']]);
+    assert.equal(b.session.data.roomid, 'r1');
+    assert.equal((await roomOf(w.store, 'r1'))?.size, 2);
+  });
+
+  it('join of a full room: room-full, nothing relayed, the joiner stays out', async () => {
+    const w = world();
+    await handlers['room:open'](w.member('a').ctx, { roomid: 'small', maxParticipants: 2 });
+    assert.ok((await handlers['room:join'](w.member('b').ctx, { roomid: 'small' })).ok);
+    w.sent.length = 0;
+    const c = w.member('c');
+    refusedWith(await handlers['room:join'](c.ctx, { roomid: 'small' }), 'room-full');
+    assert.deepEqual(w.sent, []);
+    assert.equal(c.session.data.roomid, null);
+    assert.equal((await roomOf(w.store, 'small'))?.size, 2);
+  });
+
+  it('passwords: none or a wrong one is invalid-password, the right one enters', async () => {
+    const w = world();
+    assert.ok((await handlers['room:open'](w.member('a').ctx, { roomid: 'locked', password: 'secret' })).ok);
+    assert.equal((await roomOf(w.store, 'locked'))?.passwordHash?.includes('secret'), false, 'only a hash is stored');
+    const b = w.member('b');
+    refusedWith(await handlers['room:join'](b.ctx, { roomid: 'locked' }), 'invalid-password');
+    refusedWith(await handlers['room:join'](b.ctx, { roomid: 'locked', password: 'wrong' }), 'invalid-password');
+    assert.equal(b.session.data.roomid, null);
+    assert.ok((await handlers['room:join'](b.ctx, { roomid: 'locked', password: 'secret' })).ok);
+  });
+
+  it('open of an existing room, join of a missing one, a second room while in one', async () => {
+    const w = world();
+    const a = w.member('a');
+    await w.store.create({ roomid: 'there', maxParticipants: 4, passwordHash: await hashPassword('x', 1024) }, { userid: 'z', connId: 'cz', extra: {} });
+    refusedWith(await handlers['room:open'](a.ctx, { roomid: 'there' }), 'room-exists');
+    refusedWith(await handlers['room:join'](a.ctx, { roomid: 'nowhere' }), 'room-not-found');
+    assert.ok((await handlers['room:open-or-join'](a.ctx, { roomid: 'new' })).ok);
+    refusedWith(await handlers['room:open-or-join'](a.ctx, { roomid: 'other' }), 'already-in-room');
+  });
+
+  it('signal: relayed to the target member from the sender; a target outside the room or oneself is peer-not-found', async () => {
+    const w = world();
+    const a = w.member('a');
+    const b = w.member('b');
+    const outsider = w.member('outsider');
+    await handlers['room:open'](a.ctx, { roomid: 'call' });
+    await handlers['room:join'](b.ctx, { roomid: 'call' });
+    await handlers['room:open'](outsider.ctx, { roomid: 'elsewhere' });
+    w.sent.length = 0;
+    const data = { description: { type: 'offer' as const, sdp: 'v=0\r\n' } };
+    refusedWith(await handlers.signal(a.ctx, { to: 'outsider', data }), 'peer-not-found');
+    refusedWith(await handlers.signal(a.ctx, { to: 'a', data }), 'peer-not-found');
+    refusedWith(await handlers.signal(a.ctx, { to: 'nobody', data }), 'peer-not-found');
+    assert.deepEqual(w.sent, []);
+    assert.ok((await handlers.signal(a.ctx, { to: 'b', data })).ok);
+    assert.deepEqual(w.sent, [{ to: `conn:${b.session.id}`, event: 'signal', payload: { from: 'a', data } }]);
+  });
+
+  it('signal out of a room is not-in-room; relay-only refuses a host candidate; no publish permission refuses streams', async () => {
+    const w = world({ relayOnly: true });
+    const a = w.member('a', { permissions: ['open', 'data'] });
+    const b = w.member('b');
+    const host = { candidate: 'candidate:1 1 udp 2122260223 192.0.2.1 54321 typ host', sdpMid: '0', sdpMLineIndex: 0 };
+    refusedWith(await handlers.signal(a.ctx, { to: 'b', data: { candidate: host } }), 'not-in-room');
+    await handlers['room:open'](a.ctx, { roomid: 'relay' });
+    await handlers['room:join'](b.ctx, { roomid: 'relay' });
+    refusedWith(await handlers.signal(b.ctx, { to: 'a', data: { candidate: host } }), 'forbidden');
+    refusedWith(await handlers.signal(a.ctx, { to: 'b', data: { streams: [{ streamid: 's', kind: 'camera' }] } }), 'forbidden');
+    const relayCandidate = { ...host, candidate: 'candidate:2 1 udp 41885439 192.0.2.9 3478 typ relay raddr 0.0.0.0 rport 0' };
+    assert.ok((await handlers.signal(b.ctx, { to: 'a', data: { candidate: relayCandidate } })).ok);
+  });
+
+  it('custom: not-in-room while in no room; to the room but the sender; forbidden without the data permission', async () => {
+    const w = world();
+    const a = w.member('a');
+    const mute = w.member('mute', { permissions: ['open', 'publish'] });
+    refusedWith(await handlers.custom(a.ctx, { event: 'chat', data: 'hi' }), 'not-in-room');
+    await handlers['room:open'](a.ctx, { roomid: 'talk' });
+    await handlers['room:join'](mute.ctx, { roomid: 'talk' });
+    w.sent.length = 0;
+    assert.ok((await handlers.custom(a.ctx, { event: 'chat', data: 'hi' })).ok);
+    assert.deepEqual(w.sent, [{ to: 'room:talk', event: 'custom', payload: { from: 'a', event: 'chat', data: 'hi' }, except: a.session.id }]);
+    refusedWith(await handlers.custom(mute.ctx, { event: 'chat' }), 'forbidden');
+    refusedWith(await handlers.custom(a.ctx, { event: 'chat', to: 'ghost' }), 'peer-not-found');
+  });
+
+  it('room tokens: a room outside the grant is unauthorized, open without the open permission is forbidden', async () => {
+    const w = world();
+    const limited = w.member('l', { rooms: ['mine'], permissions: ['publish', 'data'] });
+    refusedWith(await handlers['room:join'](limited.ctx, { roomid: 'yours' }), 'unauthorized');
+    refusedWith(await handlers['room:presence'](limited.ctx, { roomid: 'yours' }), 'unauthorized');
+    refusedWith(await handlers['room:open'](limited.ctx, { roomid: 'mine' }), 'forbidden');
+    refusedWith(await handlers['room:open-or-join'](limited.ctx, { roomid: 'mine' }), 'forbidden');
+    const presence = await handlers['room:presence'](limited.ctx, { roomid: 'mine' });
+    assert.deepEqual(presence, { ok: true, exists: false, isFull: false, isPasswordProtected: false });
+  });
+
+  it('leave and disconnect: the room hears why, the store forgets, the last one out deletes the room', async () => {
+    const w = world();
+    const a = w.member('a');
+    const b = w.member('b');
+    await handlers['room:open'](a.ctx, { roomid: 'bye' });
+    await handlers['room:join'](b.ctx, { roomid: 'bye' });
+    w.sent.length = 0;
+    assert.deepEqual(await handlers['room:leave'](a.ctx, {}), { ok: true });
+    b.session.connected = false;
+    await leaveRoom(b.ctx, 'disconnect');
+    assert.deepEqual(
+      w.sent.map((s) => s.payload),
+      [
+        { userid: 'a', reason: 'leave' },
+        { userid: 'b', reason: 'disconnect' },
+      ],
+    );
+    assert.deepEqual([a.session.rooms, b.session.rooms], [[], []]);
+    assert.equal(await w.store.get('bye'), undefined);
+    assert.deepEqual(await handlers['room:leave'](a.ctx, {}), { ok: true }, 'leaving twice is fine');
+  });
+
+  it('a second connection of the same userid replaces the first: evicted, no leave heard in the same room', async () => {
+    const w = world();
+    const first = w.member('same');
+    const second = w.member('same');
+    await handlers['room:open'](w.member('host').ctx, { roomid: 'swap' });
+    await handlers['room:join'](first.ctx, { roomid: 'swap' });
+    w.sent.length = 0;
+    assert.ok((await handlers['room:join'](second.ctx, { roomid: 'swap' })).ok);
+    assert.deepEqual(w.sent[0], { to: `conn:${first.session.id}`, event: 'evict', payload: 'swap' });
+    assert.equal(w.sent.filter((s) => s.event === 'peer:leave').length, 0);
+    assert.equal((await w.store.member('swap', 'same'))?.connId, second.session.id);
+  });
+
+  it('a join that loses its connection while entering is undone and refused', async () => {
+    const w = world();
+    await handlers['room:open'](w.member('a').ctx, { roomid: 'gone', password: 'pw' });
+    const b = w.member('b');
+    const pending = handlers['room:join'](b.ctx, { roomid: 'gone', password: 'pw' });
+    b.session.connected = false; // while the password is being checked
+    refusedWith(await pending, 'not-in-room');
+    assert.equal((await w.store.get('gone'))?.size, 1);
+  });
+});
+
+describe('router (no sockets)', () => {
+  it('has one handler per client request', () => {
+    assert.deepEqual(Object.keys(handlers).sort(), [...CLIENT_EVENTS].sort());
+  });
+
+  it('acks a malformed payload with invalid-request and never calls the handler; a handler error is internal-error', async () => {
+    const w = world();
+    const a = w.member('a');
+    const acks: Ack<object>[] = [];
+    const ack: AnyAck = (r) => void acks.push(r);
+    const metrics = createMetrics(w.store, { defaultMetrics: false });
+    await route(a.ctx, 'room:join', 'not an object', ack, log, metrics);
+    await route(a.ctx, 'room:join', { roomid: '../etc' }, ack, log, metrics);
+    await route(a.ctx, 'signal', { to: 'b', data: {} }, ack, log, metrics);
+    class DownStore extends MemoryRoomStore {
+      override get(): never {
+        throw new Error('store down');
+      }
+    }
+    const broken: HandlerContext = { ...a.ctx, store: new DownStore() };
+    await route(broken, 'room:presence', { roomid: 'x' }, ack, log, metrics);
+    assert.deepEqual(
+      acks.map((r) => (r.ok ? 'ok' : r.error.code)),
+      ['invalid-request', 'invalid-request', 'invalid-request', 'internal-error'],
+    );
+    assert.equal(a.session.data.roomid, null);
+  });
+
+  it('drops a request of a closed connection, except room:leave', async () => {
+    const w = world();
+    const a = w.member('a');
+    await handlers['room:open'](a.ctx, { roomid: 'late' });
+    a.session.connected = false;
+    const acks: Ack<object>[] = [];
+    const metrics = createMetrics(w.store, { defaultMetrics: false });
+    await route(a.ctx, 'custom', { event: 'x' }, (r) => void acks.push(r), log, metrics);
+    await route(a.ctx, 'room:leave', {}, (r) => void acks.push(r), log, metrics);
+    assert.deepEqual(acks, [{ ok: true }]);
+    assert.equal(await w.store.get('late'), undefined);
+  });
+});
+
+describe('gate: packet checks (no sockets)', () => {
+  function gateAndConnection(burst = 100) {
+    const store = new MemoryRoomStore();
+    const metrics = createMetrics(store, { defaultMetrics: false });
+    const config = resolveConfig({ logLevel: 'silent', rateLimit: { burst, perSecond: 1, maxViolations: 1000 } });
+    const gate = createGate({ config, metrics, log, closing: () => false });
+    const socket = { connected: true, disconnect() {} };
+    const conn = { socket, log, limiter: new RateLimiter(config.rateLimit, Date.now()), pending: 0 } as unknown as Connection;
+    return { gate, conn, config };
+  }
+  const acked = () => {
+    const got: Ack<object>[] = [];
+    return { got, ack: (r: Ack<object>) => void got.push(r) };
+  };
+
+  it('admits a known request with one payload and an ack; refuses the rest with the reason', () => {
+    const { gate, conn, config } = gateAndConnection();
+    const a = acked();
+    assert.equal(gate.admit(conn, ['room:join', { roomid: 'r' }, a.ack])?.event, 'room:join');
+    assert.equal(gate.admit(conn, ['nope', {}, a.ack]), null);
+    assert.equal(gate.admit(conn, ['room:join', {}]), null);
+    assert.equal(gate.admit(conn, ['room:join', {}, {}, a.ack]), null);
+    (conn as { pending: number }).pending = config.maxPending;
+    assert.equal(gate.admit(conn, ['room:join', { roomid: 'r' }, a.ack]), null);
+    assert.deepEqual(
+      a.got.map((r) => (r.ok ? 'ok' : `${r.error.code}: ${r.error.message}`)),
+      [
+        'invalid-request: unknown event',
+        'invalid-request: expected exactly one payload and an ack callback',
+        'rate-limited: too many requests in flight',
+      ],
+    );
+  });
+
+  it('refuses beyond the rate limit burst', () => {
+    const { gate, conn } = gateAndConnection(3);
+    const a = acked();
+    const admitted = Array.from({ length: 5 }, () => gate.admit(conn, ['room:presence', { roomid: 'r' }, a.ack]) !== null);
+    assert.deepEqual(admitted, [true, true, true, false, false]);
+    assert.deepEqual(a.got.map((r) => !r.ok && r.error.code), ['rate-limited', 'rate-limited']);
+  });
+});
+
+describe('config (no sockets)', () => {
+  it('fills in defaults and refuses contradictions with the option named', () => {
+    const c = resolveConfig({ logLevel: 'silent' });
+    assert.deepEqual([c.port, c.host, c.defaultRoomSize, c.maxRoomSize, c.serveStatic, c.attached, c.redis], [9001, '127.0.0.1', 8, 8, true, false, null]);
+    assert.throws(() => resolveConfig({ logLevel: 'silent', defaultRoomSize: 9, maxRoomSize: 4 }), /defaultRoomSize \(9\) exceeds maxRoomSize \(4\)/);
+    assert.throws(() => resolveConfig({ logLevel: 'silent', port: 70000 }), /port must be an integer/);
+    assert.throws(() => resolveConfig({ logLevel: 'silent', token: 't', tokenSecret: 'x'.repeat(32) }), /exclude each other/);
+    assert.throws(() => resolveConfig({ logLevel: 'silent', relayOnly: true }), /relayOnly needs a TURN server/);
+    assert.throws(() => resolveConfig({ logLevel: 'silent', redisUrl: 'http://x' }), /redisUrl/);
+    assert.equal(resolveConfig({ logLevel: 'silent', maxRoomSize: 4 }).defaultRoomSize, 4);
+  });
+});
