@@ -57,3 +57,16 @@ export function sdpHasNonRelayCandidate(sdp: string): boolean {
   }
   return false;
 }
+
+/**
+ * The stream ids a description names for the sender's tracks (`a=msid:<id>
+ * <track>`, and the older `a=ssrc:<n> msid:<id> <track>`), without `-` (a
+ * track in no stream). A peer keys remote streams by these ids.
+ */
+export function sdpStreamIds(sdp: string): string[] {
+  const ids = new Set<string>();
+  for (const m of sdp.matchAll(/^a=(?:msid:|ssrc:\d+ msid:)(\S+)/gm)) {
+    if (m[1] !== '-') ids.add(m[1]!);
+  }
+  return [...ids];
+}

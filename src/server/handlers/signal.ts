@@ -1,6 +1,7 @@
 // Handler of signal: an offer, answer, candidate or stream list relayed to one other member of the room.
 import type { Ack } from '../../protocol.js';
-import { isNonRelayCandidate, sdpHasNonRelayCandidate, sendsMedia } from '../sdp.js';
+import { MAX_STREAMS } from '../../protocol.js';
+import { isNonRelayCandidate, sdpHasNonRelayCandidate, sdpStreamIds, sendsMedia } from '../sdp.js';
 import type { Payload } from '../validation.js';
 import { fail, may, peerConnId, type HandlerContext, type Refusal, type Session } from './context.js';
 
@@ -11,6 +12,8 @@ export async function signal(ctx: HandlerContext, p: Payload<'signal'>): Promise
   if (refusal) return refusal;
   const target = await peerConnId(ctx, roomid, p.to);
   if (!target) return fail('peer-not-found', `${p.to} is not in your room`);
+  const claimed = await claimStreams(ctx, roomid, p.data);
+  if (claimed) return claimed;
   ctx.relay.toConnection(target, 'signal', { from: ctx.session.data.userid, data: p.data });
   ctx.metrics.relayed.inc({ type: 'signal' });
   return { ok: true };
@@ -26,5 +29,25 @@ export function checkSignal(session: Session, relayOnly: boolean, data: Payload<
     if (data.candidate && isNonRelayCandidate(data.candidate.candidate)) return fail('forbidden', 'relay-only: only relay candidates are relayed');
     if (data.description && sdpHasNonRelayCandidate(data.description.sdp)) return fail('forbidden', 'relay-only: the description holds a non-relay candidate');
   }
+  return null;
+}
+
+/**
+ * The stream ids a signal announces (`streams`) or offers media under (SDP
+ * msid) become the sender's in this room; one another member announced first
+ * is refused, so nobody can put their media in another member's tile.
+ */
+async function claimStreams(ctx: HandlerContext, roomid: string, data: Payload<'signal'>['data']): Promise<Refusal | null> {
+  const ids = new Set(data.streams?.map((s) => s.streamid));
+  if (data.description) for (const id of sdpStreamIds(data.description.sdp)) ids.add(id);
+  if (ids.size === 0) return null;
+  // Each `streams` list is capped by validation; an SDP may name a few more (one per track).
+  if (ids.size > MAX_STREAMS * 2) return fail('invalid-request', 'too many stream ids in one signal');
+  const claim = await ctx.store.claimStreams(roomid, ctx.session.data.userid, ctx.session.id, [...ids]);
+  if (claim.status === 'taken') {
+    ctx.log.warn({ streamid: claim.streamid, owner: claim.owner }, 'signal refused: stream id of another member');
+    return fail('forbidden', `stream ${claim.streamid} belongs to another member of the room`);
+  }
+  if (claim.status === 'not-member') return fail('not-in-room', 'join a room first');
   return null;
 }
