@@ -18,6 +18,7 @@ interface Link {
 export class MeshTransport implements Transport {
   readonly name = 'mesh';
   private readonly links = new Map<string, Link>();
+  private running = false;
   private readonly offerFallbackMs: number;
 
   constructor(
@@ -33,7 +34,12 @@ export class MeshTransport implements Transport {
     return this.links.get(userid)?.peer;
   }
 
+  start(): void {
+    this.running = true;
+  }
+
   stop(): void {
+    this.running = false;
     for (const userid of [...this.links.keys()]) this.peerLeft(userid);
   }
 
@@ -41,7 +47,7 @@ export class MeshTransport implements Transport {
   // Peers
 
   peerJoined(userid: string, initiate: boolean): void {
-    if (this.links.has(userid)) return;
+    if (!this.running || this.links.has(userid)) return;
     this.link(userid, 0, undefined, initiate);
   }
 
@@ -98,6 +104,7 @@ export class MeshTransport implements Transport {
   }
 
   handleSignal(from: string, data: SignalData): boolean {
+    if (!this.running) return false;
     const gen = data.gen ?? 0;
     const isOffer = this.opensCall(data);
     const link = this.links.get(from);
@@ -167,11 +174,11 @@ export class MeshTransport implements Transport {
   private link(userid: string, gen: number, remoteSession: string | undefined, activate: boolean): Link {
     const link: Link = { peer: this.createPeer(userid, gen, remoteSession) };
     this.links.set(userid, link);
-    this.start(link, activate);
+    this.begin(link, activate);
     return link;
   }
 
-  private start(link: Link, activate: boolean): void {
+  private begin(link: Link, activate: boolean): void {
     if (activate) {
       link.peer.activate();
       return;
@@ -192,7 +199,7 @@ export class MeshTransport implements Transport {
     link.rebuildTimer = undefined;
     link.peer.close();
     link.peer = this.createPeer(userid, gen, session);
-    this.start(link, activate);
+    this.begin(link, activate);
     return link.peer;
   }
 

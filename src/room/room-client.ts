@@ -91,6 +91,7 @@ export class RoomClient {
     this.local = new LocalStreams(() => this.media, () => this.may('publish'));
     this.localStreams = this.local.entries;
     this.media = new MeshTransport(this.transportContext(), this.transportHooks(), { offerFallbackMs: options.offerFallbackMs });
+    this.media.start();
   }
 
   /** The transport carrying this room's media and data (the mesh). */
@@ -378,6 +379,7 @@ export class RoomClient {
     this.intent = null;
     if (socket && wasIn && socket.connected) socket.emit('room:leave', {}, () => {});
     this.members.removeAll('leave');
+    this.media.stop();
     this.roomid = null;
     if (socket) {
       socket.removeAllListeners();
@@ -396,6 +398,7 @@ export class RoomClient {
   /** The element came back into the page after destroy(): allow a fresh start. */
   revive(): void {
     this.destroyed = false;
+    this.media.start();
   }
 
   async presence(roomid: string): Promise<RoomPresencePayload> {

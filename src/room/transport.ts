@@ -53,7 +53,9 @@ export interface TransportHooks {
 export interface Transport {
   /** Short name for logs and tests (`mesh`). */
   readonly name: string;
-  /** Drops every connection (remote streams end through the hooks); the transport can be started again. */
+  /** From now on, peers and signals are taken. */
+  start(): void;
+  /** Drops every connection (remote streams end through the hooks) and ignores peers and signals until started again. */
   stop(): void;
 
   // Peers, as the session reports them.

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { Members } from '../../src/room/members.js';
-import type { Transport } from '../../src/room/transport.js';
+import { MeshTransport } from '../../src/room/mesh.js';
+import type { Transport, TransportHooks } from '../../src/room/transport.js';
 
 interface Fake {
   calls: string[];
@@ -14,6 +15,7 @@ function fakeTransport(fake: Fake): Transport {
   const note = (what: string) => () => void fake.calls.push(what);
   return {
     name: 'fake',
+    start: note('start'),
     stop: note('stop'),
     peerJoined: (userid, initiate) => void fake.calls.push(`joined ${userid} ${initiate ? 'initiate' : 'wait'}`),
     peerLeft: (userid) => void fake.calls.push(`left ${userid}`),
@@ -158,3 +160,36 @@ describe('room members', () => {
     assert.deepEqual(events, ['join bob', 'join cy', 'leave bob replaced', 'leave cy replaced']);
   });
 });
+
+describe('mesh transport, stopped', () => {
+  it('takes no peers and no signals before start or after stop (no RTCPeerConnection is made)', () => {
+    const warned: string[] = [];
+    const mesh = new MeshTransport(
+      { userid: () => 'me', session: 's', rtcConfig: () => ({}), published: () => [] },
+      { ...fakeHooks(), warn: (m) => void warned.push(m) },
+    );
+    mesh.peerJoined('bob', true);
+    assert.equal(mesh.handleSignal('bob', { description: { type: 'offer', sdp: 'v=0' } }), false);
+    mesh.start();
+    mesh.stop();
+    mesh.peerJoined('bob', false);
+    assert.equal(mesh.handleSignal('cy', { description: { type: 'offer', sdp: 'v=0' } }), false);
+    assert.equal(mesh.connection('bob'), null);
+    assert.deepEqual(mesh.remoteStreams('bob'), []);
+    assert.deepEqual(warned, []);
+  });
+});
+
+function fakeHooks(): TransportHooks {
+  const nothing = () => {};
+  return {
+    signal: nothing,
+    remoteStream: nothing,
+    remoteStreamEnded: nothing,
+    remoteMute: nothing,
+    peerState: nothing,
+    message: nothing,
+    lost: () => false,
+    warn: nothing,
+  };
+}
