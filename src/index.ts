@@ -21,6 +21,8 @@ export { RtcRoom, type RoomPeer } from './room/rtc-room.js';
 export { RoomClient, type RoomState, type RoomHooks, type RoomClientOptions, type JoinMode } from './room/room-client.js';
 export { RoomError, type ClientErrorCode, type ReconnectPolicy } from './room/signaling.js';
 export { Peer, isPolite, type PeerState } from './room/peer.js';
+export { MeshTransport } from './room/mesh.js';
+export type { Transport, TransportContext, TransportHooks, LocalStreamEntry } from './room/transport.js';
 export * from './events.js';
 export { applyAdapter, type AdapterInfo } from './adapter.js';
 export {

@@ -670,7 +670,7 @@ export class RTCMultiConnection {
       streams: [],
       get peer(): RTCPeerConnection {
         // The current connection (RoomClient may rebuild it); undefined once the user left.
-        return room()?.peers.get(userid)?.peer.pc as RTCPeerConnection;
+        return room()?.connection(userid) as RTCPeerConnection;
       },
     };
   }

@@ -1,13 +1,11 @@
-/**
- * Framing for `send()` over RTCDataChannel: strings, JSON-able values and
- * binary data, chunked so a message of any size (up to MAX_MESSAGE_BYTES)
- * fits SCTP's per-message limit. Every frame is binary:
- *
- *   [0] kind: 0 = string, 1 = JSON, 2 = ArrayBuffer
- *   [1] flags: 0 = whole message follows; 1 = chunk
- *   chunk only: [2..5] message id, [6..9] chunk index, [10..13] chunk count (uint32, big-endian)
- *   then the payload (UTF-8 for string/JSON)
- */
+/** Framing for `send()` over RTCDataChannel: strings, JSON and binary, chunked to fit SCTP messages. */
+// A message of any size up to MAX_MESSAGE_BYTES fits SCTP's per-message
+// limit. Every frame is binary:
+//
+//   [0] kind: 0 = string, 1 = JSON, 2 = ArrayBuffer
+//   [1] flags: 0 = whole message follows; 1 = chunk
+//   chunk only: [2..5] message id, [6..9] chunk index, [10..13] chunk count (uint32, big-endian)
+//   then the payload (UTF-8 for string/JSON)
 
 /** Largest frame payload; 16 KiB is safe across browsers' SCTP implementations. */
 export const CHUNK_BYTES = 16 * 1024;

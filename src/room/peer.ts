@@ -1,16 +1,11 @@
-/**
- * One RTCPeerConnection to one remote user: perfect negotiation as the W3C
- * WebRTC spec's example writes it (section 10.7), the streams sent and
- * received on it, and a negotiated data channel for `send()`.
- * No Lit, no socket: the room hands signals in and out.
- */
+/** One RTCPeerConnection to one remote user, for the mesh: perfect negotiation, its streams, and a data channel for `send()`. */
+// Perfect negotiation as the W3C WebRTC spec's example writes it (section
+// 10.7). No Lit, no socket: the mesh transport hands signals in and out.
 import type { SignalData, StreamInfo } from '../protocol.js';
 import { encodeMessage, MessageAssembler, type DataPayload } from './data-messages.js';
+import type { LocalStreamEntry, PeerState } from './transport.js';
 
-export interface LocalStreamEntry {
-  stream: MediaStream;
-  info: StreamInfo;
-}
+export type { LocalStreamEntry, PeerState } from './transport.js';
 
 export interface PeerHooks {
   /** Send a signal to the remote user (the room adds session and generation). */
@@ -32,9 +27,6 @@ export interface PeerHooks {
   /** Something went wrong that the page may want to know (logged, never thrown). */
   error(err: unknown): void;
 }
-
-/** connectionState, plus `restarting` (ICE restart under way) and `rebuilding` (a new connection replaces a failed one). */
-export type PeerState = RTCPeerConnectionState | 'restarting' | 'rebuilding';
 
 export interface PeerOptions {
   /** Our own userid and the remote's: politeness is derived from them, the same on both sides. */
@@ -171,6 +163,17 @@ export class Peer {
         this.hooks.error(err);
       }
     }
+  }
+
+  /** Attaches the local streams that are missing and detaches the ones no longer offered. */
+  syncStreams(): void {
+    if (this.closed || !this.activated) return;
+    const wanted = new Set<string>();
+    for (const { stream } of this.options.localStreams()) {
+      wanted.add(stream.id);
+      this.addStream(stream);
+    }
+    for (const streamid of [...this.senders.keys()]) if (!wanted.has(streamid)) this.removeStream(streamid);
   }
 
   /** Swaps a track in place (another device): no renegotiation. */

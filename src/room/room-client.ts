@@ -1,79 +1,26 @@
-/**
- * A room: the signaling socket, one Peer per remote user (full mesh), the
- * local streams shared with all of them, and the rejoin logic that keeps
- * calls alive when only signaling blinked. No Lit: <rtc-room> adapts this
- * to attributes and DOM events.
- */
+/** A room session: the signaling socket, join/leave/rejoin, room tokens and who is in the room; media goes through a Transport. */
+// No Lit: <rtc-room> adapts this to attributes and DOM events.
 import type {
   Extra,
   IceServerConfig,
-  PeerLeaveReason,
   Permission,
   RoomJoinedPayload,
   RoomPresencePayload,
-  SignalData,
   SignalMessage,
-  StreamInfo,
   StreamKind,
 } from '../protocol.js';
 import type { DataPayload } from './data-messages.js';
-import { Peer, type LocalStreamEntry, type PeerState } from './peer.js';
-import { createSocket, DEFAULT_RECONNECT, request, RoomError, type ReconnectPolicy, type RoomSocket } from './signaling.js';
-import { expiryWarningDelay, tokenExpiry } from './token.js';
+import { LocalStreams } from './local-streams.js';
+import { grants, Members, type PeerRecord } from './members.js';
+import { MeshTransport } from './mesh.js';
+import { createSocket, DEFAULT_RECONNECT, request, RoomError, type RoomSocket } from './signaling.js';
+import { TokenExpiryWatch } from './token.js';
+import type { JoinMode, JoinOptions, RoomClientOptions, RoomHooks, RoomState } from './room-types.js';
+import type { LocalStreamEntry, PeerState, Transport, TransportContext, TransportHooks } from './transport.js';
 
-export type RoomState = 'idle' | 'connecting' | 'joined' | 'reconnecting' | 'left' | 'error';
-export type JoinMode = 'open' | 'join' | 'open-or-join';
+export type { PeerRecord } from './members.js';
 
-export interface RoomHooks {
-  state(state: RoomState, previous: RoomState): void;
-  joined(payload: RoomJoinedPayload): void;
-  left(): void;
-  error(err: RoomError): void;
-  peerJoin(userid: string, extra: Extra): void;
-  peerLeave(userid: string, reason: PeerLeaveReason | 'connection-lost'): void;
-  peerUpdate(userid: string, extra: Extra): void;
-  peerState(userid: string, state: PeerState): void;
-  remoteStream(userid: string, stream: MediaStream, info: StreamInfo, extra: Extra): void;
-  remoteStreamEnded(userid: string, streamid: string, kind: StreamKind): void;
-  remoteMute(userid: string, streamid: string, kind: 'audio' | 'video', muted: boolean): void;
-  message(userid: string, data: unknown, via: 'data' | 'socket', event?: string): void;
-  /** The room token runs out at `expiresAt` (ms since the epoch): time to set a fresh one. */
-  tokenExpiring(expiresAt: number): void;
-  /** The server refused the room token because it expired; setting a fresh one retries. */
-  tokenExpired(message: string): void;
-  /** Problems worth a console line (malformed peer data, failed negotiation): never thrown. */
-  warn(message: string, err?: unknown): void;
-}
-
-export interface RoomClientOptions {
-  /** Signaling server URL; default: the page's origin. */
-  socketUrl?: string;
-  userid: string;
-  extra: Extra;
-  token?: string;
-  reconnect?: ReconnectPolicy;
-  /** How long a peer whose socket dropped keeps its call before it is dropped (ms). */
-  peerGraceMs?: number;
-  /** How long the member already in the room waits for the joiner's offer before offering itself (ms). */
-  offerFallbackMs?: number;
-}
-
-export interface JoinOptions {
-  password?: string;
-  maxParticipants?: number;
-}
-
-interface PeerRecord {
-  userid: string;
-  extra: Extra;
-  /** What the user's room token grants; undefined: everything (no room tokens, or not known yet). */
-  permissions?: Permission[] | undefined;
-  peer: Peer;
-  /** Set while the user's socket is gone but its call may come back. */
-  awayTimer?: ReturnType<typeof setTimeout>;
-  fallbackTimer?: ReturnType<typeof setTimeout>;
-  rebuildTimer?: ReturnType<typeof setTimeout>;
-}
+export type { JoinMode, JoinOptions, RoomClientOptions, RoomHooks, RoomState } from './room-types.js';
 
 interface JoinIntent extends JoinOptions {
   mode: JoinMode;
@@ -97,11 +44,14 @@ export class RoomClient {
   iceTransportPolicy: RTCIceTransportPolicy = 'all';
   /** What this user's room token grants, from the last join; null: everything. */
   permissions: Permission[] | null = null;
-  readonly peers = new Map<string, PeerRecord>();
-  readonly localStreams = new Map<string, LocalStreamEntry>();
+  /** The other users in the room, by userid. */
+  readonly peers: Map<string, PeerRecord>;
+  /** The streams this user shares, by stream id. */
+  readonly localStreams: Map<string, LocalStreamEntry>;
 
-  /** Identifies this client instance to peers: a reload is a new session. */
-  private readonly session = randomId();
+  private readonly members: Members;
+  private readonly local: LocalStreams;
+  private media: Transport;
   private serverIceServers: IceServerConfig[] = [];
   /** The server forces TURN-only (join ack `iceTransportPolicy: 'relay'`): wins over `iceTransportPolicy`. */
   private serverForcesRelay = false;
@@ -114,16 +64,12 @@ export class RoomClient {
   private refused = false;
   /** The token the current connection's handshake carried. */
   private socketToken: string | undefined;
-  private tokenTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly tokenWatch = new TokenExpiryWatch((expiresAt) => this.hooks.tokenExpiring(expiresAt));
   private rejoinTimer: ReturnType<typeof setTimeout> | undefined;
   /** Rejoin attempts answered with a server error in a row. */
   private rejoinRetries = 0;
   /** Told the page once per join that its media is not shared. */
   private publishRefusalReported = false;
-  /** Peers whose data-channel messages were dropped (warned once each). */
-  private readonly dataDropWarned = new Set<string>();
-  private readonly peerGraceMs: number;
-  private readonly offerFallbackMs: number;
 
   constructor(
     private readonly options: RoomClientOptions,
@@ -131,8 +77,36 @@ export class RoomClient {
   ) {
     this.userid = options.userid;
     this.extra = options.extra;
-    this.peerGraceMs = options.peerGraceMs ?? 8000;
-    this.offerFallbackMs = options.offerFallbackMs ?? 3000;
+    this.members = new Members(
+      () => this.media,
+      {
+        join: (userid, extra) => hooks.peerJoin(userid, extra),
+        update: (userid, extra) => hooks.peerUpdate(userid, extra),
+        leave: (userid, reason) => hooks.peerLeave(userid, reason),
+        warn: (message) => hooks.warn(message),
+      },
+      options.peerGraceMs ?? 8000,
+    );
+    this.peers = this.members.records;
+    this.local = new LocalStreams(() => this.media, () => this.may('publish'));
+    this.localStreams = this.local.entries;
+    this.media = new MeshTransport(this.transportContext(), this.transportHooks(), { offerFallbackMs: options.offerFallbackMs });
+    this.media.start();
+  }
+
+  /** The transport carrying this room's media and data (the mesh). */
+  get transport(): Transport {
+    return this.media;
+  }
+
+  /** The RTCPeerConnection carrying `userid`'s media (the seed's `peers[userid].peer`), if any. */
+  connection(userid: string): RTCPeerConnection | null {
+    return this.media.connection(userid);
+  }
+
+  /** The streams received from `userid`. */
+  remoteStreams(userid: string): MediaStream[] {
+    return this.media.remoteStreams(userid);
   }
 
   private setState(state: RoomState): void {
@@ -160,19 +134,16 @@ export class RoomClient {
     socket.on('connect_error', this.onConnectError);
     socket.io.on('reconnect_failed', () => {
       const { attempts } = this.options.reconnect ?? DEFAULT_RECONNECT;
-      this.closeAllPeers('connection-lost');
+      this.members.removeAll('connection-lost');
       this.roomid = null;
       this.intent = null;
       this.fail(new RoomError('server-unreachable', `Gave up reconnecting to the signaling server after ${attempts} attempts.`));
     });
-    socket.on('peer:join', ({ userid, extra, permissions }) => this.onPeerJoin(userid, extra, permissions));
-    socket.on('peer:leave', ({ userid, reason }) => this.onPeerLeave(userid, reason));
-    socket.on('peer:update', ({ userid, extra }) => {
-      const rec = this.peers.get(userid);
-      if (!rec) return;
-      rec.extra = extra;
-      this.hooks.peerUpdate(userid, extra);
+    socket.on('peer:join', ({ userid, extra, permissions }) => {
+      if (this.roomid && userid !== this.userid) this.members.joined(userid, extra, permissions);
     });
+    socket.on('peer:leave', ({ userid, reason }) => this.members.left(userid, reason));
+    socket.on('peer:update', ({ userid, extra }) => this.members.updated(userid, extra));
     socket.on('signal', (msg) => this.onSignal(msg));
     socket.on('custom', ({ from, event, data }) => {
       if (this.peers.has(from)) this.hooks.message(from, data, 'socket', event);
@@ -180,12 +151,12 @@ export class RoomClient {
     socket.on('ice:servers', ({ iceServers }) => {
       // Fresh TURN credentials before the old ones expire: for new peers and later ICE restarts.
       this.serverIceServers = iceServers;
-      this.reconfigurePeers();
+      this.media.configure();
     });
     socket.on('session:replaced', () => {
       // Another tab or device took over this userid: do not fight it.
       this.intent = null;
-      this.closeAllPeers('replaced');
+      this.members.removeAll('replaced');
       socket.io.reconnection(false);
       this.roomid = null;
       this.setState('left');
@@ -329,7 +300,7 @@ export class RoomClient {
       } else {
         this.rejoinRetries = 0;
         this.intent = null;
-        if (rejoin) this.closeAllPeers('connection-lost');
+        if (rejoin) this.members.removeAll('connection-lost');
         this.roomid = null;
         if (!reported) {
           this.fail(roomErr);
@@ -367,31 +338,10 @@ export class RoomClient {
     const iceChanged = relay !== this.serverForcesRelay || JSON.stringify(ack.iceServers) !== JSON.stringify(this.serverIceServers);
     this.serverIceServers = ack.iceServers;
     this.serverForcesRelay = relay;
-    if (iceChanged) this.reconfigurePeers();
-    const listed = new Set(ack.peers.map((p) => p.userid));
-    for (const rec of [...this.peers.values()]) {
-      if (listed.has(rec.userid)) continue;
-      // Not (yet) back: after a server restart everyone rejoins in some order,
-      // so a call that still has media waits for its user; anything else goes.
-      if (rejoin && this.isAlive(rec.peer)) this.markAway(rec);
-      else this.removePeer(rec.userid, 'disconnect');
-    }
-    const fresh: string[] = [];
-    for (const { userid, extra, permissions } of ack.peers) {
-      const rec = this.peers.get(userid);
-      if (rec) {
-        rec.extra = extra;
-        rec.permissions = permissions;
-        this.clearAway(rec);
-        this.heal(rec);
-      } else {
-        // The joiner negotiates with everyone already there, right away.
-        this.addPeer(userid, extra, { activate: true, permissions });
-        fresh.push(userid);
-      }
-    }
+    if (iceChanged) this.media.configure();
+    const fresh = this.members.reconcile(ack.peers, rejoin);
     // A rejoin with another token may have gained or lost `publish`.
-    for (const { peer } of this.peers.values()) this.syncPublishing(peer);
+    this.media.syncStreams();
     this.checkPublishing();
     this.setState('joined');
     this.hooks.joined(ack);
@@ -399,33 +349,8 @@ export class RoomClient {
       const rec = this.peers.get(userid);
       if (rec) this.hooks.peerJoin(userid, rec.extra);
     }
-    if (rejoin) {
-      // What we said while offline was dropped with the send buffer: say the current state again.
-      for (const { peer } of this.peers.values()) peer.announceStreams();
-    }
-  }
-
-  /** The call to this peer still carries media (or is still being set up). */
-  private isAlive(peer: Peer): boolean {
-    const state = peer.pc.connectionState;
-    return !peer.closed && (state === 'connected' || state === 'connecting' || state === 'new' || state === 'disconnected');
-  }
-
-  /** Its socket is gone, its call may not be: drop it after the grace period unless it comes back. */
-  private markAway(rec: PeerRecord): void {
-    clearTimeout(rec.awayTimer);
-    rec.awayTimer = setTimeout(() => this.removePeer(rec.userid, 'disconnect'), this.peerGraceMs);
-  }
-
-  /** After a signaling outage: a pair that is not healthy gets an ICE restart (or a rebuild). */
-  private heal(rec: PeerRecord): void {
-    const pc = rec.peer.pc;
-    if (rec.peer.closed) {
-      this.rebuildPeer(rec.userid, rec.peer.gen + 1, undefined, !rec.peer.polite);
-      return;
-    }
-    const healthy = pc.connectionState === 'connected' || pc.connectionState === 'connecting' || pc.connectionState === 'new';
-    if (!healthy || pc.signalingState !== 'stable') rec.peer.restartIce();
+    // What we said while offline was dropped with the send buffer: say the current state again.
+    if (rejoin) this.media.announceStreams();
   }
 
   /** Leaves the room: closes every peer connection and tells the server. */
@@ -437,7 +362,7 @@ export class RoomClient {
     const wasIn = this.roomid !== null || this.state === 'reconnecting' || this.joining !== null;
     // Tell the server first, so peers hear "left" before they see our connections close.
     const told = wasIn && socket?.connected ? request(socket, 'room:leave', {}, 2000).catch(() => {}) : null;
-    this.closeAllPeers('leave');
+    this.members.removeAll('leave');
     this.roomid = null;
     this.isInitiator = false;
     if (!wasIn) return;
@@ -453,7 +378,8 @@ export class RoomClient {
     const wasIn = this.roomid !== null;
     this.intent = null;
     if (socket && wasIn && socket.connected) socket.emit('room:leave', {}, () => {});
-    this.closeAllPeers('leave');
+    this.members.removeAll('leave');
+    this.media.stop();
     this.roomid = null;
     if (socket) {
       socket.removeAllListeners();
@@ -461,8 +387,7 @@ export class RoomClient {
     }
     this.socket = null;
     this.destroyed = true;
-    clearTimeout(this.tokenTimer);
-    this.tokenTimer = undefined;
+    this.tokenWatch.stop();
     clearTimeout(this.rejoinTimer);
     if (wasIn) {
       this.setState('left');
@@ -473,6 +398,7 @@ export class RoomClient {
   /** The element came back into the page after destroy(): allow a fresh start. */
   revive(): void {
     this.destroyed = false;
+    this.media.start();
   }
 
   async presence(roomid: string): Promise<RoomPresencePayload> {
@@ -488,7 +414,7 @@ export class RoomClient {
   }
 
   // ---------------------------------------------------------------------------
-  // Peers
+  // The transport
 
   private rtcConfig(): RTCConfiguration {
     return {
@@ -498,216 +424,44 @@ export class RoomClient {
     };
   }
 
-  /** Applies the current ICE servers and policy to every open peer connection. */
-  private reconfigurePeers(): void {
-    const config = this.rtcConfig();
-    for (const { userid, peer } of this.peers.values()) {
-      if (peer.closed) continue;
-      try {
-        peer.pc.setConfiguration(config);
-      } catch (err) {
-        this.hooks.warn(`setConfiguration for ${userid}`, err);
-      }
-    }
+  private transportContext(): TransportContext {
+    return {
+      userid: () => this.userid,
+      session: randomId(),
+      rtcConfig: () => this.rtcConfig(),
+      published: () => this.local.published(),
+    };
   }
 
-  private createPeer(userid: string, gen: number, remoteSession: string | undefined): Peer {
-    const peer = new Peer(
-      {
-        localUserid: this.userid,
-        remoteUserid: userid,
-        config: this.rtcConfig(),
-        localStreams: () => this.publishedStreams(),
-        gen,
+  private transportHooks(): TransportHooks {
+    return {
+      signal: (to, data) => {
+        this.socket?.emit('signal', { to, data }, (ack) => {
+          if (!ack.ok && ack.error.code !== 'peer-not-found') this.hooks.warn(`signal to ${to}: ${ack.error.code}: ${ack.error.message}`);
+        });
       },
-      {
-        signal: (data) => this.sendSignal(userid, peer, data),
-        remoteStream: (stream, info) => {
-          if (this.peers.get(userid)?.peer !== peer) return;
-          this.hooks.remoteStream(userid, stream, info, this.peers.get(userid)?.extra ?? null);
-        },
-        remoteStreamEnded: (streamid, info) => this.hooks.remoteStreamEnded(userid, streamid, info?.kind ?? 'camera'),
-        remoteStreamInfo: (info, previous) => {
-          if (!!previous?.audioMuted !== !!info.audioMuted) this.hooks.remoteMute(userid, info.streamid, 'audio', !!info.audioMuted);
-          if (!!previous?.videoMuted !== !!info.videoMuted) this.hooks.remoteMute(userid, info.streamid, 'video', !!info.videoMuted);
-        },
-        state: (state) => this.onPeerState(userid, peer, state),
-        message: (data) => {
-          const rec = this.peers.get(userid);
-          if (rec && !grants(rec.permissions, 'data')) {
-            // The server cannot see data channels: the receiving side enforces `data`.
-            if (!this.dataDropWarned.has(userid)) this.hooks.warn(`dropped data-channel messages from ${userid}: their room token does not allow sending data`);
-            this.dataDropWarned.add(userid);
-            return;
-          }
-          this.hooks.message(userid, data, 'data');
-        },
-        error: (err) => this.hooks.warn(`peer ${userid}`, err),
-        channelClosed: () => {
-          const rec = this.peers.get(userid);
-          if (rec?.peer !== peer) return;
-          // While its socket is away, a closed channel means the user is really gone (tab closed).
-          if (rec.awayTimer) this.removePeer(userid, 'disconnect');
-          // Otherwise its connection died under it: rebuild, unless a leave arrives first.
-          else this.scheduleRebuild(userid, peer, 'data channel closed', 1000);
-        },
-        failed: (reason) => this.scheduleRebuild(userid, peer, reason, 0),
+      remoteStream: (userid, stream, info) => this.hooks.remoteStream(userid, stream, info, this.peers.get(userid)?.extra ?? null),
+      remoteStreamEnded: (userid, streamid, kind) => this.hooks.remoteStreamEnded(userid, streamid, kind),
+      remoteMute: (userid, streamid, kind, muted) => this.hooks.remoteMute(userid, streamid, kind, muted),
+      peerState: (userid, state: PeerState) => {
+        this.hooks.peerState(userid, state);
+        this.members.stateChanged(userid, state);
       },
-    );
-    peer.remoteSession = remoteSession;
-    return peer;
-  }
-
-  private addPeer(
-    userid: string,
-    extra: Extra,
-    opts: { activate: boolean; gen?: number; session?: string; permissions?: Permission[] | undefined },
-  ): PeerRecord {
-    const peer = this.createPeer(userid, opts.gen ?? 0, opts.session);
-    const rec: PeerRecord = { userid, extra, peer, permissions: opts.permissions };
-    this.peers.set(userid, rec);
-    if (opts.activate) peer.activate();
-    else this.armOfferFallback(rec);
-    return rec;
-  }
-
-  /**
-   * The member already in the room lets the joiner offer first; if no offer
-   * comes (a joiner without our protocol version, a lost message), it offers.
-   */
-  private armOfferFallback(rec: PeerRecord): void {
-    clearTimeout(rec.fallbackTimer);
-    rec.fallbackTimer = setTimeout(() => {
-      if (this.peers.get(rec.userid) === rec && !rec.peer.isActive) rec.peer.activate();
-    }, this.offerFallbackMs);
-  }
-
-  private rebuildPeer(userid: string, gen: number, session: string | undefined, activate: boolean): Peer | null {
-    const rec = this.peers.get(userid);
-    if (!rec) return null;
-    clearTimeout(rec.fallbackTimer);
-    clearTimeout(rec.rebuildTimer);
-    rec.rebuildTimer = undefined;
-    rec.peer.close();
-    rec.peer = this.createPeer(userid, gen, session);
-    if (activate) rec.peer.activate();
-    else this.armOfferFallback(rec);
-    return rec.peer;
-  }
-
-  private onPeerState(userid: string, peer: Peer, state: PeerState): void {
-    const rec = this.peers.get(userid);
-    if (rec?.peer !== peer) return;
-    this.hooks.peerState(userid, state);
-    if (rec.awayTimer && (state === 'failed' || state === 'closed')) {
-      this.removePeer(userid, 'disconnect');
-      return;
-    }
-  }
-
-  /**
-   * Replaces a connection that cannot recover with a new one (generation + 1;
-   * the remote follows when it sees the higher generation). The polite side
-   * waits a little longer, so that usually the impolite side's rebuild wins
-   * and only one new connection is made.
-   */
-  private scheduleRebuild(userid: string, peer: Peer, reason: string, delayMs: number): void {
-    const rec = this.peers.get(userid);
-    if (rec?.peer !== peer || rec.rebuildTimer) return;
-    rec.rebuildTimer = setTimeout(
-      () => {
-        rec.rebuildTimer = undefined;
-        if (this.peers.get(userid) !== rec || rec.peer !== peer || this.destroyed) return;
-        this.hooks.warn(`rebuilding the connection to ${userid}: ${reason}`);
-        this.rebuildPeer(userid, peer.gen + 1, peer.remoteSession, true);
-        this.hooks.peerState(userid, 'rebuilding');
+      message: (userid, data) => {
+        if (this.members.maySendData(userid)) this.hooks.message(userid, data, 'data');
       },
-      delayMs + (peer.polite ? 1500 : 0),
-    );
-  }
-
-  private onPeerJoin(userid: string, extra: Extra, permissions: Permission[] | undefined): void {
-    if (!this.roomid || userid === this.userid) return;
-    const rec = this.peers.get(userid);
-    if (rec) {
-      // The same user came back (reconnect or reload): keep the call; a reload re-offers with a new session.
-      rec.extra = extra;
-      rec.permissions = permissions;
-      this.clearAway(rec);
-      this.hooks.peerUpdate(userid, extra);
-      return;
-    }
-    this.addPeer(userid, extra, { activate: false, permissions });
-    this.hooks.peerJoin(userid, extra);
-  }
-
-  private onPeerLeave(userid: string, reason: PeerLeaveReason): void {
-    const rec = this.peers.get(userid);
-    if (!rec) return;
-    if (reason === 'disconnect' && rec.peer.pc.connectionState === 'connected' && rec.peer.channelOpen) {
-      // Its signaling dropped, but media may still flow: wait for it to come back.
-      this.markAway(rec);
-      return;
-    }
-    this.removePeer(userid, reason);
-  }
-
-  private clearAway(rec: PeerRecord): void {
-    clearTimeout(rec.awayTimer);
-    rec.awayTimer = undefined;
-  }
-
-  private removePeer(userid: string, reason: PeerLeaveReason | 'connection-lost'): void {
-    const rec = this.peers.get(userid);
-    if (!rec) return;
-    this.peers.delete(userid);
-    this.dataDropWarned.delete(userid);
-    clearTimeout(rec.awayTimer);
-    clearTimeout(rec.fallbackTimer);
-    clearTimeout(rec.rebuildTimer);
-    rec.peer.close();
-    this.hooks.peerLeave(userid, reason);
-  }
-
-  private closeAllPeers(reason: PeerLeaveReason | 'connection-lost'): void {
-    for (const userid of [...this.peers.keys()]) this.removePeer(userid, reason);
-  }
-
-  private sendSignal(to: string, peer: Peer, data: SignalData): void {
-    const socket = this.socket;
-    if (!socket || peer.closed) return;
-    const payload = { to, data: { ...data, session: this.session, gen: peer.gen } };
-    socket.emit('signal', payload, (ack) => {
-      if (!ack.ok && ack.error.code !== 'peer-not-found') this.hooks.warn(`signal to ${to}: ${ack.error.code}: ${ack.error.message}`);
-    });
+      lost: (userid) => this.members.lost(userid),
+      warn: (message, err) => this.hooks.warn(message, err),
+    };
   }
 
   private onSignal({ from, data }: SignalMessage): void {
     if (!this.roomid || from === this.userid) return;
-    const gen = data.gen ?? 0;
-    const isOffer = data.description?.type === 'offer';
-    let rec = this.peers.get(from);
-    let peer = rec?.peer;
-    if (!rec || !peer) {
-      // An offer from someone we have not heard join yet (message order across a reconnect).
-      if (!isOffer) return;
-      rec = this.addPeer(from, null, { activate: false, gen, session: data.session });
-      peer = rec.peer;
-      this.hooks.peerJoin(from, null);
-    } else if (data.session && peer.remoteSession && data.session !== peer.remoteSession) {
-      // The remote is a new instance (it reloaded): only its offer starts the new call.
-      if (!isOffer) return;
-      peer = this.rebuildPeer(from, gen, data.session, false)!;
-    } else if (gen < peer.gen) {
-      return; // from a connection since replaced: stale
-    } else if (gen > peer.gen) {
-      if (!isOffer) return;
-      peer = this.rebuildPeer(from, gen, data.session ?? peer.remoteSession, false)!;
+    if (!this.peers.has(from)) {
+      if (!this.media.opensCall(data)) return;
+      this.members.stranger(from);
     }
-    clearTimeout(rec.fallbackTimer);
-    this.clearAway(rec);
-    peer.remoteSession ??= data.session;
-    void peer.handle(data);
+    if (this.media.handleSignal(from, data)) this.members.heard(from);
   }
 
   // ---------------------------------------------------------------------------
@@ -716,19 +470,6 @@ export class RoomClient {
   /** What this user's room token grants (everything without room tokens). */
   may(permission: Permission): boolean {
     return grants(this.permissions ?? undefined, permission);
-  }
-
-  /** The local streams peers get: none when the room token does not allow publishing. */
-  private publishedStreams(): LocalStreamEntry[] {
-    return this.may('publish') ? [...this.localStreams.values()] : [];
-  }
-
-  /** Attaches or detaches the local streams on `peer` to match the `publish` permission. */
-  private syncPublishing(peer: Peer): void {
-    for (const { stream } of this.localStreams.values()) {
-      if (this.may('publish')) peer.addStream(stream);
-      else peer.removeStream(stream.id);
-    }
   }
 
   /**
@@ -741,41 +482,23 @@ export class RoomClient {
     this.hooks.error(new RoomError('forbidden', 'Your room token does not allow publishing media: your camera, microphone and screen stay on this page.'));
   }
 
+  /** Shares a stream with everyone in the room (kept local without `publish`). */
   addStream(stream: MediaStream, kind: StreamKind): void {
-    if (this.localStreams.has(stream.id)) return;
-    const info: StreamInfo = {
-      streamid: stream.id,
-      kind,
-      audioMuted: stream.getAudioTracks().some((t) => !t.enabled),
-      videoMuted: stream.getVideoTracks().some((t) => !t.enabled),
-    };
-    this.localStreams.set(stream.id, { stream, info });
-    if (!this.may('publish')) {
-      this.checkPublishing();
-      return;
-    }
-    for (const { peer } of this.peers.values()) peer.addStream(stream);
+    if (this.local.add(stream, kind)) this.checkPublishing();
   }
 
   removeStream(streamid: string): void {
-    if (!this.localStreams.delete(streamid)) return;
-    for (const { peer } of this.peers.values()) peer.removeStream(streamid);
+    this.local.remove(streamid);
   }
 
+  /** Swaps a track of a shared stream (another device). */
   replaceTrack(streamid: string, oldTrack: MediaStreamTrack | null, newTrack: MediaStreamTrack): void {
-    if (!this.localStreams.has(streamid)) return;
-    for (const { userid, peer } of this.peers.values()) {
-      peer.replaceTrack(streamid, oldTrack, newTrack).catch((err: unknown) => this.hooks.warn(`replaceTrack for ${userid}`, err));
-    }
+    this.local.replaceTrack(streamid, oldTrack, newTrack);
   }
 
+  /** Tells everyone a shared stream's audio or video was muted or unmuted. */
   setMuted(streamid: string, kind: 'audio' | 'video', muted: boolean): void {
-    const entry = this.localStreams.get(streamid);
-    if (!entry) return;
-    const key = kind === 'audio' ? 'audioMuted' : 'videoMuted';
-    if (!!entry.info[key] === muted) return;
-    entry.info = { ...entry.info, [key]: muted };
-    for (const { peer } of this.peers.values()) peer.announceStreams();
+    this.local.setMuted(streamid, kind, muted);
   }
 
   // ---------------------------------------------------------------------------
@@ -817,20 +540,8 @@ export class RoomClient {
 
   /** Tells the page shortly before the token's `exp` (see expiryWarningDelay). */
   private watchTokenExpiry(): void {
-    clearTimeout(this.tokenTimer);
-    this.tokenTimer = undefined;
-    const expiresAt = tokenExpiry(this.options.token);
-    if (expiresAt === null || this.destroyed || !this.socket) return;
-    const token = this.options.token;
-    const delay = expiryWarningDelay(expiresAt, Date.now());
-    // setTimeout holds at most 2^31-1 ms (24.8 days): check again later for longer-lived tokens.
-    const max = 2 ** 31 - 1;
-    this.tokenTimer = setTimeout(() => {
-      this.tokenTimer = undefined;
-      if (this.destroyed || this.options.token !== token) return;
-      if (delay > max) this.watchTokenExpiry();
-      else this.hooks.tokenExpiring(expiresAt);
-    }, Math.min(delay, max));
+    if (this.destroyed || !this.socket) this.tokenWatch.stop();
+    else this.tokenWatch.watch(this.options.token);
   }
 
   // ---------------------------------------------------------------------------
@@ -840,13 +551,8 @@ export class RoomClient {
   send(data: DataPayload, userid?: string): void {
     if (!this.roomid) throw new RoomError('not-joined', 'send(): not in a room.');
     if (!this.may('data')) throw new RoomError('forbidden', 'send(): your room token does not allow sending data.');
-    if (userid !== undefined) {
-      const rec = this.peers.get(userid);
-      if (!rec) throw new RoomError('peer-not-found', `send(): no user "${userid}" in this room.`);
-      rec.peer.send(data);
-      return;
-    }
-    for (const { peer } of this.peers.values()) peer.send(data);
+    if (userid !== undefined && !this.peers.has(userid)) throw new RoomError('peer-not-found', `send(): no user "${userid}" in this room.`);
+    this.media.send(data, userid);
   }
 
   /** The seed's custom socket messages: relayed by the server inside the room. */
@@ -860,7 +566,3 @@ export class RoomClient {
   }
 }
 
-/** Does a permissions list allow `permission`? Absent: everything. */
-function grants(permissions: readonly Permission[] | undefined, permission: Permission): boolean {
-  return !permissions || permissions.includes(permission);
-}

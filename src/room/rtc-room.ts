@@ -1,3 +1,4 @@
+/** <rtc-room>: adapts attributes, properties and DOM events to a RoomClient, and renders remote streams as <remote-stream> tiles. */
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import {
   PeerJoinEvent,
@@ -22,8 +23,10 @@ import {
 import type { Extra, RoomJoinedPayload, RoomPresencePayload } from '../protocol.js';
 import { RemoteStream } from '../remote/remote-stream.js';
 import type { DataPayload } from './data-messages.js';
+import { RemoteTiles } from './remote-tiles.js';
+import { readIceTransportPolicy, readJoinOptions, readReconnectPolicy, releaseUserid, rememberedUserid } from './room-attributes.js';
 import { RoomClient, type JoinMode, type RoomState } from './room-client.js';
-import { DEFAULT_RECONNECT, RoomError, type ReconnectPolicy, type RoomSocket } from './signaling.js';
+import { RoomError, type RoomSocket } from './signaling.js';
 
 /** What `peers` lists for each remote user. */
 export interface RoomPeer {
@@ -38,37 +41,6 @@ const STATUS_TEXT: Partial<Record<RoomState, string>> = {
   connecting: 'Connecting…',
   reconnecting: 'Connection lost: reconnecting…',
 };
-
-function randomUserid(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(6));
-  return `user-${[...bytes].map((b) => b.toString(36).padStart(2, '0')).join('')}`;
-}
-
-/** Userids the rooms of this page use, so two rooms never share a remembered one. */
-const claimedUserids = new Set<string>();
-
-/**
- * The default userid: remembered per tab and room (sessionStorage), so a
- * reload comes back as the same user and replaces its old connection instead
- * of leaving a ghost behind.
- */
-function rememberedUserid(roomid: string | null): string {
-  const key = `rtc-elements:userid:${roomid ?? ''}`;
-  let stored: string | null = null;
-  try {
-    stored = sessionStorage.getItem(key);
-  } catch {
-    /* storage blocked (sandboxed iframe, privacy mode) */
-  }
-  const userid = stored && !claimedUserids.has(stored) ? stored : randomUserid();
-  claimedUserids.add(userid);
-  try {
-    if (!stored || stored === userid) sessionStorage.setItem(key, userid);
-  } catch {
-    /* not remembered: a reload gets a new id */
-  }
-  return userid;
-}
 
 /**
  * @tag rtc-room
@@ -195,8 +167,8 @@ export class RtcRoom extends LitElement {
   private generatedUserid: string | null = null;
   /** Local stream id -> the element that captured it (for cleanup). */
   private readonly localSources = new Map<string, EventTarget>();
-  /** Remote stream id -> the <remote-stream> we rendered. */
-  private readonly rendered = new Map<string, RemoteStream>();
+  /** The <remote-stream> elements we rendered. */
+  private readonly tiles = new RemoteTiles<RemoteStream>();
   private readonly captureTargets = new Set<Element>();
   private teardownTimer: ReturnType<typeof setTimeout> | undefined;
   private listening = false;
@@ -215,8 +187,10 @@ export class RtcRoom extends LitElement {
   /** The other users in the room, by userid. */
   get peers(): Map<string, RoomPeer> {
     const out = new Map<string, RoomPeer>();
-    for (const [userid, rec] of this.client?.peers ?? []) {
-      out.set(userid, { userid, extra: rec.extra, connection: rec.peer.pc, streams: [...rec.peer.remoteStreams.values()] });
+    const client = this.client;
+    for (const [userid, rec] of client?.peers ?? []) {
+      const connection = client!.connection(userid);
+      if (connection) out.set(userid, { userid, extra: rec.extra, connection, streams: client!.remoteStreams(userid) });
     }
     return out;
   }
@@ -238,7 +212,7 @@ export class RtcRoom extends LitElement {
         userid: this.userid || (this.generatedUserid ??= rememberedUserid(this.roomId)),
         extra: this.validExtra(),
         ...(this.token ? { token: this.token } : {}),
-        reconnect: this.reconnectPolicy(),
+        reconnect: readReconnectPolicy(this, (message) => this.reportLater(message)),
       },
       {
         state: (state, previous) => {
@@ -254,32 +228,21 @@ export class RtcRoom extends LitElement {
         error: (err) => this.reportError(err.code, err.message),
         peerJoin: (userid, extra) => this.dispatchEvent(new PeerJoinEvent({ userid, extra })),
         peerUpdate: (userid, extra) => {
-          for (const el of this.rendered.values()) if (el.userid === userid) el.extra = extra;
+          this.tiles.userUpdated(userid, extra);
           this.dispatchEvent(new PeerUpdateEvent({ userid, extra }));
         },
         peerLeave: (userid, reason) => {
-          for (const [streamid, el] of this.rendered) {
-            if (el.userid === userid) {
-              el.remove();
-              this.rendered.delete(streamid);
-            }
-          }
+          this.tiles.userLeft(userid);
           this.dispatchEvent(new PeerLeaveEvent({ userid, reason }));
         },
         peerState: (userid, state) => this.dispatchEvent(new PeerStateEvent({ userid, state })),
         remoteStream: (userid, stream, info, extra) => this.onRemoteStream(userid, stream, info.kind, extra, info),
         remoteStreamEnded: (userid, streamid, kind) => {
-          const el = this.rendered.get(streamid);
-          el?.remove();
-          this.rendered.delete(streamid);
+          this.tiles.ended(userid, streamid);
           this.dispatchEvent(new StreamEndEvent({ type: 'remote', streamid, userid, kind, reason: 'removed' }));
         },
         remoteMute: (userid, streamid, kind, muted) => {
-          const el = this.rendered.get(streamid);
-          if (el) {
-            if (kind === 'audio') el.audioMuted = muted;
-            else el.videoMuted = muted;
-          }
+          this.tiles.muted(userid, streamid, kind, muted);
           this.dispatchEvent(new StreamMuteEvent({ userid, streamid, kind, muted }));
         },
         message: (userid, data, via, event) =>
@@ -294,31 +257,14 @@ export class RtcRoom extends LitElement {
     return client;
   }
 
-  /** `relay` or `all`; anything else is reported and treated as `all`. */
+  /** `relay` or `all`; anything else is reported (after this call) and treated as `all`. */
   private transportPolicy(): RTCIceTransportPolicy {
-    const value = this.iceTransportPolicy;
-    if (value === 'relay' || value === 'all') return value;
-    if (value !== null && value !== '') {
-      queueMicrotask(() => this.reportError('invalid-attribute', `ice-transport-policy="${value}" is invalid: expected "all" or "relay".`));
-    }
-    return 'all';
+    return readIceTransportPolicy(this.iceTransportPolicy, (message) => this.reportLater(message));
   }
 
-  /** The reconnect policy from the attributes; invalid values fall back to the defaults (and are reported). */
-  private reconnectPolicy(): ReconnectPolicy {
-    const read = (value: string | number | null, name: string, fallback: number): number => {
-      if (value === null || value === '') return fallback;
-      const n = Number(value);
-      if (Number.isFinite(n) && n >= 0) return n;
-      if (value === 'Infinity' || value === 'infinite') return Infinity;
-      queueMicrotask(() => this.reportError('invalid-attribute', `${name}="${value}" is invalid: expected a number of at least 0.`));
-      return fallback;
-    };
-    return {
-      attempts: read(this.reconnectAttempts, 'reconnect-attempts', DEFAULT_RECONNECT.attempts),
-      delayMs: read(this.reconnectDelay, 'reconnect-delay', DEFAULT_RECONNECT.delayMs),
-      maxDelayMs: read(this.reconnectDelayMax, 'reconnect-delay-max', DEFAULT_RECONNECT.maxDelayMs),
-    };
+  /** Configuration errors found while creating the client are reported once the caller has returned. */
+  private reportLater(message: string): void {
+    queueMicrotask(() => this.reportError('invalid-attribute', message));
   }
 
   private reportError(code: string, message: string): void {
@@ -346,8 +292,7 @@ export class RtcRoom extends LitElement {
     const event = new StreamEvent({ type: 'remote', stream, streamid: stream.id, kind, userid, extra, mediaElement: el });
     this.dispatchEvent(event);
     if (el && !event.defaultPrevented && this.client?.peers.has(userid)) {
-      this.rendered.get(stream.id)?.remove();
-      this.rendered.set(stream.id, el);
+      this.tiles.show(userid, stream.id, el);
       this.append(el);
     }
   }
@@ -428,14 +373,6 @@ export class RtcRoom extends LitElement {
   // ---------------------------------------------------------------------------
   // Room operations
 
-  private joinOptions(): { password?: string; maxParticipants?: number } {
-    const max = this.maxParticipants === null || this.maxParticipants === '' ? undefined : Number(this.maxParticipants);
-    if (max !== undefined && (!Number.isInteger(max) || max < 2)) {
-      throw new RoomError('invalid-request', `max-participants="${this.maxParticipants}" is invalid: expected a whole number of at least 2.`);
-    }
-    return { ...(this.password ? { password: this.password } : {}), ...(max !== undefined ? { maxParticipants: max } : {}) };
-  }
-
   private async enter(mode: JoinMode, roomid?: string): Promise<RoomJoinedPayload> {
     try {
       if (this.extra instanceof InvalidJson) {
@@ -444,7 +381,7 @@ export class RtcRoom extends LitElement {
       if (roomid !== undefined) this.roomId = roomid;
       // A token set just before this call has not reached the client through updated() yet.
       this.client?.setToken(this.token);
-      const options = this.joinOptions();
+      const options = readJoinOptions(this.password, this.maxParticipants);
       const id = roomid ?? this.roomId ?? '';
       return await this.room.enter({ mode, roomid: id, ...options });
     } catch (err) {
@@ -538,10 +475,9 @@ export class RtcRoom extends LitElement {
     const client = this.client;
     this.client = null;
     client?.destroy();
-    if (this.generatedUserid) claimedUserids.delete(this.generatedUserid);
+    if (this.generatedUserid) releaseUserid(this.generatedUserid);
     this.generatedUserid = null;
-    for (const el of this.rendered.values()) el.remove();
-    this.rendered.clear();
+    this.tiles.clear();
     this.localSources.clear();
   }
 

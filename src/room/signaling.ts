@@ -1,7 +1,4 @@
-/**
- * The socket.io side of a room: a typed socket and request/ack helpers.
- * Protocol only; no WebRTC here.
- */
+/** The socket.io side of a room: a typed socket, request/ack helpers and RoomError; no WebRTC here. */
 import { io, type Socket } from 'socket.io-client';
 import type { Ack, ClientToServerEvents, ErrorCode, HandshakeAuth, ServerToClientEvents } from '../protocol.js';
 

@@ -16,6 +16,7 @@ import {
   expectDecodingFrom,
   expectFullMesh,
   framesDecoded,
+  meshPeer,
   remoteStreamsFrom,
   removeAllUsers,
   uniqueRoom,
@@ -198,7 +199,7 @@ describe('resilience', function () {
     const a = await createUser(roomid, 'a');
     const b = await createUser(roomid, 'b');
     await expectFullMesh([a, b]);
-    const peers = [a.room.room.peers.get(b.userid)!.peer, b.room.room.peers.get(a.userid)!.peer];
+    const peers = [meshPeer(a, b), meshPeer(b, a)];
     const states = [record<PeerStateEvent>(a.room, 'peer-state'), record<PeerStateEvent>(b.room, 'peer-state')];
     // Make both connections report a short 'disconnected' blip, as a lost packet burst would.
     let fake: RTCPeerConnectionState | null = 'disconnected';
@@ -225,7 +226,7 @@ describe('resilience', function () {
     const a = await createUser(roomid, 'a');
     const b = await createUser(roomid, 'b');
     await expectFullMesh([a, b]);
-    const peers = [a.room.room.peers.get(b.userid)!.peer, b.room.room.peers.get(a.userid)!.peer];
+    const peers = [meshPeer(a, b), meshPeer(b, a)];
     let fake: RTCPeerConnectionState | null = 'disconnected';
     for (const p of peers) {
       Object.defineProperty(p.pc, 'connectionState', { configurable: true, get: () => fake ?? 'connected' });

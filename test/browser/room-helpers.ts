@@ -2,7 +2,7 @@
 // own socket and peer connections. These helpers build them and assert what
 // each user would see.
 import '../../dist/index.js';
-import type { MediaCapture, RemoteStream, RtcRoom } from '../../dist/index.js';
+import { MeshTransport, type MediaCapture, type Peer, type RemoteStream, type RtcRoom } from '../../dist/index.js';
 import { expectFrames, waitFor } from './helpers.js';
 
 export interface User {
@@ -144,4 +144,13 @@ export function countDescriptions(user: User): { offers: number; answers: number
     return emit(...args);
   };
   return counts;
+}
+
+/** The mesh's Peer (one RTCPeerConnection) from `user` to `remote`, for tests that poke one connection. */
+export function meshPeer(user: User, remote: User): Peer {
+  const transport = user.room.room.transport;
+  if (!(transport instanceof MeshTransport)) throw new Error(`${user.userid}'s room does not use the mesh transport`);
+  const peer = transport.peer(remote.userid);
+  if (!peer) throw new Error(`${user.userid} has no connection to ${remote.userid}`);
+  return peer;
 }

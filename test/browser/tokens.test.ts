@@ -6,7 +6,7 @@ import { expect } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
 import type { Permission, RoomErrorEvent, RoomMessageEvent, RtcRoom, TokenExpiredEvent, TokenExpiringEvent } from '../../dist/index.js';
 import { record, sleep, waitFor } from './helpers.js';
-import { createUser, expectDecodingFrom, expectVideoFrom, remoteStreamsFrom, removeAllUsers, uniqueRoom, type User } from './room-helpers.js';
+import { createUser, expectDecodingFrom, expectVideoFrom, meshPeer, remoteStreamsFrom, removeAllUsers, uniqueRoom, type User } from './room-helpers.js';
 
 const SECRET = 'browser-test-secret-0123456789-abcdefghij';
 let serial = 0;
@@ -133,7 +133,7 @@ describe('room tokens in the client', function () {
     const warnings = watchWarnings();
     try {
       // Bypass the element's check, as a modified client would.
-      const peer = (mute.room.room.peers.get(host.userid) as unknown as { peer: { send(data: unknown): void } }).peer;
+      const peer = meshPeer(mute, host);
       peer.send('smuggled');
       await waitFor(() => warnings.lines.find((l) => l.includes(`dropped data-channel messages from ${mute.userid}`)), 'the host drops it');
       peer.send('smuggled again');

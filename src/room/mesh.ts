@@ -1,0 +1,269 @@
+/** The mesh transport: one Peer (RTCPeerConnection + data channel) per remote user, with offer fallback, generations and rebuilds. */
+import type { SignalData } from '../protocol.js';
+import type { DataPayload } from './data-messages.js';
+import { Peer } from './peer.js';
+import type { PeerState, Transport, TransportContext, TransportHooks } from './transport.js';
+
+export interface MeshOptions {
+  /** How long the member already in the room waits for the joiner's offer before offering itself (ms). */
+  offerFallbackMs?: number | undefined;
+}
+
+interface Link {
+  peer: Peer;
+  fallbackTimer?: ReturnType<typeof setTimeout>;
+  rebuildTimer?: ReturnType<typeof setTimeout>;
+}
+
+export class MeshTransport implements Transport {
+  readonly name = 'mesh';
+  private readonly links = new Map<string, Link>();
+  private running = false;
+  private readonly offerFallbackMs: number;
+
+  constructor(
+    private readonly context: TransportContext,
+    private readonly hooks: TransportHooks,
+    options: MeshOptions = {},
+  ) {
+    this.offerFallbackMs = options.offerFallbackMs ?? 3000;
+  }
+
+  /** The Peer to one user (for tests and stats). */
+  peer(userid: string): Peer | undefined {
+    return this.links.get(userid)?.peer;
+  }
+
+  start(): void {
+    this.running = true;
+  }
+
+  stop(): void {
+    this.running = false;
+    for (const userid of [...this.links.keys()]) this.peerLeft(userid);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Peers
+
+  peerJoined(userid: string, initiate: boolean): void {
+    if (!this.running || this.links.has(userid)) return;
+    this.link(userid, 0, undefined, initiate);
+  }
+
+  peerLeft(userid: string): void {
+    const link = this.links.get(userid);
+    if (!link) return;
+    this.links.delete(userid);
+    clearTimeout(link.fallbackTimer);
+    clearTimeout(link.rebuildTimer);
+    link.peer.close();
+  }
+
+  heal(userid: string): void {
+    const peer = this.links.get(userid)?.peer;
+    if (!peer) return;
+    if (peer.closed) {
+      this.rebuild(userid, peer.gen + 1, undefined, !peer.polite);
+      return;
+    }
+    const state = peer.pc.connectionState;
+    const healthy = state === 'connected' || state === 'connecting' || state === 'new';
+    if (!healthy || peer.pc.signalingState !== 'stable') peer.restartIce();
+  }
+
+  carriesMedia(userid: string): boolean {
+    const peer = this.links.get(userid)?.peer;
+    return !!peer && peer.pc.connectionState === 'connected' && peer.channelOpen;
+  }
+
+  isAlive(userid: string): boolean {
+    const peer = this.links.get(userid)?.peer;
+    if (!peer || peer.closed) return false;
+    const state = peer.pc.connectionState;
+    return state === 'connected' || state === 'connecting' || state === 'new' || state === 'disconnected';
+  }
+
+  configure(): void {
+    const config = this.context.rtcConfig();
+    for (const [userid, { peer }] of this.links) {
+      if (peer.closed) continue;
+      try {
+        peer.pc.setConfiguration(config);
+      } catch (err) {
+        this.hooks.warn(`setConfiguration for ${userid}`, err);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------
+  // Signals
+
+  opensCall(data: SignalData): boolean {
+    return data.description?.type === 'offer';
+  }
+
+  handleSignal(from: string, data: SignalData): boolean {
+    if (!this.running) return false;
+    const gen = data.gen ?? 0;
+    const isOffer = this.opensCall(data);
+    const link = this.links.get(from);
+    let peer = link?.peer;
+    if (!peer) {
+      // An offer from someone we have not heard join yet (message order across a reconnect).
+      if (!isOffer) return false;
+      peer = this.link(from, gen, data.session, false).peer;
+    } else if (data.session && peer.remoteSession && data.session !== peer.remoteSession) {
+      // The remote is a new instance (it reloaded): only its offer starts the new call.
+      if (!isOffer) return false;
+      peer = this.rebuild(from, gen, data.session, false);
+    } else if (gen < peer.gen) {
+      return false; // from a connection since replaced: stale
+    } else if (gen > peer.gen) {
+      if (!isOffer) return false;
+      peer = this.rebuild(from, gen, data.session ?? peer.remoteSession, false);
+    }
+    clearTimeout(this.links.get(from)?.fallbackTimer);
+    peer.remoteSession ??= data.session;
+    void peer.handle(data);
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Local streams and data
+
+  addStream(stream: MediaStream): void {
+    for (const { peer } of this.links.values()) peer.addStream(stream);
+  }
+
+  removeStream(streamid: string): void {
+    for (const { peer } of this.links.values()) peer.removeStream(streamid);
+  }
+
+  replaceTrack(streamid: string, oldTrack: MediaStreamTrack | null, newTrack: MediaStreamTrack): void {
+    for (const [userid, { peer }] of this.links) {
+      peer.replaceTrack(streamid, oldTrack, newTrack).catch((err: unknown) => this.hooks.warn(`replaceTrack for ${userid}`, err));
+    }
+  }
+
+  announceStreams(): void {
+    for (const { peer } of this.links.values()) peer.announceStreams();
+  }
+
+  syncStreams(): void {
+    for (const { peer } of this.links.values()) peer.syncStreams();
+  }
+
+  send(data: DataPayload, userid?: string): void {
+    if (userid !== undefined) this.links.get(userid)?.peer.send(data);
+    else for (const { peer } of this.links.values()) peer.send(data);
+  }
+
+  connection(userid: string): RTCPeerConnection | null {
+    return this.links.get(userid)?.peer.pc ?? null;
+  }
+
+  remoteStreams(userid: string): MediaStream[] {
+    return [...(this.links.get(userid)?.peer.remoteStreams.values() ?? [])];
+  }
+
+  // ---------------------------------------------------------------------------
+  // Connections
+
+  /** A new link to `userid`; the joiner offers at once, the member already there waits for its offer. */
+  private link(userid: string, gen: number, remoteSession: string | undefined, activate: boolean): Link {
+    const link: Link = { peer: this.createPeer(userid, gen, remoteSession) };
+    this.links.set(userid, link);
+    this.begin(link, activate);
+    return link;
+  }
+
+  private begin(link: Link, activate: boolean): void {
+    if (activate) {
+      link.peer.activate();
+      return;
+    }
+    // The member already in the room lets the joiner offer first; if no offer
+    // comes (a joiner without our protocol version, a lost message), it offers.
+    clearTimeout(link.fallbackTimer);
+    const peer = link.peer;
+    link.fallbackTimer = setTimeout(() => {
+      if (link.peer === peer && !peer.isActive) peer.activate();
+    }, this.offerFallbackMs);
+  }
+
+  private rebuild(userid: string, gen: number, session: string | undefined, activate: boolean): Peer {
+    const link = this.links.get(userid)!;
+    clearTimeout(link.fallbackTimer);
+    clearTimeout(link.rebuildTimer);
+    link.rebuildTimer = undefined;
+    link.peer.close();
+    link.peer = this.createPeer(userid, gen, session);
+    this.begin(link, activate);
+    return link.peer;
+  }
+
+  /**
+   * Replaces a connection that cannot recover with a new one (generation + 1;
+   * the remote follows when it sees the higher generation). The polite side
+   * waits a little longer, so that usually the impolite side's rebuild wins
+   * and only one new connection is made.
+   */
+  private scheduleRebuild(userid: string, peer: Peer, reason: string, delayMs: number): void {
+    const link = this.links.get(userid);
+    if (link?.peer !== peer || link.rebuildTimer) return;
+    link.rebuildTimer = setTimeout(
+      () => {
+        link.rebuildTimer = undefined;
+        if (this.links.get(userid) !== link || link.peer !== peer) return;
+        this.hooks.warn(`rebuilding the connection to ${userid}: ${reason}`);
+        this.rebuild(userid, peer.gen + 1, peer.remoteSession, true);
+        this.hooks.peerState(userid, 'rebuilding');
+      },
+      delayMs + (peer.polite ? 1500 : 0),
+    );
+  }
+
+  private current(userid: string, peer: Peer): boolean {
+    return this.links.get(userid)?.peer === peer;
+  }
+
+  private createPeer(userid: string, gen: number, remoteSession: string | undefined): Peer {
+    const peer: Peer = new Peer(
+      {
+        localUserid: this.context.userid(),
+        remoteUserid: userid,
+        config: this.context.rtcConfig(),
+        localStreams: () => this.context.published(),
+        gen,
+      },
+      {
+        signal: (data) => {
+          if (!peer.closed) this.hooks.signal(userid, { ...data, session: this.context.session, gen: peer.gen });
+        },
+        remoteStream: (stream, info) => {
+          if (this.current(userid, peer)) this.hooks.remoteStream(userid, stream, info);
+        },
+        remoteStreamEnded: (streamid, info) => this.hooks.remoteStreamEnded(userid, streamid, info?.kind ?? 'camera'),
+        remoteStreamInfo: (info, previous) => {
+          if (!!previous?.audioMuted !== !!info.audioMuted) this.hooks.remoteMute(userid, info.streamid, 'audio', !!info.audioMuted);
+          if (!!previous?.videoMuted !== !!info.videoMuted) this.hooks.remoteMute(userid, info.streamid, 'video', !!info.videoMuted);
+        },
+        state: (state: PeerState) => {
+          if (this.current(userid, peer)) this.hooks.peerState(userid, state);
+        },
+        message: (data) => this.hooks.message(userid, data),
+        error: (err) => this.hooks.warn(`peer ${userid}`, err),
+        channelClosed: () => {
+          if (!this.current(userid, peer)) return;
+          // Unless the session drops the user (its socket is away too: the tab
+          // closed), the connection died under it: rebuild, unless a leave arrives first.
+          if (!this.hooks.lost(userid)) this.scheduleRebuild(userid, peer, 'data channel closed', 1000);
+        },
+        failed: (reason) => this.scheduleRebuild(userid, peer, reason, 0),
+      },
+    );
+    peer.remoteSession = remoteSession;
+    return peer;
+  }
+}

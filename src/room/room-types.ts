@@ -1,0 +1,46 @@
+/** The public types of RoomClient: its states, the hooks it calls, its options and join options. */
+import type { Extra, PeerLeaveReason, RoomJoinedPayload, StreamInfo, StreamKind } from '../protocol.js';
+import type { PeerState } from './transport.js';
+import type { ReconnectPolicy, RoomError } from './signaling.js';
+
+export type RoomState = 'idle' | 'connecting' | 'joined' | 'reconnecting' | 'left' | 'error';
+export type JoinMode = 'open' | 'join' | 'open-or-join';
+
+export interface RoomHooks {
+  state(state: RoomState, previous: RoomState): void;
+  joined(payload: RoomJoinedPayload): void;
+  left(): void;
+  error(err: RoomError): void;
+  peerJoin(userid: string, extra: Extra): void;
+  peerLeave(userid: string, reason: PeerLeaveReason | 'connection-lost'): void;
+  peerUpdate(userid: string, extra: Extra): void;
+  peerState(userid: string, state: PeerState): void;
+  remoteStream(userid: string, stream: MediaStream, info: StreamInfo, extra: Extra): void;
+  remoteStreamEnded(userid: string, streamid: string, kind: StreamKind): void;
+  remoteMute(userid: string, streamid: string, kind: 'audio' | 'video', muted: boolean): void;
+  message(userid: string, data: unknown, via: 'data' | 'socket', event?: string): void;
+  /** The room token runs out at `expiresAt` (ms since the epoch): time to set a fresh one. */
+  tokenExpiring(expiresAt: number): void;
+  /** The server refused the room token because it expired; setting a fresh one retries. */
+  tokenExpired(message: string): void;
+  /** Problems worth a console line (malformed peer data, failed negotiation): never thrown. */
+  warn(message: string, err?: unknown): void;
+}
+
+export interface RoomClientOptions {
+  /** Signaling server URL; default: the page's origin. */
+  socketUrl?: string;
+  userid: string;
+  extra: Extra;
+  token?: string;
+  reconnect?: ReconnectPolicy;
+  /** How long a peer whose socket dropped keeps its call before it is dropped (ms). */
+  peerGraceMs?: number;
+  /** How long the member already in the room waits for the joiner's offer before offering itself (ms). */
+  offerFallbackMs?: number;
+}
+
+export interface JoinOptions {
+  password?: string;
+  maxParticipants?: number;
+}
