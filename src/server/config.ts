@@ -53,6 +53,21 @@ export interface SignalingServerOptions {
   rateLimit?: Partial<RateLimitOptions>;
   /** engine.io heartbeat; a vanished client is noticed after pingInterval + pingTimeout. Default 4000. */
   pingInterval?: number;
+  /**
+   * Bytes the server may hold for one connection that does not read what it
+   * is sent (engine.io's write buffer plus the websocket's unsent bytes, or
+   * packets waiting for a poll); beyond it the connection is closed as a
+   * slow reader. Default 1 MiB.
+   */
+  maxBufferedBytes?: number;
+  /** Connections open at once from one address; further handshakes are refused. Default 50. */
+  maxConnectionsPerIp?: number;
+  /**
+   * Behind a reverse proxy: take the client's address from the last entry of
+   * `X-Forwarded-For` (the one the proxy appended) for `maxConnectionsPerIp`
+   * and logs. Only when every request comes through that proxy. Default false.
+   */
+  trustProxy?: boolean;
   /** Default 4000. */
   pingTimeout?: number;
   /** Serve https: PEM text or file paths. Ignored with `httpServer`. */
@@ -128,6 +143,11 @@ export interface SignalingServerOptions {
  */
 const MIN_MAX_PENDING = 32;
 
+/** What one connection may leave unread on the server before it is closed. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
+/** Connections one address may hold at once. */
+export const DEFAULT_MAX_CONNECTIONS_PER_IP = 50;
+
 /** The options after defaults and checks: what the rest of the server reads. */
 export interface ResolvedConfig {
   /** Attached to a foreign http server (`httpServer`), which we neither listen on nor close. */
@@ -146,6 +166,9 @@ export interface ResolvedConfig {
   maxPending: number;
   pingInterval: number;
   pingTimeout: number;
+  maxBufferedBytes: number;
+  maxConnectionsPerIp: number;
+  trustProxy: boolean;
   scryptCost: number;
   passwordHashConcurrency: number;
   serveStatic: boolean;
@@ -180,6 +203,8 @@ export function resolveConfig(options: SignalingServerOptions = {}): ResolvedCon
   const rateLimit = resolveRateLimit(options.rateLimit);
   const pingInterval = integer(options.pingInterval ?? 4000, 'pingInterval', 1, 3_600_000);
   const pingTimeout = integer(options.pingTimeout ?? 4000, 'pingTimeout', 1, 3_600_000);
+  const maxBufferedBytes = integer(options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES, 'maxBufferedBytes', 64 * 1024, 1 << 30);
+  const maxConnectionsPerIp = integer(options.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP, 'maxConnectionsPerIp', 1, 1_000_000);
   const scryptCost = integer(options.passwordHashCost ?? DEFAULT_SCRYPT_COST, 'passwordHashCost', 2, 1 << 20);
   const passwordHashConcurrency = integer(
     options.passwordHashConcurrency ?? Math.max(1, availableParallelism() - 1),
@@ -237,6 +262,9 @@ export function resolveConfig(options: SignalingServerOptions = {}): ResolvedCon
     maxPending: Math.max(MIN_MAX_PENDING, Math.ceil(rateLimit.burst)),
     pingInterval,
     pingTimeout,
+    maxBufferedBytes,
+    maxConnectionsPerIp,
+    trustProxy: options.trustProxy === true,
     scryptCost,
     passwordHashConcurrency,
     serveStatic: options.serveStatic ?? !attached,

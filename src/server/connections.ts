@@ -1,11 +1,12 @@
-// This process's connections: each one's socket, rate limiter, request queue, TURN refresh and room, and what shared mode asks of them.
+// This process's connections: each one's socket, guard, request queue, TURN refresh and room, and what shared mode asks of them.
 import type { Logger } from 'pino';
 import type { ClusterHooks, LocalMembership } from './cluster.js';
 import type { ResolvedConfig } from './config.js';
 import { memberOf, peerInfo, type HandlerContext, type Session } from './handlers/context.js';
 import { roomKey, type IoServer, type IoSocket } from './io.js';
 import type { Metrics } from './metrics.js';
-import { RateLimiter, type WorkLimiter } from './rate-limit.js';
+import type { WorkLimiter } from './rate-limit.js';
+import { guardOf, type ConnectionGuard } from './engine-guard.js';
 import { createRelay, type Relay } from './relay.js';
 import type { RequestQueue } from './router.js';
 import type { RoomStore } from './rooms.js';
@@ -14,7 +15,8 @@ export interface Connection extends RequestQueue {
   readonly socket: IoSocket;
   /** The server's logger, bound to this connection. */
   readonly log: Logger;
-  readonly limiter: RateLimiter;
+  /** The engine-level guard of this connection: its rate decisions, what is held for it. */
+  readonly guard: ConnectionGuard;
   /** What its requests' handlers get. */
   readonly ctx: HandlerContext;
   /** Pushes fresh TURN credentials while this connection is in a room. */
@@ -89,7 +91,7 @@ export class Connections {
     const conn: Connection = {
       socket,
       log: log.child({ sid: socket.id, userid: socket.data.userid }),
-      limiter: new RateLimiter(config.rateLimit, Date.now()),
+      guard: guardOf(socket),
       ctx,
       queue: Promise.resolve(),
       pending: 0,

@@ -140,3 +140,19 @@ function byteLength(data: unknown): number {
   if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength;
   return 0;
 }
+
+const guards = new WeakMap<object, ConnectionGuard>();
+
+/** Starts guarding an engine.io connection (from engine.io's `connection` event, before socket.io sees it). */
+export function attachGuard(socket: EngineSocketLike, options: GuardOptions, hooks: GuardHooks): ConnectionGuard {
+  const guard = new ConnectionGuard(socket, options, hooks);
+  guards.set(socket, guard);
+  return guard;
+}
+
+/** The guard of a socket.io socket's engine.io connection. */
+export function guardOf(socket: { readonly conn: object }): ConnectionGuard {
+  const guard = guards.get(socket.conn);
+  if (!guard) throw new Error('connection without a guard');
+  return guard;
+}

@@ -7,6 +7,7 @@ import * as v from 'valibot';
 import { USERID_PATTERN, type ClientEventName, type ErrorCode, type HandshakeErrorData } from '../protocol.js';
 import type { ResolvedConfig } from './config.js';
 import type { Connection } from './connections.js';
+import { attachGuard, type EngineSocketLike, type GuardViolation } from './engine-guard.js';
 import { fail } from './handlers/context.js';
 import type { IoSocket } from './io.js';
 import type { Metrics } from './metrics.js';
@@ -31,8 +32,10 @@ export interface Admitted {
 }
 
 export interface Gate {
-  /** engine.io's `allowRequest`: refuses while shutting down and from origins not allowed. */
+  /** engine.io's `allowRequest`: refuses while shutting down, from origins not allowed and from addresses holding too many connections. */
   allowRequest(req: IncomingMessage, cb: (err: string | null | undefined, success: boolean) => void): void;
+  /** engine.io's `connection`: guards the new connection from its first packet and counts it against its address. */
+  engineConnection(engineSocket: EngineSocketLike & { readonly request: IncomingMessage }): void;
   /** socket.io middleware (`io.use`): the handshake's auth, tokens and `authenticate`; sets `socket.data`. */
   handshake(socket: IoSocket, next: (err?: Error) => void): void;
   /** Every incoming packet of an admitted connection: the request to queue, or null (refused and acked here). */
@@ -40,13 +43,19 @@ export interface Gate {
 }
 
 export interface GateOptions {
-  config: Pick<ResolvedConfig, 'originPolicy' | 'sharedToken' | 'verifyToken' | 'jwksUrl' | 'authenticate' | 'maxPending'>;
-  metrics: Pick<Metrics, 'handshakesRejected' | 'rejected' | 'rateLimitDisconnects'>;
+  config: Pick<
+    ResolvedConfig,
+    'originPolicy' | 'sharedToken' | 'verifyToken' | 'jwksUrl' | 'authenticate' | 'maxPending' | 'rateLimit' | 'maxBufferedBytes' | 'maxConnectionsPerIp' | 'trustProxy'
+  >;
+  metrics: Pick<Metrics, 'handshakesRejected' | 'rejected' | 'rateLimitDisconnects' | 'protocolDisconnects'>;
   log: Logger;
   closing(): boolean;
 }
 
 export function createGate({ config, metrics, log, closing }: GateOptions): Gate {
+  /** Open engine.io connections per client address. */
+  const perAddress = new Map<string, number>();
+
   async function authenticate(socket: IoSocket): Promise<void> {
     if (closing()) throw new HandshakeError('shutting-down', 'the server is shutting down');
     const parsed = v.safeParse(handshakeSchema, socket.handshake.auth ?? {});
@@ -97,11 +106,44 @@ export function createGate({ config, metrics, log, closing }: GateOptions): Gate
     allowRequest(req, cb) {
       if (closing()) return cb('the server is shutting down', false);
       const origin = req.headers.origin;
-      if (config.originPolicy.allows(origin, req.headers.host)) return cb(null, true);
-      metrics.handshakesRejected.inc({ reason: 'origin' });
-      const shown = displayOrigin(origin);
-      log.warn({ origin: shown }, 'connection refused: origin not allowed');
-      cb(`origin not allowed: ${shown} (start the server with --allowed-origins ${shown})`, false);
+      if (!config.originPolicy.allows(origin, req.headers.host)) {
+        metrics.handshakesRejected.inc({ reason: 'origin' });
+        const shown = displayOrigin(origin);
+        log.warn({ origin: shown }, 'connection refused: origin not allowed');
+        return cb(`origin not allowed: ${shown} (start the server with --allowed-origins ${shown})`, false);
+      }
+      const address = clientAddress(req, config.trustProxy);
+      if ((perAddress.get(address) ?? 0) >= config.maxConnectionsPerIp) {
+        metrics.handshakesRejected.inc({ reason: 'connections-per-ip' });
+        log.warn({ address, limit: config.maxConnectionsPerIp }, 'connection refused: too many connections from one address');
+        return cb(`too many connections from your address (at most ${config.maxConnectionsPerIp})`, false);
+      }
+      cb(null, true);
+    },
+
+    engineConnection(engineSocket) {
+      // engine.io emits `connection` in the same tick as the handshake's allowRequest: no race with the count above.
+      const address = clientAddress(engineSocket.request, config.trustProxy);
+      perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+      engineSocket.on('close', () => {
+        const left = (perAddress.get(address) ?? 1) - 1;
+        if (left > 0) perAddress.set(address, left);
+        else perAddress.delete(address);
+      });
+      attachGuard(
+        engineSocket,
+        { maxBufferedBytes: config.maxBufferedBytes, rateLimit: config.rateLimit },
+        {
+          violation(reason, detail) {
+            metrics.protocolDisconnects.inc({ reason });
+            log.warn({ address, reason, ...detail }, `connection closed: ${VIOLATIONS[reason]}`);
+          },
+          flood() {
+            metrics.rateLimitDisconnects.inc();
+            log.warn({ address }, 'connection closed for flooding');
+          },
+        },
+      );
     },
 
     handshake(socket, next) {
@@ -136,14 +178,10 @@ export function createGate({ config, metrics, log, closing }: GateOptions): Gate
         }
         return null;
       };
-      const decision = conn.limiter.take(Date.now());
+      // Counted by the connection guard as the packet arrived (every packet, whatever its type).
+      const decision = conn.guard.decision;
       if (decision !== 'ok') {
         refuse('rate-limited', 'too many messages; slow down');
-        if (decision === 'disconnect' && socket.connected) {
-          metrics.rateLimitDisconnects.inc();
-          conn.log.warn('disconnected for flooding');
-          socket.disconnect(true);
-        }
         return null;
       }
       if (!isClientEvent(event)) return refuse('invalid-request', 'unknown event', 'unknown-event');
@@ -154,6 +192,28 @@ export function createGate({ config, metrics, log, closing }: GateOptions): Gate
       return { event, payload: args[0], ack };
     },
   };
+}
+
+const VIOLATIONS: Record<GuardViolation, string> = {
+  'slow-reader': 'the client does not read what it is sent (more than maxBufferedBytes held for it)',
+  'unsolicited-pong': 'a pong answering no ping',
+  'unsolicited-ack': 'an ACK the server never asked for',
+  binary: 'a binary packet (the protocol has none)',
+};
+
+/**
+ * The address a connection comes from: the socket's peer, or behind a trusted
+ * proxy the last `X-Forwarded-For` entry (the one that proxy appended; earlier
+ * ones are whatever the client claimed).
+ */
+export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  let address = req.socket?.remoteAddress ?? 'unknown';
+  if (trustProxy) {
+    const header = req.headers['x-forwarded-for'];
+    const last = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').pop()?.trim();
+    if (last) address = last;
+  }
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
 function safeEqual(a: string, b: string): boolean {

@@ -10,6 +10,7 @@ export interface Metrics {
   rejected: Counter<'reason'>;
   handshakesRejected: Counter<'reason'>;
   rateLimitDisconnects: Counter;
+  protocolDisconnects: Counter<'reason'>;
   roomsOpened: Counter;
 }
 
@@ -43,6 +44,12 @@ export function createMetrics(store: RoomStore, options: { defaultMetrics: boole
     rateLimitDisconnects: new Counter({
       name: 'rtc_rate_limit_disconnects_total',
       help: 'Sockets disconnected for flooding',
+      registers,
+    }),
+    protocolDisconnects: new Counter({
+      name: 'rtc_protocol_disconnects_total',
+      help: 'Connections closed by the connection guard, by reason (slow-reader, unsolicited-pong, unsolicited-ack, binary)',
+      labelNames: ['reason'],
       registers,
     }),
     roomsOpened: new Counter({ name: 'rtc_rooms_opened_total', help: 'Rooms created', registers }),

@@ -9,6 +9,7 @@ import { connectCluster, type Cluster } from './cluster.js';
 import { resolveConfig, type SignalingServerOptions } from './config.js';
 import { Connections } from './connections.js';
 import { createGate } from './gate.js';
+import { strictParser } from './strict-parser.js';
 import { leaveRoom } from './handlers/rooms.js';
 import { mountHttp, packageRoot } from './http.js';
 import type { IoServer, ServerSocketData } from './io.js';
@@ -97,14 +98,17 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     destroyUpgrade: !attached,
     cors: { origin: (origin, cb) => cb(null, config.originPolicy.allowsCrossOrigin(origin)), methods: ['GET', 'POST'] },
     allowRequest: gate.allowRequest,
+    // No binary packets and no client ACKs in this protocol: refused before anything is buffered.
+    parser: strictParser,
   });
   mount.engineAttached();
   // engine.io's polling transport waits up to 30 s (a ref'd timer) for a
   // client's next poll to deliver a close packet, even after the client left;
   // that keeps a process alive long after close(). Clients poll continuously,
   // so a short wait loses nothing.
-  io.engine.on('connection', (engineSocket: { transport?: { closeTimeout?: unknown } }) => {
-    if (typeof engineSocket.transport?.closeTimeout === 'number') engineSocket.transport.closeTimeout = POLLING_CLOSE_TIMEOUT_MS;
+  io.engine.on('connection', (engineSocket: Parameters<typeof gate.engineConnection>[0] & { transport: { closeTimeout?: unknown } }) => {
+    if (typeof engineSocket.transport.closeTimeout === 'number') engineSocket.transport.closeTimeout = POLLING_CLOSE_TIMEOUT_MS;
+    gate.engineConnection(engineSocket);
   });
   io.use(gate.handshake);
 

@@ -1,17 +1,19 @@
 // The server's request path without a network: handlers called with a context on a real MemoryRoomStore, the router, the gate's packet checks and the config.
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { CLIENT_EVENTS, type Ack, type Permission } from '../../src/protocol.js';
 import { resolveConfig } from '../../src/server/config.js';
 import type { Connection } from '../../src/server/connections.js';
-import { createGate } from '../../src/server/gate.js';
+import { clientAddress, createGate } from '../../src/server/gate.js';
 import type { HandlerContext, Session } from '../../src/server/handlers/context.js';
 import { leaveRoom } from '../../src/server/handlers/rooms.js';
 import type { ServerSocketData } from '../../src/server/io.js';
 import { createMetrics } from '../../src/server/metrics.js';
 import { hashPassword } from '../../src/server/password.js';
-import { RateLimiter, WorkLimiter } from '../../src/server/rate-limit.js';
+import { WorkLimiter } from '../../src/server/rate-limit.js';
+import { ConnectionGuard, guardOf } from '../../src/server/engine-guard.js';
 import type { Relay, ServerEventName } from '../../src/server/relay.js';
 import { MemoryRoomStore, type RoomStore } from '../../src/server/rooms.js';
 import { handlers, route, type AnyAck } from '../../src/server/router.js';
@@ -277,15 +279,39 @@ describe('router (no sockets)', () => {
   });
 });
 
+/** An engine.io connection as the guard sees it: events in, a record of how it was closed. */
+class FakeEngineSocket extends EventEmitter {
+  readyState = 'open';
+  closedWith: boolean | undefined;
+  terminated = false;
+  readonly request = { headers: {}, socket: { remoteAddress: '::ffff:10.0.0.7' } };
+  constructor(readonly transport: { name: string; socket?: { bufferedAmount?: number; terminate?(): void } } = { name: 'polling' }) {
+    super();
+    if (transport.name === 'websocket') transport.socket ??= { bufferedAmount: 0, terminate: () => void (this.terminated = true) };
+  }
+  close(discard?: boolean): void {
+    this.closedWith = discard === true;
+    this.readyState = 'closed';
+    this.emit('close');
+  }
+}
+
 describe('gate: packet checks (no sockets)', () => {
   function gateAndConnection(burst = 100) {
     const store = new MemoryRoomStore();
     const metrics = createMetrics(store, { defaultMetrics: false });
     const config = resolveConfig({ logLevel: 'silent', rateLimit: { burst, perSecond: 1, maxViolations: 1000 } });
     const gate = createGate({ config, metrics, log, closing: () => false });
-    const socket = { connected: true, disconnect() {} };
-    const conn = { socket, log, limiter: new RateLimiter(config.rateLimit, Date.now()), pending: 0 } as unknown as Connection;
-    return { gate, conn, config };
+    const engine = new FakeEngineSocket();
+    gate.engineConnection(engine as never);
+    const socket = { connected: true, conn: engine, disconnect() {} };
+    const conn = { socket, log, guard: guardOf(socket), pending: 0 } as unknown as Connection;
+    /** A packet as engine.io hands it over, then to socket.io's middleware. */
+    const admit = (packet: unknown[]) => {
+      engine.emit('packet', { type: 'message', data: '42[]' });
+      return gate.admit(conn, packet);
+    };
+    return { gate, conn, config, admit };
   }
   const acked = () => {
     const got: Ack<object>[] = [];
@@ -293,14 +319,14 @@ describe('gate: packet checks (no sockets)', () => {
   };
 
   it('admits a known request with one payload and an ack; refuses the rest with the reason', () => {
-    const { gate, conn, config } = gateAndConnection();
+    const { conn, config, admit } = gateAndConnection();
     const a = acked();
-    assert.equal(gate.admit(conn, ['room:join', { roomid: 'r' }, a.ack])?.event, 'room:join');
-    assert.equal(gate.admit(conn, ['nope', {}, a.ack]), null);
-    assert.equal(gate.admit(conn, ['room:join', {}]), null);
-    assert.equal(gate.admit(conn, ['room:join', {}, {}, a.ack]), null);
+    assert.equal(admit(['room:join', { roomid: 'r' }, a.ack])?.event, 'room:join');
+    assert.equal(admit(['nope', {}, a.ack]), null);
+    assert.equal(admit(['room:join', {}]), null);
+    assert.equal(admit(['room:join', {}, {}, a.ack]), null);
     (conn as { pending: number }).pending = config.maxPending;
-    assert.equal(gate.admit(conn, ['room:join', { roomid: 'r' }, a.ack]), null);
+    assert.equal(admit(['room:join', { roomid: 'r' }, a.ack]), null);
     assert.deepEqual(
       a.got.map((r) => (r.ok ? 'ok' : `${r.error.code}: ${r.error.message}`)),
       [
@@ -312,11 +338,104 @@ describe('gate: packet checks (no sockets)', () => {
   });
 
   it('refuses beyond the rate limit burst', () => {
-    const { gate, conn } = gateAndConnection(3);
+    const { admit } = gateAndConnection(3);
     const a = acked();
-    const admitted = Array.from({ length: 5 }, () => gate.admit(conn, ['room:presence', { roomid: 'r' }, a.ack]) !== null);
+    const admitted = Array.from({ length: 5 }, () => admit(['room:presence', { roomid: 'r' }, a.ack]) !== null);
     assert.deepEqual(admitted, [true, true, true, false, false]);
     assert.deepEqual(a.got.map((r) => !r.ok && r.error.code), ['rate-limited', 'rate-limited']);
+  });
+
+  it('counts connections per address and refuses beyond the cap; a closed one frees its place', () => {
+    const store = new MemoryRoomStore();
+    const metrics = createMetrics(store, { defaultMetrics: false });
+    const config = resolveConfig({ logLevel: 'silent', maxConnectionsPerIp: 2 });
+    const gate = createGate({ config, metrics, log, closing: () => false });
+    const req = { headers: {}, socket: { remoteAddress: '::ffff:10.0.0.7' } };
+    const allowed = () => {
+      let ok = false;
+      gate.allowRequest(req as never, (_err, success) => (ok = success));
+      return ok;
+    };
+    const open = () => {
+      const s = new FakeEngineSocket();
+      gate.engineConnection(s as never);
+      return s;
+    };
+    assert.equal(allowed(), true);
+    const first = open();
+    assert.equal(allowed(), true);
+    open();
+    assert.equal(allowed(), false);
+    first.close();
+    assert.equal(allowed(), true);
+  });
+
+  it('takes the address from X-Forwarded-For only behind a trusted proxy, and then its last entry', () => {
+    const req = { headers: { 'x-forwarded-for': '6.6.6.6, 203.0.113.9' }, socket: { remoteAddress: '127.0.0.1' } };
+    assert.equal(clientAddress(req as never, false), '127.0.0.1');
+    assert.equal(clientAddress(req as never, true), '203.0.113.9');
+  });
+});
+
+describe('connection guard (no sockets)', () => {
+  const options = { maxBufferedBytes: 1000, rateLimit: { burst: 10, perSecond: 1, maxViolations: 5 } };
+  function guarded(transport?: ConstructorParameters<typeof FakeEngineSocket>[0]) {
+    const engine = new FakeEngineSocket(transport);
+    const seen: string[] = [];
+    const guard = new ConnectionGuard(engine, options, { violation: (reason) => void seen.push(reason), flood: () => void seen.push('flood') });
+    return { engine, seen, guard };
+  }
+
+  it('a pong must answer a ping', () => {
+    const { engine, seen } = guarded();
+    engine.emit('packetCreate', { type: 'ping' });
+    engine.emit('packet', { type: 'pong' });
+    assert.deepEqual(seen, []);
+    engine.emit('packet', { type: 'pong' });
+    assert.deepEqual(seen, ['unsolicited-pong']);
+    assert.equal(engine.closedWith, true, 'closed at once, queued packets dropped');
+  });
+
+  it('ACKs, binary events and binary frames close the connection; events pass', () => {
+    for (const [data, reason] of [
+      ['31["x"]', 'unsolicited-ack'],
+      ['51-["custom",{}]', 'binary'],
+      ['6-1[{}]', 'binary'],
+      [Buffer.alloc(4), 'binary'],
+    ] as const) {
+      const { engine, seen } = guarded();
+      engine.emit('packet', { type: 'message', data: '42["room:presence",{}]' });
+      engine.emit('packet', { type: 'message', data });
+      assert.deepEqual(seen, [reason], String(data));
+    }
+  });
+
+  it('every packet counts against the rate limit: a flood of noops is closed', () => {
+    const { engine, seen } = guarded();
+    for (let i = 0; i < 20; i++) engine.emit('packet', { type: 'noop' });
+    assert.deepEqual(seen, ['flood']);
+    assert.equal(engine.closedWith, true);
+  });
+
+  it('what waits for a poll is capped; a flush hands it to the transport', () => {
+    const { engine, seen, guard } = guarded();
+    engine.emit('packetCreate', { type: 'message', data: 'x'.repeat(600) });
+    engine.emit('flush', [{ type: 'message', data: 'x'.repeat(600) }]);
+    engine.emit('packetCreate', { type: 'message', data: 'x'.repeat(600) });
+    assert.equal(guard.bufferedBytes, 600);
+    assert.deepEqual(seen, []);
+    engine.emit('packetCreate', { type: 'message', data: 'x'.repeat(600) });
+    assert.deepEqual(seen, ['slow-reader']);
+  });
+
+  it('over websocket the socket\'s unsent bytes count too, and the socket is terminated', () => {
+    const socket = { bufferedAmount: 900, terminate() {} };
+    const { engine, seen } = guarded({ name: 'websocket', socket });
+    let terminated = false;
+    socket.terminate = () => void (terminated = true);
+    engine.emit('packetCreate', { type: 'message', data: 'x'.repeat(200) });
+    assert.deepEqual(seen, ['slow-reader']);
+    assert.equal(terminated, true);
   });
 });
 
