@@ -15,6 +15,7 @@ import {
   TokenExpiredEvent,
   TokenExpiringEvent,
   type MuteChangeEvent,
+  type RoomErrorCode,
   type StreamEndEvent as StreamEndEventType,
   type StreamKind,
   type TrackChangeEvent,
@@ -103,7 +104,7 @@ export class RtcRoom extends LitElement {
     roomId: { attribute: 'room-id' },
     userid: {},
     password: {},
-    maxParticipants: { attribute: 'max-participants' },
+    maxParticipants: { attribute: 'max-participants', converter: (value: string | null) => (value === null || value.trim() === '' ? null : Number(value)) },
     extra: {
       converter: {
         fromAttribute: (value: string | null): unknown => {
@@ -162,7 +163,7 @@ export class RtcRoom extends LitElement {
   /** Room password (asked for when opening; required to join a protected room). */
   password: string | null = null;
   /** Room size asked for when this client opens the room (the server may allow fewer). */
-  maxParticipants: string | number | null = null;
+  maxParticipants: number | null = null;
   /** Application data shared with peers (JSON in the attribute; any JSON-able value as a property). */
   extra: unknown = null;
   /**
@@ -321,7 +322,7 @@ export class RtcRoom extends LitElement {
     };
   }
 
-  private reportError(code: string, message: string): void {
+  private reportError(code: RoomErrorCode, message: string): void {
     this.statusMessage = message;
     this.dispatchEvent(new RoomErrorEvent({ code, message }));
   }
@@ -429,9 +430,9 @@ export class RtcRoom extends LitElement {
   // Room operations
 
   private joinOptions(): { password?: string; maxParticipants?: number } {
-    const max = this.maxParticipants === null || this.maxParticipants === '' ? undefined : Number(this.maxParticipants);
+    const max = this.maxParticipants ?? undefined;
     if (max !== undefined && (!Number.isInteger(max) || max < 2)) {
-      throw new RoomError('invalid-request', `max-participants="${this.maxParticipants}" is invalid: expected a whole number of at least 2.`);
+      throw new RoomError('invalid-request', `max-participants="${this.getAttribute('max-participants') ?? max}" is invalid: expected a whole number of at least 2.`);
     }
     return { ...(this.password ? { password: this.password } : {}), ...(max !== undefined ? { maxParticipants: max } : {}) };
   }
