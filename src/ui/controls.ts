@@ -41,6 +41,23 @@ export interface DeviceLists {
   selected: Partial<Record<DeviceKind, string>>;
 }
 
+/** Whether this browser can share a screen (phones cannot: no `getDisplayMedia`). */
+export const canShareScreen = (): boolean => typeof navigator !== 'undefined' && !!navigator.mediaDevices?.getDisplayMedia;
+
+/** Whether this browser can choose the audio output of a media element (`setSinkId`). */
+export const canPickSpeaker = (): boolean => typeof HTMLMediaElement !== 'undefined' && 'setSinkId' in HTMLMediaElement.prototype;
+
+/**
+ * The menus' lists from `enumerateDevices()`: cameras, microphones, and
+ * speakers only where `setSinkId` exists. Unlabelled devices (no permission
+ * yet) keep an empty label; the menus then show the kind's name.
+ */
+export function deviceLists(infos: readonly MediaDeviceInfo[], selected: DeviceLists['selected'] = {}): DeviceLists {
+  const of = (kind: MediaDeviceKind) =>
+    infos.filter((d) => d.kind === kind && d.deviceId && d.deviceId !== 'default').map((d) => ({ id: d.deviceId, label: d.label }));
+  return { cameras: of('videoinput'), mics: of('audioinput'), speakers: canPickSpeaker() ? of('audiooutput') : [], selected };
+}
+
 /** What the bar shows. */
 export interface ControlsModel {
   items: readonly ControlItem[];

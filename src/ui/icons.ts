@@ -17,7 +17,7 @@ export const icons = {
   cameraOff: icon(CAM + SLASH),
   screen: icon(SCREEN + 'M12 13.5V7.5M9.5 10 12 7.5l2.5 2.5'),
   screenStop: icon(SCREEN + 'M9.5 8l5 5M14.5 8l-5 5'),
-  leave: icon('M3 14c5-5 13-5 18 0l-2.5 2.5-3.5-1.5v-2.5c-2.5-1-5.5-1-8 0V15l-3.5 1.5z'),
+  leave: icon('M2 14.5c5.5-5 14.5-5 20 0l-.5 3-4.5-1-.5-3c-3-1-6-1-9 0l-.5 3-4.5 1z'),
   chevron: icon('M6 15l6-6 6 6'),
   settings: icon('M4 7h9M17 7h3M4 17h3M11 17h9M15 5v4M9 15v4'),
   copy: icon('M9 9h10a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2H11a2 2 0 0 1-2-2zM5 15a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h8a2 2 0 0 1 2 2'),

@@ -5,7 +5,8 @@ import { css } from 'lit';
  * For the shadow root of the element hosting the UI. Public custom properties:
  * `--rtc-accent`, `--rtc-surface`, `--rtc-on-surface`, `--rtc-radius`,
  * `--rtc-font`. The stage reads `--rtc-cols`, `--rtc-tile-w`, `--rtc-tile-h`
- * (from layout.ts) when the host sets them.
+ * (from layout.ts) when the host sets them; in the speaker layout `--rtc-strip`
+ * (the strip's share) and `--rtc-strip-w`, and a `direction` attribute.
  */
 export const uiStyles = css`
   :host {
@@ -16,6 +17,7 @@ export const uiStyles = css`
     --_bar: #202124;
     --_btn: #3c4043;
     --_danger: #d93025;
+    --_on-accent: #fff;
     font-family: var(--rtc-font, system-ui, sans-serif);
   }
   @media (prefers-color-scheme: dark) {
@@ -24,6 +26,7 @@ export const uiStyles = css`
       --_surface: var(--rtc-surface, #202124);
       --_on: var(--rtc-on-surface, #e8eaed);
       --_bar: #2d2e31;
+      --_on-accent: #202124;
     }
   }
   [hidden] {
@@ -61,6 +64,7 @@ export const uiStyles = css`
     background: var(--_bar);
     color: #fff;
     min-height: 48px;
+    position: relative;
   }
   [part~='controls'] > button,
   [part~='device-menu-button'],
@@ -90,7 +94,7 @@ export const uiStyles = css`
   }
   [part~='screen-toggle'][aria-pressed='true'] {
     background: var(--_accent);
-    color: #202124;
+    color: var(--_on-accent);
   }
   [part~='controls'] > [part~='leave-button'] {
     width: 64px;
@@ -109,15 +113,12 @@ export const uiStyles = css`
     border: 0;
     border-radius: 22px;
     background: var(--_accent);
-    color: #fff;
+    color: var(--_on-accent);
     font-weight: 600;
-  }
-  [part~='device-menu'] {
-    position: relative;
   }
   [part~='device-panel'] {
     position: absolute;
-    bottom: calc(100% + 12px);
+    bottom: calc(100% + 8px);
     left: 50%;
     transform: translateX(-50%);
     z-index: 2;
@@ -176,7 +177,7 @@ export const uiStyles = css`
     height: auto;
     border-radius: 50%;
     background: var(--_accent);
-    color: #fff;
+    color: var(--_on-accent);
     font-size: clamp(16px, 4vw, 36px);
     font-weight: 600;
   }
@@ -234,23 +235,32 @@ export const uiStyles = css`
   [part~='stage'][layout='speaker'] > [part~='main'] {
     flex: 1;
     min-width: 0;
+    min-height: 0;
     display: grid;
     place-items: center;
+    container-type: size;
+  }
+  [part~='main'] > * {
+    width: min(100cqw, 100cqh * 16 / 9);
   }
   [part~='strip'] {
     display: flex;
     flex-direction: column;
     gap: 8px;
     flex: 0 0 var(--rtc-strip, 20%);
+    min-height: 0;
     overflow: auto;
   }
-  @media (orientation: portrait) {
-    [part~='stage'][layout='speaker'] {
-      flex-direction: column;
-    }
-    [part~='strip'] {
-      flex-direction: row;
-    }
+  /* speakerLayout().direction 'column' (a portrait box): the strip goes below. */
+  [part~='stage'][direction='column'] {
+    flex-direction: column;
+  }
+  [direction='column'] > [part~='strip'] {
+    flex-direction: row;
+  }
+  [part~='strip'] > * {
+    flex: none;
+    width: var(--rtc-strip-w, auto);
   }
 
   /* The waiting tile. */
@@ -281,7 +291,11 @@ export const uiStyles = css`
 
   /* The pre-join panel: preview beside the form, stacked on narrow screens. */
   [part~='prejoin'] {
+    flex: 1;
+    box-sizing: border-box;
+    min-height: 100%;
     display: flex;
+    align-content: center;
     flex-wrap: wrap;
     gap: 24px;
     align-items: center;
@@ -304,8 +318,21 @@ export const uiStyles = css`
     position: absolute;
     left: 12px;
     top: 12px;
-    width: 96px;
+    width: 120px;
     height: 8px;
+    border-radius: 4px;
+    background: #0008;
+  }
+  [part~='level']::-webkit-meter-bar {
+    background: none;
+    border: 0;
+  }
+  [part~='level']::-webkit-meter-optimum-value {
+    background: #34a853;
+    border-radius: 4px;
+  }
+  [part~='level']::-moz-meter-bar {
+    background: #34a853;
   }
   [part~='preview-toggles'] {
     position: absolute;
@@ -317,7 +344,8 @@ export const uiStyles = css`
     gap: 12px;
   }
   [part~='prejoin-side'] {
-    flex: 0 1 300px;
+    flex: 1 1 260px;
+    max-width: 360px;
     display: grid;
     gap: 12px;
   }
