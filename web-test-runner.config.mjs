@@ -121,6 +121,24 @@ function cjsSdpPlugin() {
   };
 }
 
+/**
+ * `executeServerCommand('screenshot', { name })` saves what the test page shows
+ * as test-artifacts/<name>.png, for people to look at (the UI tests take them).
+ */
+function screenshotPlugin() {
+  return {
+    name: 'rtc-screenshot',
+    async executeCommand({ command, payload, session }) {
+      if (command !== 'screenshot') return undefined;
+      const name = String(payload?.name ?? '').replace(/[^\w.-]+/g, '_') || 'screenshot';
+      const path = `test-artifacts/${name}.png`;
+      mkdirSync('test-artifacts', { recursive: true });
+      const png = await session.browser.getPage(session.id).screenshot({ path });
+      return { path, bytes: png.length };
+    },
+  };
+}
+
 /** Counts passed/failed tests into build/browser-tests.json for npm test's closing line. */
 function countingReporter() {
   const count = (suite, acc) => {
@@ -158,6 +176,7 @@ export default {
     cjsSdpPlugin(),
     signalingPlugin(),
     signalingProcessPlugin(),
+    screenshotPlugin(),
   ],
   reporters: [defaultReporter(), countingReporter()],
   browsers: [

@@ -12,15 +12,18 @@
  * Safari 15.4+) whose SDP parser would be a tenth of the bundle. A page that
  * uses those legacy APIs itself imports the whole `webrtc-adapter`; its
  * shims and these check before they wrap, so both can be loaded.
+ *
+ * In Node (server-side rendering imports the package to render pages) there
+ * is no window: nothing is applied and no global is touched.
  */
-import { detectBrowser } from 'webrtc-adapter/src/js/utils.js';
 import {
+  detectBrowser,
   removeExtmapAllowMixed,
   shimAddIceCandidateNullOrEmpty,
   shimConnectionState,
   shimParameterlessSetLocalDescription,
   shimSendThrowTypeError,
-} from 'webrtc-adapter/src/js/common_shim.js';
+} from './webrtc-shims.js';
 
 const APPLIED = Symbol.for('rtc-elements.webrtc-adapter');
 
@@ -30,8 +33,9 @@ export interface AdapterInfo {
   version: number | null;
 }
 
-export function applyAdapter(win: Window & typeof globalThis = globalThis as Window & typeof globalThis): AdapterInfo | null {
-  if (typeof win.navigator === 'undefined') return null;
+export function applyAdapter(win: (Window & typeof globalThis) | undefined = typeof window === 'undefined' ? undefined : window): AdapterInfo | null {
+  // Node 21+ has a global `navigator` but no `window`: that is no browser either.
+  if (win === undefined || typeof win.navigator === 'undefined') return null;
   const holder = win as unknown as Record<symbol, AdapterInfo | undefined>;
   const done = holder[APPLIED];
   if (done) return done;

@@ -3,6 +3,8 @@
  * readonly `detail`, declared in `HTMLElementEventMap` at the end of this file.
  * They bubble and are composed so a page hears them through shadow roots.
  */
+import type { ErrorCode, PeerLeaveReason } from './protocol.js';
+import type { ClientErrorCode } from './room/signaling.js';
 
 /** What a stream carries: a camera (with or without sound), a screen, or sound alone. */
 export type StreamKind = 'camera' | 'screen' | 'audio';
@@ -172,9 +174,11 @@ export class RoomLeftEvent extends DetailEvent<{ roomid: string | null }> {
   }
 }
 
+/** A server error code (`room-full`, `invalid-password`, ...), a client one (`server-unreachable`, `timeout`, ...), or `invalid-attribute`. */
+export type RoomErrorCode = ErrorCode | ClientErrorCode | 'invalid-attribute';
+
 export interface RoomErrorDetail {
-  /** A server error code (`room-full`, `invalid-password`, ...) or a client one (`server-unreachable`, `timeout`, `invalid-attribute`, ...). */
-  code: string;
+  code: RoomErrorCode;
   message: string;
 }
 
@@ -252,7 +256,7 @@ export class PeerUpdateEvent extends DetailEvent<PeerDetail> {
 export interface PeerLeaveDetail {
   userid: string;
   /** `leave` (it left), `disconnect` (its connection dropped for good), `replaced`, `connection-lost` (we lost the room). */
-  reason: string;
+  reason: PeerLeaveReason | 'connection-lost';
 }
 
 /** `peer-leave`: another user left; its `<remote-stream>` elements are gone. */
@@ -266,7 +270,7 @@ export class PeerLeaveEvent extends DetailEvent<PeerLeaveDetail> {
 export interface PeerStateDetail {
   userid: string;
   /** RTCPeerConnection connectionState, or `restarting` (ICE restart) / `rebuilding` (new connection). */
-  state: string;
+  state: RTCPeerConnectionState | 'restarting' | 'rebuilding';
 }
 
 /** `peer-state`: the connection to one user changed state. */

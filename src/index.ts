@@ -2,6 +2,11 @@
  * rtc-elements: WebRTC rooms as HTML tags. Importing this module registers
  * <media-capture>, <rtc-room> and <remote-stream>, and applies webrtc-adapter's
  * shims once so the elements behave the same across browsers (src/adapter.ts).
+ *
+ * In Node (server-side rendering) the import succeeds and does neither: there
+ * is no window, so nothing is defined, not even in the `customElements`
+ * stand-in that lit's Node build installs. The page's own import, in the
+ * browser, registers the tags.
  */
 import './adapter.js';
 import { MediaCapture } from './capture/media-capture.js';
@@ -9,9 +14,11 @@ import { RemoteStream } from './remote/remote-stream.js';
 import { RtcRoom } from './room/rtc-room.js';
 import { define } from './define.js';
 
-define('media-capture', MediaCapture);
-define('remote-stream', RemoteStream);
-define('rtc-room', RtcRoom);
+if (typeof window !== 'undefined') {
+  define('media-capture', MediaCapture);
+  define('remote-stream', RemoteStream);
+  define('rtc-room', RtcRoom);
+}
 
 export { MediaCapture, type CaptureState } from './capture/media-capture.js';
 export { RemoteStream, type RemoteStreamState } from './remote/remote-stream.js';

@@ -16,6 +16,7 @@ import {
   TokenExpiredEvent,
   TokenExpiringEvent,
   type MuteChangeEvent,
+  type RoomErrorCode,
   type StreamEndEvent as StreamEndEventType,
   type StreamKind,
   type TrackChangeEvent,
@@ -75,7 +76,7 @@ export class RtcRoom extends LitElement {
     roomId: { attribute: 'room-id' },
     userid: {},
     password: {},
-    maxParticipants: { attribute: 'max-participants' },
+    maxParticipants: { attribute: 'max-participants', converter: (value: string | null) => (value === null || value.trim() === '' ? null : Number(value)) },
     extra: {
       converter: {
         fromAttribute: (value: string | null): unknown => {
@@ -134,7 +135,7 @@ export class RtcRoom extends LitElement {
   /** Room password (asked for when opening; required to join a protected room). */
   password: string | null = null;
   /** Room size asked for when this client opens the room (the server may allow fewer). */
-  maxParticipants: string | number | null = null;
+  maxParticipants: number | null = null;
   /** Application data shared with peers (JSON in the attribute; any JSON-able value as a property). */
   extra: unknown = null;
   /**
@@ -267,7 +268,7 @@ export class RtcRoom extends LitElement {
     queueMicrotask(() => this.reportError('invalid-attribute', message));
   }
 
-  private reportError(code: string, message: string): void {
+  private reportError(code: RoomErrorCode, message: string): void {
     this.statusMessage = message;
     this.dispatchEvent(new RoomErrorEvent({ code, message }));
   }
@@ -381,7 +382,7 @@ export class RtcRoom extends LitElement {
       if (roomid !== undefined) this.roomId = roomid;
       // A token set just before this call has not reached the client through updated() yet.
       this.client?.setToken(this.token);
-      const options = readJoinOptions(this.password, this.maxParticipants);
+      const options = readJoinOptions(this.password, this.getAttribute('max-participants') ?? this.maxParticipants);
       const id = roomid ?? this.roomId ?? '';
       return await this.room.enter({ mode, roomid: id, ...options });
     } catch (err) {

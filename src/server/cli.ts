@@ -3,6 +3,7 @@
 import { networkInterfaces } from 'node:os';
 import { pino } from 'pino';
 import { HELP, TOKEN_HELP, UsageError, parseCli, parseTokenCli } from './cli-args.js';
+import { iceServersWarning } from './ice-warning.js';
 import { createSignalingServer } from './server.js';
 import { mintRoomToken } from './tokens.js';
 
@@ -73,6 +74,8 @@ async function main(): Promise<void> {
   const lan = config.options.host === '0.0.0.0' || config.options.host === '::' ? lanUrls(url) : [];
   if (logger.isLevelEnabled('info')) logger.info({ url, port: server.port, lan }, message);
   else process.stderr.write(`${message}\n`);
+  const iceWarning = iceServersWarning(config.options);
+  if (iceWarning) logger.warn(iceWarning);
 }
 
 /** The URLs phones on the LAN can open (with --host 0.0.0.0). */

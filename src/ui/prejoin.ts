@@ -1,0 +1,61 @@
+// The pre-join panel as a lit template: camera preview, mic level meter, device menus, name field, mic/camera toggles, Join.
+import { html, nothing, type TemplateResult } from 'lit';
+import { cameraToggle, deviceSelects, micToggle, type DeviceLists, type DeviceKind } from './controls.js';
+import { icons } from './icons.js';
+import type { Translate } from './strings.js';
+
+/** What the panel shows. */
+export interface PrejoinModel {
+  /** The name field's value (pre-filled from the `name` attribute or the remembered one). */
+  name: string;
+  micOn: boolean;
+  cameraOn: boolean;
+  /** The preview (null before the capture started). */
+  stream: MediaStream | null;
+  /** The microphone level, 0..1 (from src/audio/levels.ts). */
+  level: number;
+  devices: DeviceLists;
+  /** True while joining: the Join button is disabled. */
+  busy?: boolean;
+}
+
+/** What the panel's controls do. */
+export interface PrejoinActions {
+  setName(name: string): void;
+  toggleMic(): void;
+  toggleCamera(): void;
+  pickDevice(kind: DeviceKind, id: string): void;
+  join(): void;
+}
+
+/** Up to two initials of a name ("Ada Lovelace" → "AL"), for tiles without a picture. */
+export function initials(name: string): string {
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  const first = (w: string | undefined) => (w ? [...w][0]!.toUpperCase() : '');
+  return first(words[0]) + (words.length > 1 ? first(words[words.length - 1]) : '');
+}
+
+/** The pre-join panel (part `prejoin`). */
+export function prejoinTemplate(m: PrejoinModel, a: PrejoinActions, t: Translate): TemplateResult {
+  const level = Math.min(1, Math.max(0, m.level || 0));
+  const showVideo = m.cameraOn && !!m.stream?.getVideoTracks().length;
+  return html`<form part="prejoin" @submit=${(e: Event) => (e.preventDefault(), a.join())}>
+    <div part="preview-tile">
+      <video part="preview" aria-label=${t('preview')} ?hidden=${!showVideo} .srcObject=${m.stream} .muted=${true} autoplay playsinline></video>
+      ${showVideo ? nothing : html`<div part="avatar" aria-hidden="true">${initials(m.name) || icons.cameraOff}</div>`}
+      <meter part="level" aria-label=${t('level')} min="0" max="1" .value=${m.micOn ? level : 0}></meter>
+      <div part="preview-toggles">
+        ${micToggle(m.micOn, a.toggleMic, t)}${cameraToggle(m.cameraOn, a.toggleCamera, t)}
+      </div>
+    </div>
+    <div part="prejoin-side">
+      <h2 part="prejoin-title">${t('ready')}</h2>
+      <label part="name-field"
+        ><span>${t('name')}</span
+        ><input part="name-input" name="name" autocomplete="name" maxlength="64" placeholder=${t('namePh')} .value=${m.name} @input=${(e: Event) => a.setName((e.target as HTMLInputElement).value)}
+      /></label>
+      ${deviceSelects(m.devices, a.pickDevice, t)}
+      <button part="join-button" ?disabled=${!!m.busy}>${t('join')}</button>
+    </div>
+  </form>`;
+}

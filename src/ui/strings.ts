@@ -1,0 +1,306 @@
+// Every visible string of the call UI in the seven built-in languages, the language resolver and the lookup.
+
+/** The string keys, in the order each language's block below lists them (one string a line). */
+const KEYS = [
+  'mic', 'micOn', 'micOff', 'cam', 'camOn', 'camOff', 'share', 'stopShare', 'speaker', 'devices',
+  'leave', 'rejoin', 'join', 'you', 'waiting', 'invite', 'copy', 'copied', 'name', 'namePh',
+  'muted', 'noCam', 'pin', 'unpin', 'presenting', 'connecting', 'reconnecting', 'left', 'bar', 'level',
+  'ready', 'preview', 'dflt',
+] as const;
+
+/** A key of the strings table: what a `strings` override object may set. */
+export type StringKey = (typeof KEYS)[number];
+/** The `strings` property: any subset of the table, winning over the built-in language. */
+export type StringOverrides = Partial<Record<StringKey, string>>;
+/** The built-in languages. */
+export type Lang = 'en' | 'de' | 'fr' | 'es' | 'pt' | 'ja' | 'zh';
+/** Looks up one string; `{name}`-style placeholders are filled from `vars`. */
+export type Translate = (key: StringKey, vars?: Record<string, string>) => string;
+
+// One line per key, in KEYS order. `{name}` is a placeholder.
+const TABLE: Record<Lang, string> = {
+  en: `Microphone
+Turn on microphone
+Turn off microphone
+Camera
+Turn on camera
+Turn off camera
+Share screen
+Stop sharing
+Speaker
+Devices
+Leave
+Rejoin
+Join
+You
+Waiting for others to join
+Share this link to invite others
+Copy link
+Copied
+Your name
+Enter your name
+Muted
+Camera off
+Pin
+Unpin
+{name} is presenting
+Connecting…
+Connection lost: reconnecting…
+You left the call
+Call controls
+Microphone level
+Ready to join?
+Preview
+Default`,
+  de: `Mikrofon
+Mikrofon einschalten
+Mikrofon ausschalten
+Kamera
+Kamera einschalten
+Kamera ausschalten
+Bildschirm teilen
+Teilen beenden
+Lautsprecher
+Geräte
+Verlassen
+Wieder beitreten
+Beitreten
+Du
+Warten auf weitere Teilnehmende
+Teile diesen Link, um andere einzuladen
+Link kopieren
+Kopiert
+Dein Name
+Namen eingeben
+Stumm
+Kamera aus
+Anheften
+Lösen
+{name} präsentiert
+Verbinden…
+Verbindung unterbrochen: neuer Versuch…
+Du hast den Anruf verlassen
+Anrufsteuerung
+Mikrofonpegel
+Bereit zum Beitreten?
+Vorschau
+Standard`,
+  fr: `Micro
+Activer le micro
+Couper le micro
+Caméra
+Activer la caméra
+Couper la caméra
+Partager l'écran
+Arrêter le partage
+Haut-parleur
+Appareils
+Quitter
+Revenir
+Participer
+Vous
+En attente d'autres participants
+Partagez ce lien pour inviter d'autres personnes
+Copier le lien
+Copié
+Votre nom
+Saisissez votre nom
+Micro coupé
+Caméra coupée
+Épingler
+Désépingler
+{name} présente
+Connexion…
+Connexion perdue : reconnexion…
+Vous avez quitté l'appel
+Commandes de l'appel
+Niveau du micro
+Prêt à participer ?
+Aperçu
+Par défaut`,
+  es: `Micrófono
+Activar micrófono
+Silenciar micrófono
+Cámara
+Activar cámara
+Desactivar cámara
+Compartir pantalla
+Dejar de compartir
+Altavoz
+Dispositivos
+Salir
+Volver a unirse
+Unirse
+Tú
+Esperando a que se unan otros
+Comparte este enlace para invitar a otros
+Copiar enlace
+Copiado
+Tu nombre
+Escribe tu nombre
+Silenciado
+Cámara desactivada
+Fijar
+Dejar de fijar
+{name} está presentando
+Conectando…
+Conexión perdida: reconectando…
+Has salido de la llamada
+Controles de la llamada
+Nivel del micrófono
+¿Listo para unirte?
+Vista previa
+Predeterminado`,
+  pt: `Microfone
+Ativar microfone
+Desativar microfone
+Câmera
+Ativar câmera
+Desativar câmera
+Compartilhar tela
+Parar de compartilhar
+Alto-falante
+Dispositivos
+Sair
+Entrar de novo
+Entrar
+Você
+Aguardando outras pessoas
+Compartilhe este link para convidar outras pessoas
+Copiar link
+Copiado
+Seu nome
+Digite seu nome
+Sem áudio
+Câmera desligada
+Fixar
+Desafixar
+{name} está apresentando
+Conectando…
+Conexão perdida: reconectando…
+Você saiu da chamada
+Controles da chamada
+Nível do microfone
+Pronto para entrar?
+Prévia
+Padrão`,
+  ja: `マイク
+マイクをオン
+マイクをオフ
+カメラ
+カメラをオン
+カメラをオフ
+画面を共有
+共有を停止
+スピーカー
+デバイス
+退出
+再参加
+参加
+あなた
+他の参加者を待っています
+このリンクを共有して招待できます
+リンクをコピー
+コピーしました
+名前
+名前を入力
+ミュート中
+カメラオフ
+固定
+固定を解除
+{name} さんが画面を共有中
+接続中…
+接続が切れました。再接続中…
+通話から退出しました
+通話コントロール
+マイクの音量
+参加の準備はできましたか？
+プレビュー
+既定`,
+  zh: `麦克风
+打开麦克风
+关闭麦克风
+摄像头
+打开摄像头
+关闭摄像头
+共享屏幕
+停止共享
+扬声器
+设备
+离开
+重新加入
+加入
+你
+正在等待其他人加入
+分享此链接以邀请他人
+复制链接
+已复制
+你的名字
+输入你的名字
+已静音
+摄像头已关闭
+固定
+取消固定
+{name} 正在共享屏幕
+正在连接…
+连接已断开，正在重新连接…
+你已离开通话
+通话控制
+麦克风音量
+准备好加入了吗？
+预览
+默认`,
+};
+
+/** The built-in languages, English first. */
+export const LANGS = Object.keys(TABLE) as Lang[];
+
+const cache = new Map<Lang, Record<string, string>>();
+
+/** The whole table of one language, keyed (built once per language). */
+export function stringsOf(lang: Lang): Record<StringKey, string> {
+  let map = cache.get(lang);
+  if (!map) {
+    const lines = TABLE[lang].split('\n');
+    map = {};
+    KEYS.forEach((k, i) => (map![k] = lines[i] ?? ''));
+    cache.set(lang, map);
+  }
+  return map as Record<StringKey, string>;
+}
+
+/** The built-in language for one BCP 47 tag (`pt-BR` → pt, `zh-Hans-CN` → zh), or undefined. */
+export function langOf(tag: string | null | undefined): Lang | undefined {
+  const primary = (tag ?? '').trim().toLowerCase().split(/[-_]/)[0] as Lang;
+  return primary in TABLE ? primary : undefined;
+}
+
+/**
+ * The UI language: the element's `lang`, else the document's `lang`, else the
+ * first of the browser's languages we have, else English. A `lang` that is set
+ * but not built in gives English (the page asked for that language; a guess
+ * from elsewhere would be as wrong).
+ */
+export function pickLang(
+  elementLang?: string | null,
+  documentLang?: string | null,
+  navigatorLanguages: readonly string[] = [],
+): Lang {
+  for (const given of [elementLang, documentLang]) if (given?.trim()) return langOf(given) ?? 'en';
+  for (const tag of navigatorLanguages) {
+    const lang = langOf(tag);
+    if (lang) return lang;
+  }
+  return 'en';
+}
+
+/** A lookup for `lang`, with `overrides` (the `strings` property) winning; unknown keys give the key itself. */
+export function translator(lang: Lang, overrides?: StringOverrides | null): Translate {
+  const table = stringsOf(lang);
+  return (key, vars) => {
+    const own = overrides?.[key];
+    let s = typeof own === 'string' ? own : (table[key] ?? key);
+    if (vars) s = s.replace(/\{(\w+)\}/g, (m, v: string) => vars[v] ?? m);
+    return s;
+  };
+}

@@ -1,0 +1,360 @@
+// The call UI's CSS: control bar, tiles (name, markers, initials, speaking ring), grid and speaker layouts, waiting tile, pre-join panel; themed by --rtc-* properties, light and dark.
+import { css } from 'lit';
+
+/**
+ * For the shadow root of the element hosting the UI. Public custom properties:
+ * `--rtc-accent`, `--rtc-surface`, `--rtc-on-surface`, `--rtc-radius`,
+ * `--rtc-font`. The stage reads `--rtc-cols`, `--rtc-tile-w`, `--rtc-tile-h`
+ * (from layout.ts) when the host sets them; in the speaker layout `--rtc-strip`
+ * (the strip's share) and `--rtc-strip-w`, and a `direction` attribute.
+ */
+export const uiStyles = css`
+  :host {
+    --_accent: var(--rtc-accent, #1a73e8);
+    --_surface: var(--rtc-surface, #fff);
+    --_on: var(--rtc-on-surface, #1f1f1f);
+    --_radius: var(--rtc-radius, 12px);
+    --_bar: #202124;
+    --_btn: #3c4043;
+    --_danger: #d93025;
+    --_on-accent: #fff;
+    font-family: var(--rtc-font, system-ui, sans-serif);
+  }
+  @media (prefers-color-scheme: dark) {
+    :host {
+      --_accent: var(--rtc-accent, #8ab4f8);
+      --_surface: var(--rtc-surface, #202124);
+      --_on: var(--rtc-on-surface, #e8eaed);
+      --_bar: #2d2e31;
+      --_on-accent: #202124;
+    }
+  }
+  [hidden] {
+    display: none !important;
+  }
+  button,
+  summary,
+  select,
+  input {
+    font: inherit;
+    color: inherit;
+  }
+  button,
+  summary {
+    cursor: pointer;
+  }
+  :focus-visible {
+    outline: 3px solid var(--_accent);
+    outline-offset: 2px;
+  }
+  svg {
+    width: 24px;
+    height: 24px;
+    flex: none;
+  }
+
+  /* The bar: dark, round buttons; at most ~15 % of a phone screen (64 px of 844). */
+  [part~='controls'] {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    justify-content: center;
+    gap: 12px;
+    padding: 8px 12px;
+    background: var(--_bar);
+    color: #fff;
+    min-height: 48px;
+    position: relative;
+  }
+  [part~='controls'] > button,
+  [part~='device-menu-button'],
+  [part~='preview-toggles'] > button,
+  [part~='pin-button'] {
+    display: inline-grid;
+    place-items: center;
+    width: 48px;
+    height: 48px;
+    padding: 0;
+    border: 0;
+    border-radius: 50%;
+    background: var(--_btn);
+    color: #fff;
+    list-style: none;
+  }
+  [part~='device-menu-button']::-webkit-details-marker {
+    display: none;
+  }
+  button:hover,
+  summary:hover {
+    filter: brightness(1.15);
+  }
+  [part~='mic-toggle'][aria-pressed='false'],
+  [part~='camera-toggle'][aria-pressed='false'] {
+    background: var(--_danger);
+  }
+  [part~='screen-toggle'][aria-pressed='true'] {
+    background: var(--_accent);
+    color: var(--_on-accent);
+  }
+  [part~='controls'] > [part~='leave-button'] {
+    width: 64px;
+    border-radius: 24px;
+    background: var(--_danger);
+  }
+  [part~='rejoin-button'],
+  [part~='join-button'],
+  [part~='copy-button'] {
+    display: inline-flex;
+    align-items: center;
+    justify-content: center;
+    gap: 8px;
+    min-height: 44px;
+    padding: 0 20px;
+    border: 0;
+    border-radius: 22px;
+    background: var(--_accent);
+    color: var(--_on-accent);
+    font-weight: 600;
+  }
+  [part~='device-panel'] {
+    position: absolute;
+    bottom: calc(100% + 8px);
+    left: 50%;
+    transform: translateX(-50%);
+    z-index: 2;
+    display: grid;
+    gap: 12px;
+    width: min(320px, 90vw);
+    padding: 16px;
+    border-radius: var(--_radius);
+    background: var(--_surface);
+    color: var(--_on);
+    box-shadow: 0 4px 24px #0006;
+  }
+  [part~='device-field'],
+  [part~='name-field'] {
+    display: grid;
+    gap: 4px;
+    font-size: 13px;
+  }
+  select,
+  input {
+    min-height: 40px;
+    min-width: 0;
+    padding: 0 10px;
+    border: 1px solid color-mix(in srgb, var(--_on) 30%, transparent);
+    border-radius: 8px;
+    background: var(--_surface);
+    font-size: 15px;
+  }
+
+  /* Tiles: name label, markers, initials, speaking ring. */
+  [part~='tile'],
+  [part~='preview-tile'] {
+    position: relative;
+    aspect-ratio: 16 / 9;
+    overflow: hidden;
+    border-radius: var(--_radius);
+    background: #3c4043;
+    color: #fff;
+  }
+  [part~='tile'][speaking]::after {
+    content: '';
+    position: absolute;
+    inset: 0;
+    border-radius: inherit;
+    box-shadow: inset 0 0 0 3px var(--_accent);
+    pointer-events: none;
+  }
+  [part~='avatar'] {
+    position: absolute;
+    inset: 0;
+    margin: auto;
+    display: grid;
+    place-items: center;
+    width: min(96px, 40%);
+    aspect-ratio: 1;
+    height: auto;
+    border-radius: 50%;
+    background: var(--_accent);
+    color: var(--_on-accent);
+    font-size: clamp(16px, 4vw, 36px);
+    font-weight: 600;
+  }
+  [part~='name'] {
+    position: absolute;
+    left: 8px;
+    bottom: 8px;
+    max-width: calc(100% - 16px);
+    display: flex;
+    align-items: center;
+    gap: 4px;
+    padding: 2px 8px;
+    border-radius: 6px;
+    background: #000a;
+    font-size: 13px;
+    white-space: nowrap;
+    overflow: hidden;
+    text-overflow: ellipsis;
+  }
+  [part~='muted'] svg {
+    width: 16px;
+    height: 16px;
+    color: #f28b82;
+  }
+  [part~='pin-button'] {
+    position: absolute;
+    top: 8px;
+    right: 8px;
+    width: 36px;
+    height: 36px;
+    background: #000a;
+    opacity: 0;
+  }
+  [part~='tile']:hover [part~='pin-button'],
+  [part~='pin-button']:focus-visible,
+  [part~='pin-button'][aria-pressed='true'] {
+    opacity: 1;
+  }
+
+  /* Layouts: a grid sized by layout.ts, or the speaker layout (main + strip). */
+  [part~='stage'] {
+    flex: 1;
+    min-height: 0;
+    display: grid;
+    gap: 8px;
+    place-content: center;
+    grid-template-columns: repeat(var(--rtc-cols, auto-fit), var(--rtc-tile-w, minmax(240px, 1fr)));
+    grid-auto-rows: var(--rtc-tile-h, auto);
+    padding: 8px;
+  }
+  [part~='stage'][layout='speaker'] {
+    display: flex;
+    place-content: stretch;
+  }
+  [part~='stage'][layout='speaker'] > [part~='main'] {
+    flex: 1;
+    min-width: 0;
+    min-height: 0;
+    display: grid;
+    place-items: center;
+    container-type: size;
+  }
+  [part~='main'] > * {
+    width: min(100cqw, 100cqh * 16 / 9);
+  }
+  [part~='strip'] {
+    display: flex;
+    flex-direction: column;
+    gap: 8px;
+    flex: 0 0 var(--rtc-strip, 20%);
+    min-height: 0;
+    overflow: auto;
+  }
+  /* speakerLayout().direction 'column' (a portrait box): the strip goes below. */
+  [part~='stage'][direction='column'] {
+    flex-direction: column;
+  }
+  [direction='column'] > [part~='strip'] {
+    flex-direction: row;
+  }
+  [part~='strip'] > * {
+    flex: none;
+    width: var(--rtc-strip-w, auto);
+  }
+
+  /* The waiting tile. */
+  [part~='waiting'] {
+    display: grid;
+    place-content: center;
+    gap: 8px;
+    padding: 16px;
+    text-align: center;
+    border-radius: var(--_radius);
+    background: var(--_surface);
+    color: var(--_on);
+  }
+  [part~='waiting'] p {
+    margin: 0;
+  }
+  [part~='waiting-title'] {
+    font-size: 18px;
+    font-weight: 600;
+  }
+  [part~='invite'] {
+    display: flex;
+    gap: 8px;
+  }
+  [part~='invite-link'] {
+    flex: 1;
+  }
+
+  /* The pre-join panel: preview beside the form, stacked on narrow screens. */
+  [part~='prejoin'] {
+    flex: 1;
+    box-sizing: border-box;
+    min-height: 100%;
+    display: flex;
+    align-content: center;
+    flex-wrap: wrap;
+    gap: 24px;
+    align-items: center;
+    justify-content: center;
+    padding: 16px;
+    background: var(--_surface);
+    color: var(--_on);
+  }
+  [part~='preview-tile'] {
+    flex: 1 1 320px;
+    max-width: 720px;
+  }
+  [part~='preview'] {
+    width: 100%;
+    height: 100%;
+    object-fit: cover;
+    transform: scaleX(-1);
+  }
+  [part~='level'] {
+    position: absolute;
+    left: 12px;
+    top: 12px;
+    width: 120px;
+    height: 8px;
+    border-radius: 4px;
+    background: #0008;
+  }
+  [part~='level']::-webkit-meter-bar {
+    background: none;
+    border: 0;
+  }
+  [part~='level']::-webkit-meter-optimum-value {
+    background: #34a853;
+    border-radius: 4px;
+  }
+  [part~='level']::-moz-meter-bar {
+    background: #34a853;
+  }
+  [part~='preview-toggles'] {
+    position: absolute;
+    left: 0;
+    right: 0;
+    bottom: 12px;
+    display: flex;
+    justify-content: center;
+    gap: 12px;
+  }
+  [part~='prejoin-side'] {
+    flex: 1 1 260px;
+    max-width: 360px;
+    display: grid;
+    gap: 12px;
+  }
+  [part~='prejoin-title'] {
+    margin: 0;
+    font-size: 22px;
+    font-weight: 500;
+  }
+  [part~='left-message'] {
+    margin-right: 8px;
+  }
+`;
