@@ -41,6 +41,10 @@ Options (each also read from the environment variable shown):
                                               redis://[user:password@]host:6379[/db], rediss:// for TLS
                                               (put the processes behind a load balancer: docs/DEPLOYING.md)
   --redis-prefix <prefix>     REDIS_PREFIX    Prefix of its keys, stream and channels (default ${DEFAULT_KEY_PREFIX})
+  --max-connections-per-ip <n> MAX_CONNECTIONS_PER_IP  Connections one address may hold at once (default 50)
+  --trust-proxy               TRUST_PROXY=1   Behind a reverse proxy: the client address is the last X-Forwarded-For entry
+  --max-buffered-bytes <n>    MAX_BUFFERED_BYTES  Bytes held for a client that does not read before it is
+                                              disconnected (default 1048576)
   --log-level <level>         LOG_LEVEL       fatal, error, warn, info (default), debug, trace, silent
   -h, --help                                  Show this help
 `;
@@ -64,6 +68,11 @@ function stringFlags<const N extends string>(...names: N[]): { [K in N]: { type:
   return Object.fromEntries(names.map((name) => [name, { type: 'string' }])) as { [K in N]: { type: 'string' } };
 }
 
+/** An environment flag: set, and not empty, 0 or false. */
+function truthy(value: string | undefined): boolean {
+  return value !== undefined && value !== '' && value !== '0' && value !== 'false';
+}
+
 /** "a, b,,c" -> ["a", "b", "c"]. */
 function csv(text: string): string[] {
   return text
@@ -80,14 +89,15 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     ...stringFlags(
       'port', 'host', 'allowed-origins', 'room-size', 'max-room-size', 'tls-cert', 'tls-key', 'ice-servers',
       'token', 'token-secret', 'jwks-url', 'token-issuer', 'token-audience', 'turn-secret', 'turn-urls', 'turn-ttl',
-      'redis-url', 'redis-prefix', 'log-level',
+      'redis-url', 'redis-prefix', 'log-level', 'max-connections-per-ip', 'max-buffered-bytes',
     ),
     'relay-only': { type: 'boolean' },
+    'trust-proxy': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return { help: true };
 
-  const pick = (flag: Exclude<keyof typeof values, 'help' | 'relay-only'>, name: string): string | undefined => {
+  const pick = (flag: Exclude<keyof typeof values, 'help' | 'relay-only' | 'trust-proxy'>, name: string): string | undefined => {
     const value = values[flag] ?? env[name];
     return typeof value === 'string' && value !== '' ? value : undefined;
   };
@@ -161,8 +171,12 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     if (!urls.length || !urls.every((u) => /^turns?:\S+$/.test(u))) throw new UsageError('--turn-urls: turn: or turns: URLs, comma-separated');
     options.turn = { secret: turnSecret, urls, ...(turnTtl !== undefined ? { ttl: int(turnTtl, '--turn-ttl', 1, 604800) } : {}) };
   }
-  const relayEnv = env.RELAY_ONLY;
-  if (values['relay-only'] || (relayEnv !== undefined && relayEnv !== '' && relayEnv !== '0' && relayEnv !== 'false')) {
+  const perIp = pick('max-connections-per-ip', 'MAX_CONNECTIONS_PER_IP');
+  if (perIp !== undefined) options.maxConnectionsPerIp = int(perIp, '--max-connections-per-ip', 1, 1_000_000);
+  const buffered = pick('max-buffered-bytes', 'MAX_BUFFERED_BYTES');
+  if (buffered !== undefined) options.maxBufferedBytes = int(buffered, '--max-buffered-bytes', 64 * 1024, 1 << 30);
+  if (values['trust-proxy'] || truthy(env.TRUST_PROXY)) options.trustProxy = true;
+  if (values['relay-only'] || truthy(env.RELAY_ONLY)) {
     const hasTurnServer = options.turn !== undefined || (options.iceServers ?? []).some((s) => [s.urls].flat().some((u) => /^turns?:/.test(u)));
     if (!hasTurnServer) throw new UsageError('--relay-only needs a TURN server (--turn-secret and --turn-urls, or a turn: URL in --ice-servers)');
     options.relayOnly = true;

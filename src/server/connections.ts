@@ -91,7 +91,7 @@ export class Connections {
     const conn: Connection = {
       socket,
       log: log.child({ sid: socket.id, userid: socket.data.userid }),
-      guard: guardOf(socket),
+      guard: Object.assign(guardOf(socket), { ioSocket: socket }),
       ctx,
       queue: Promise.resolve(),
       pending: 0,

@@ -59,6 +59,8 @@ export class ConnectionGuard {
   /** The rate decision for the packet being handled now; socket.io's event gate reads it. */
   decision: RateDecision = 'ok';
   private readonly limiter: RateLimiter;
+  /** The socket.io socket on this connection, once the handshake passed: a flood is disconnected through it. */
+  ioSocket: { readonly connected: boolean; disconnect(close: boolean): unknown } | null = null;
   private queued = 0;
   private pingsOutstanding = 0;
   private closed = false;
@@ -88,7 +90,13 @@ export class ConnectionGuard {
     if (this.closed) return;
     this.decision = this.limiter.take(Date.now());
     if (this.decision === 'disconnect') {
-      this.close();
+      // socket.io's own disconnect tells the client not to reconnect by itself; without a socket, close outright.
+      if (this.ioSocket?.connected) {
+        this.closed = true;
+        this.ioSocket.disconnect(true);
+      } else {
+        this.close();
+      }
       this.hooks.flood();
       return;
     }

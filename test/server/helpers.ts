@@ -31,7 +31,8 @@ after(async () => {
 
 /** A server on 127.0.0.1:<free port>, silent, with cheap password hashing; closed after the file. */
 export async function startServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
-  const server = await createSignalingServer({ port: 0, logLevel: 'silent', passwordHashCost: 1024, ...options });
+  // Every test client comes from 127.0.0.1: the per-address cap has its own test (hardening.test.ts).
+  const server = await createSignalingServer({ port: 0, logLevel: 'silent', passwordHashCost: 1024, maxConnectionsPerIp: 10_000, ...options });
   servers.push(server);
   return server;
 }

@@ -46,11 +46,14 @@ describe('malformed input', () => {
     assert.ok((await metric(server, 'rtc_messages_rejected_total', 'reason="invalid-request"')) > 50);
   });
 
-  it('binary payloads are refused', async () => {
+  it('binary payloads close the connection before any attachment is held; others are unaffected', async () => {
     const server = await startServer();
-    const [a] = await connectAll(server, ['a']);
-    await refused(a!, 'room:open', { roomid: Buffer.from('r') }, 'invalid-request');
-    await refused(a!, 'extra:update', { extra: { b: Buffer.from('xyz') } }, 'invalid-request');
+    const [a, b] = await connectAll(server, ['a', 'b']);
+    const gone = next<string>(a!, 'disconnect');
+    raw(a!).emit('room:open', { roomid: Buffer.from('r') }, () => {});
+    assert.equal(await gone, 'transport close');
+    assert.equal(await metric(server, 'rtc_protocol_disconnects_total', 'reason="binary"'), 1);
+    await ok(b!, 'room:presence', { roomid: 'r' });
   });
 
   it('unknown events are dropped (an ack, if any, gets invalid-request), counted, and harmless', async () => {
