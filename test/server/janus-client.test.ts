@@ -1,14 +1,14 @@
 // The Janus client against a WebSocket server that misbehaves: garbage, refusals, silence, a dropped socket.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import { JanusConnection, JanusError } from '../../src/server/janus/index.js';
 
 type Reply = (msg: Record<string, unknown>, socket: WebSocket) => void;
 
 /** A WebSocket server speaking `janus-protocol`, answering each request through `reply` (swappable per test). */
 function fakeJanus(): { url: Promise<string>; reply: Reply; sockets: Set<WebSocket>; close(): Promise<void> } {
-  const server = new WebSocket.Server({ host: '127.0.0.1', port: 0, handleProtocols: () => 'janus-protocol' });
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: () => 'janus-protocol' });
   const state = {
     reply: ((msg, socket) => socket.send(JSON.stringify({ janus: 'success', transaction: msg.transaction, data: { id: 1 } }))) as Reply,
     sockets: new Set<WebSocket>(),
