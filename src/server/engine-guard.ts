@@ -46,6 +46,11 @@ export interface EngineSocketLike {
   close(discard?: boolean): unknown;
 }
 
+/** A socket.io EVENT of the default namespace (`2`, an optional ack id, the array). */
+const EVENT_PACKET = /^2\d*\[/;
+/** Far more than the gate can lag behind engine.io; only a client sending to other namespaces fills it. */
+const MAX_EVENT_DECISIONS = 1024;
+
 /** socket.io packet types that no client of ours may send (ACK, BINARY_EVENT, BINARY_ACK). */
 const REFUSED_SOCKET_IO_TYPES = new Set(['3', '5', '6']);
 
@@ -56,11 +61,14 @@ const REFUSED_SOCKET_IO_TYPES = new Set(['3', '5', '6']);
  * ping; ACKs and binary packets are refused before socket.io decodes them.
  */
 export class ConnectionGuard {
-  /** The rate decision for the packet being handled now; socket.io's event gate reads it. */
-  decision: RateDecision = 'ok';
   private readonly limiter: RateLimiter;
-  /** The socket.io socket on this connection, once the handshake passed: a flood is disconnected through it. */
-  ioSocket: { readonly connected: boolean; disconnect(close: boolean): unknown } | null = null;
+  private ioSocketRef: { readonly connected: boolean; disconnect(close: boolean): unknown } | null = null;
+  /**
+   * Rate decisions of socket.io events received and not yet seen by the
+   * event gate, in order: socket.io decodes and dispatches a packet after
+   * engine.io has already counted the ones behind it.
+   */
+  private readonly eventDecisions: RateDecision[] = [];
   private queued = 0;
   private pingsOutstanding = 0;
   private closed = false;
@@ -80,6 +88,24 @@ export class ConnectionGuard {
     });
   }
 
+  /** The socket.io socket on this connection, once the handshake passed: a flood is disconnected through it. */
+  get ioSocket() {
+    return this.ioSocketRef;
+  }
+  set ioSocket(socket: { readonly connected: boolean; disconnect(close: boolean): unknown } | null) {
+    this.ioSocketRef = socket;
+    // Events sent before the handshake finished never reach the gate.
+    this.eventDecisions.length = 0;
+  }
+
+  /**
+   * The rate decision of the next socket.io event the gate sees; `drop` for
+   * events that arrived after the connection was condemned (no ack, no work).
+   */
+  nextEventDecision(): RateDecision | 'drop' {
+    return this.eventDecisions.shift() ?? (this.closed ? 'drop' : 'ok');
+  }
+
   /** Bytes held for this client now: packets not yet handed to the transport plus the websocket's unsent bytes. */
   get bufferedBytes(): number {
     const transport = this.socket.transport;
@@ -88,12 +114,21 @@ export class ConnectionGuard {
 
   private onIncoming(packet: Packet): void {
     if (this.closed) return;
-    this.decision = this.limiter.take(Date.now());
-    if (this.decision === 'disconnect') {
+    const decision = this.limiter.take(Date.now());
+    const isEvent = packet.type === 'message' && typeof packet.data === 'string' && EVENT_PACKET.test(packet.data);
+    if (isEvent) {
+      // Its decision, for when the gate sees it.
+      this.eventDecisions.push(decision);
+      if (this.eventDecisions.length > MAX_EVENT_DECISIONS) this.eventDecisions.shift();
+    }
+    if (decision === 'disconnect') {
       // socket.io's own disconnect tells the client not to reconnect by itself; without a socket, close outright.
-      if (this.ioSocket?.connected) {
+      const ioSocket = this.ioSocket;
+      if (ioSocket?.connected) {
         this.closed = true;
-        this.ioSocket.disconnect(true);
+        // After the events already received are gated (socket.io dispatches them
+        // on the next ticks): each one still gets its rate-limited ack.
+        setImmediate(() => ioSocket.disconnect(true));
       } else {
         this.close();
       }
@@ -109,6 +144,7 @@ export class ConnectionGuard {
       if (REFUSED_SOCKET_IO_TYPES.has(data[0] ?? '')) {
         return this.refuse(data[0] === '3' ? 'unsolicited-ack' : 'binary', { type: data[0]! });
       }
+
     }
   }
 

@@ -179,7 +179,8 @@ export function createGate({ config, metrics, log, closing }: GateOptions): Gate
         return null;
       };
       // Counted by the connection guard as the packet arrived (every packet, whatever its type).
-      const decision = conn.guard.decision;
+      const decision = conn.guard.nextEventDecision();
+      if (decision === 'drop') return null;
       if (decision !== 'ok') {
         refuse('rate-limited', 'too many messages; slow down');
         return null;

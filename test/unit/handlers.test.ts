@@ -308,7 +308,7 @@ describe('gate: packet checks (no sockets)', () => {
     const conn = { socket, log, guard: guardOf(socket), pending: 0 } as unknown as Connection;
     /** A packet as engine.io hands it over, then to socket.io's middleware. */
     const admit = (packet: unknown[]) => {
-      engine.emit('packet', { type: 'message', data: '42[]' });
+      engine.emit('packet', { type: 'message', data: '21[]' });
       return gate.admit(conn, packet);
     };
     return { gate, conn, config, admit };
