@@ -9,9 +9,9 @@ export interface Tile {
   remove(): void;
 }
 
-/** The key of a remote stream; one place to change if streams are ever keyed by (userid, streamid). */
-function key(_userid: string, streamid: string): string {
-  return streamid;
+/** A remote stream is one member's: keyed by (userid, streamid), so nobody's stream can take another member's tile. */
+function key(userid: string, streamid: string): string {
+  return `${userid}\n${streamid}`;
 }
 
 export class RemoteTiles<T extends Tile> {

@@ -15,6 +15,7 @@ import { grants, Members, type PeerRecord } from './members.js';
 import { MeshTransport } from './mesh.js';
 import { createSocket, DEFAULT_RECONNECT, request, RoomError, type RoomSocket } from './signaling.js';
 import { TokenExpiryWatch } from './token.js';
+import { StreamOwners } from './stream-owners.js';
 import type { JoinMode, JoinOptions, RoomClientOptions, RoomHooks, RoomState } from './room-types.js';
 import type { LocalStreamEntry, PeerState, Transport, TransportContext, TransportHooks } from './transport.js';
 
@@ -68,6 +69,8 @@ export class RoomClient {
   private rejoinTimer: ReturnType<typeof setTimeout> | undefined;
   /** Rejoin attempts answered with a server error in a row. */
   private rejoinRetries = 0;
+  /** Which member each remote stream id belongs to. */
+  private readonly streamOwners = new StreamOwners();
   /** Told the page once per join that its media is not shared. */
   private publishRefusalReported = false;
 
@@ -82,7 +85,10 @@ export class RoomClient {
       {
         join: (userid, extra) => hooks.peerJoin(userid, extra),
         update: (userid, extra) => hooks.peerUpdate(userid, extra),
-        leave: (userid, reason) => hooks.peerLeave(userid, reason),
+        leave: (userid, reason) => {
+          this.streamOwners.releaseUser(userid);
+          hooks.peerLeave(userid, reason);
+        },
         warn: (message) => hooks.warn(message),
       },
       options.peerGraceMs ?? 8000,
@@ -440,9 +446,21 @@ export class RoomClient {
           if (!ack.ok && ack.error.code !== 'peer-not-found') this.hooks.warn(`signal to ${to}: ${ack.error.code}: ${ack.error.message}`);
         });
       },
-      remoteStream: (userid, stream, info) => this.hooks.remoteStream(userid, stream, info, this.peers.get(userid)?.extra ?? null),
-      remoteStreamEnded: (userid, streamid, kind) => this.hooks.remoteStreamEnded(userid, streamid, kind),
-      remoteMute: (userid, streamid, kind, muted) => this.hooks.remoteMute(userid, streamid, kind, muted),
+      remoteStream: (userid, stream, info) => {
+        if (!this.streamOwners.claim(userid, stream.id)) {
+          this.hooks.warn(`a stream from ${userid} was refused: its id ${stream.id} belongs to ${this.streamOwners.owner(stream.id)}`);
+          return;
+        }
+        this.hooks.remoteStream(userid, stream, info, this.peers.get(userid)?.extra ?? null);
+      },
+      remoteStreamEnded: (userid, streamid, kind) => {
+        if (!this.streamOwners.owns(userid, streamid)) return;
+        this.streamOwners.release(userid, streamid);
+        this.hooks.remoteStreamEnded(userid, streamid, kind);
+      },
+      remoteMute: (userid, streamid, kind, muted) => {
+        if (this.streamOwners.owns(userid, streamid)) this.hooks.remoteMute(userid, streamid, kind, muted);
+      },
       peerState: (userid, state: PeerState) => {
         this.hooks.peerState(userid, state);
         this.members.stateChanged(userid, state);
