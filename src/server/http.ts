@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { stat, readFile } from 'node:fs/promises';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import { dirname, extname, join, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Registry } from 'prom-client';
 
@@ -48,8 +48,29 @@ export function packageRoot(from = dirname(fileURLToPath(import.meta.url))): str
   }
 }
 
+/**
+ * The demo pages' Content-Security-Policy: scripts only from files of this
+ * origin (no inline script, no eval), media from cameras and blobs, sockets to
+ * this origin, and not framed anywhere except the embed page.
+ */
+export const DEMO_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob: mediastream:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+].join('; ');
+/** Pages made to be framed by other sites. */
+const EMBEDDABLE = new Set(['embed.html']);
+
 export interface HttpContext {
   root: string;
+  /** Our own demo pages are served (not a `staticRoot` of the user's): send them with DEMO_CSP. */
+  demoPolicy: boolean;
   serveStatic: boolean;
   registry: Registry;
   health: () => Promise<{ status: 'ok' | 'shutting-down'; [key: string]: unknown }>;
@@ -78,7 +99,7 @@ export function createHttpHandler(ctx: HttpContext): (req: IncomingMessage, res:
       return true;
     }
     if (!ctx.serveStatic) return false;
-    void respond(res, () => serveFile(req, res, path, mounts), ctx.onError);
+    void respond(res, () => serveFile(req, res, path, mounts, ctx.demoPolicy), ctx.onError);
     return true;
   };
 }
@@ -162,6 +183,7 @@ async function serveFile(
   res: ServerResponse,
   rawPath: string,
   mounts: [string, string][],
+  demoPolicy: boolean,
 ): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
@@ -181,6 +203,13 @@ async function serveFile(
     if (target && type && (found || (await regularFile(target)))) {
       const body = await readFile(target);
       res.setHeader('cache-control', 'no-cache');
+      if (type.startsWith('text/html')) {
+        res.setHeader('cross-origin-opener-policy', 'same-origin');
+        if (demoPolicy) {
+          const framing = EMBEDDABLE.has(basename(target)) ? 'frame-ancestors *' : "frame-ancestors 'none'";
+          res.setHeader('content-security-policy', `${DEMO_CSP}; ${framing}`);
+        }
+      }
       return send(req, res, 200, type, body);
     }
   }
@@ -227,6 +256,7 @@ function send(req: IncomingMessage, res: ServerResponse, status: number, type: s
     'content-type': type,
     'content-length': Buffer.byteLength(body),
     'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
   });
   res.end(req.method === 'HEAD' ? undefined : body);
 }

@@ -65,6 +65,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const mount = mountHttp(httpServer, {
     attached,
     root: config.staticRoot ?? packageRoot(),
+    demoPolicy: config.staticRoot === undefined,
     serveStatic: config.serveStatic,
     serveEndpoints: config.serveEndpoints,
     registry: metrics.registry,

@@ -25,7 +25,19 @@ describe('zero-JavaScript embed (demo/embed.html)', () => {
       const pages = await Promise.all(contexts.map((c) => c.newPage()));
       const errors: string[] = [];
       for (const p of pages) p.on('pageerror', (e) => errors.push(e.message));
-      for (const p of pages) await p.goto(`${server.url}/embed.html`);
+      // The page is served with the demo's strict CSP (no inline script, no eval): the bundle must not trip it.
+      for (const p of pages) {
+        await p.addInitScript(() => {
+          document.addEventListener('securitypolicyviolation', (e) => {
+            (window as unknown as { cspViolations?: string[] }).cspViolations ??= [];
+            (window as unknown as { cspViolations: string[] }).cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
+          });
+        });
+      }
+      for (const p of pages) {
+        const res = await p.goto(`${server.url}/embed.html`);
+        assert.match(res!.headers()['content-security-policy'] ?? '', /script-src 'self';.*frame-ancestors \*/);
+      }
       // Each side renders the other's video: frames, not just "connected".
       await Promise.all(pages.map((p) => expectRemoteFrames(p, 'rtc-room remote-stream')));
       for (const p of pages) {
@@ -37,6 +49,7 @@ describe('zero-JavaScript embed (demo/embed.html)', () => {
         });
         assert.deepEqual(state, { state: 'joined', remotes: 1, audio: 1 });
       }
+      for (const p of pages) assert.deepEqual(await p.evaluate(() => (window as unknown as { cspViolations?: string[] }).cspViolations ?? []), []);
       await screenshot(pages[0]!, 'embed-a');
       await screenshot(pages[1]!, 'embed-b');
       // One leaves (tab closed): the other loses its tile.

@@ -129,6 +129,28 @@ describe('static files', () => {
     assert.equal((await http(server.url!, '/%E0%A4%A')).status, 400, 'malformed escapes');
   });
 
+  it('security headers: a strict CSP on the demo pages (framing only for the embed page), COOP, no referrer, nosniff', async () => {
+    const server = await startServer();
+    const page = await http(server.url!, '/');
+    assert.equal(page.status, 200);
+    const csp = String(page.headers['content-security-policy']);
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.doesNotMatch(csp, /unsafe-eval|script-src[^;]*unsafe-inline/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.equal(page.headers['cross-origin-opener-policy'], 'same-origin');
+    assert.equal(page.headers['referrer-policy'], 'no-referrer');
+    assert.equal(page.headers['x-content-type-options'], 'nosniff');
+    assert.match(String((await http(server.url!, '/embed.html')).headers['content-security-policy']), /frame-ancestors \*/);
+    const bundle = await http(server.url!, '/dist/rtc-elements.js');
+    assert.equal(bundle.headers['referrer-policy'], 'no-referrer');
+    assert.equal(bundle.headers['content-security-policy'], undefined);
+    // No demo page holds an inline script (the CSP would block it).
+    for (const name of ['/', '/embed.html', '/chat.html', '/seed.html', '/capture.html']) {
+      const body = (await http(server.url!, name)).body;
+      assert.doesNotMatch(body, /<script(?![^>]*\bsrc=)[^>]*>/, `${name} has an inline script`);
+    }
+  });
+
   it('answers HEAD, refuses other methods', async () => {
     const head = await http(server.url!, '/', { method: 'HEAD' });
     assert.equal(head.status, 200);
