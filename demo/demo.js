@@ -141,7 +141,7 @@ $('share-screen').addEventListener('click', async () => {
 });
 
 $('copy-link').addEventListener('click', async () => {
-  const link = `${location.origin}${location.pathname}?room=${encodeURIComponent(room.roomId)}&autojoin`;
+  const link = `${location.origin}${location.pathname}?room=${encodeURIComponent(room.roomId)}`;
   try {
     await navigator.clipboard.writeText(link);
     say(`Invite link copied: ${link}`);
@@ -167,4 +167,6 @@ camera.addEventListener('devices-change', fillDevices);
 $('camera-select').addEventListener('change', (e) => camera.switchDevice('video', e.target.value).catch(() => {}));
 $('mic-select').addEventListener('change', (e) => camera.switchDevice('audio', e.target.value).catch(() => {}));
 
-if (params.has('autojoin') && $('room').value) join();
+// An invite link fills in the room; joining (camera on) still takes the guest's own click:
+// a link alone must never turn a camera on.
+if ($('room').value) $('join-form').querySelector('button')?.focus();

@@ -65,12 +65,17 @@ describe('the demo page, clicked through by two people', () => {
     for (const p of [ada, grace]) assert.deepEqual((p as Page & { errors?: string[] }).errors, []);
   });
 
-  it('an invite link with ?room=…&autojoin drops the guest straight into the call', { timeout: 90000 }, async () => {
+  it('an invite link fills in the room, but the camera comes on only with the guest\'s click (even with &autojoin)', { timeout: 90000 }, async () => {
     const host = await open();
     await join(host, 'invite', 'Host');
     const guestContext = await session.newContext();
     const guest = await guestContext.newPage();
     await guest.goto(`${session.server.url}/?room=invite&autojoin`);
+    assert.equal(await guest.getByLabel('Room').inputValue(), 'invite');
+    await guest.waitForTimeout(1500);
+    assert.equal(await guest.evaluate(() => document.querySelector('rtc-room')?.getAttribute('state') ?? 'idle'), 'idle', 'nobody joined without a click');
+    assert.equal(await guest.evaluate(() => [...document.querySelectorAll('media-capture')].some((c) => (c as unknown as { stream: MediaStream | null }).stream)), false, 'no camera on');
+    await guest.getByRole('button', { name: 'Join' }).click();
     await Promise.all([expectRemoteFrames(host), expectRemoteFrames(guest)]);
   });
 
