@@ -89,7 +89,10 @@ async function hostMain(options) {
   process.on('uncaughtExceptionMonitor', (err) => process.send?.({ type: 'crash', message: String(err?.stack ?? err) }));
   const protoBefore = Object.getOwnPropertyNames(Object.prototype).join(',');
   const { createSignalingServer } = await import(pathToFileURL(join(ROOT, 'dist/server/index.js')).href);
-  const server = await createSignalingServer({ port: 0, host: '127.0.0.1', logLevel: 'silent', ...options });
+  // Every hostile socket comes from 127.0.0.1: the per-address cap (50 by default) would refuse most
+  // of them before they could do harm, and the point is to see what they do once connected. Every
+  // other limit stays at its default.
+  const server = await createSignalingServer({ port: 0, host: '127.0.0.1', logLevel: 'silent', maxConnectionsPerIp: 1000, ...options });
   const { monitorEventLoopDelay } = await import('node:perf_hooks');
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
