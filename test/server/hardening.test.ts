@@ -100,35 +100,37 @@ describe('stream ids belong to the member who announced them', () => {
   const sdp = (streamid: string) =>
     ['v=0', 'o=- 1 2 IN IP4 127.0.0.1', 's=-', 't=0 0', 'm=video 9 UDP/TLS/RTP/SAVPF 96', 'a=sendrecv', `a=msid:${streamid} track-1`, ''].join('\r\n');
 
-  it('a member announcing, or offering under, another member\'s stream id is refused; its own ids pass', async () => {
+  /** Alice opens `roomid`; Bob and Mallory join it. */
+  async function threeIn(roomid: string): Promise<[Client, Client, Client]> {
     const server = await startServer();
     const [a, b, m] = await Promise.all(['a', 'b', 'm'].map((userid) => connect(server, { auth: { userid } })));
-    await ok(a!, 'room:open', { roomid: 'r' });
-    await ok(b!, 'room:join', { roomid: 'r' });
-    await ok(m!, 'room:join', { roomid: 'r' });
-    await ok(b!, 'signal', { to: 'a', data: { streams: [{ streamid: 'bob-cam', kind: 'camera' }] } });
-    await ok(b!, 'signal', { to: 'a', data: { description: { type: 'offer', sdp: sdp('bob-cam') } } });
+    await ok(a!, 'room:open', { roomid });
+    await ok(b!, 'room:join', { roomid });
+    await ok(m!, 'room:join', { roomid });
+    return [a!, b!, m!];
+  }
 
-    await refused(m!, 'signal', { to: 'a', data: { streams: [{ streamid: 'bob-cam', kind: 'camera' }] } }, 'forbidden');
-    await refused(m!, 'signal', { to: 'a', data: { description: { type: 'offer', sdp: sdp('bob-cam') } } }, 'forbidden');
+  it('a member announcing, or offering under, another member\'s stream id is refused; its own ids pass', async () => {
+    const [a, b, m] = await threeIn('r');
+    await ok(b, 'signal', { to: 'a', data: { streams: [{ streamid: 'bob-cam', kind: 'camera' }] } });
+    await ok(b, 'signal', { to: 'a', data: { description: { type: 'offer', sdp: sdp('bob-cam') } } });
+
+    await refused(m, 'signal', { to: 'a', data: { streams: [{ streamid: 'bob-cam', kind: 'camera' }] } }, 'forbidden');
+    await refused(m, 'signal', { to: 'a', data: { description: { type: 'offer', sdp: sdp('bob-cam') } } }, 'forbidden');
     // Claiming first through the other peer does not help either.
-    await refused(m!, 'signal', { to: 'b', data: { streams: [{ streamid: 'bob-cam', kind: 'screen' }] } }, 'forbidden');
+    await refused(m, 'signal', { to: 'b', data: { streams: [{ streamid: 'bob-cam', kind: 'screen' }] } }, 'forbidden');
 
-    await ok(m!, 'signal', { to: 'a', data: { streams: [{ streamid: 'mallory-cam', kind: 'camera' }] } });
-    await ok(m!, 'signal', { to: 'a', data: { description: { type: 'offer', sdp: sdp('mallory-cam') } } });
+    await ok(m, 'signal', { to: 'a', data: { streams: [{ streamid: 'mallory-cam', kind: 'camera' }] } });
+    await ok(m, 'signal', { to: 'a', data: { description: { type: 'offer', sdp: sdp('mallory-cam') } } });
     // The owner may announce it again, to anyone.
-    await ok(b!, 'signal', { to: 'm', data: { streams: [{ streamid: 'bob-cam', kind: 'camera', videoMuted: true }] } });
+    await ok(b, 'signal', { to: 'm', data: { streams: [{ streamid: 'bob-cam', kind: 'camera', videoMuted: true }] } });
   });
 
   it('an id is free again once its owner has left the room', async () => {
-    const server = await startServer();
-    const [a, b, m] = await Promise.all(['a', 'b', 'm'].map((userid) => connect(server, { auth: { userid } })));
-    await ok(a!, 'room:open', { roomid: 'r2' });
-    await ok(b!, 'room:join', { roomid: 'r2' });
-    await ok(m!, 'room:join', { roomid: 'r2' });
-    await ok(b!, 'signal', { to: 'a', data: { streams: [{ streamid: 'cam-1', kind: 'camera' }] } });
-    await refused(m!, 'signal', { to: 'a', data: { streams: [{ streamid: 'cam-1', kind: 'camera' }] } }, 'forbidden');
-    await ok(b!, 'room:leave', {});
-    await ok(m!, 'signal', { to: 'a', data: { streams: [{ streamid: 'cam-1', kind: 'camera' }] } });
+    const [a, b, m] = await threeIn('r2');
+    await ok(b, 'signal', { to: 'a', data: { streams: [{ streamid: 'cam-1', kind: 'camera' }] } });
+    await refused(m, 'signal', { to: 'a', data: { streams: [{ streamid: 'cam-1', kind: 'camera' }] } }, 'forbidden');
+    await ok(b, 'room:leave', {});
+    await ok(m, 'signal', { to: 'a', data: { streams: [{ streamid: 'cam-1', kind: 'camera' }] } });
   });
 });
