@@ -9,6 +9,7 @@ import type {
   SignalMessage,
   StreamKind,
 } from '../protocol.js';
+import { ROOMID_PATTERN } from '../protocol.js';
 import type { DataPayload } from './data-messages.js';
 import { LocalStreams } from './local-streams.js';
 import { grants, Members, type PeerRecord } from './members.js';
@@ -271,6 +272,13 @@ export class RoomClient {
   async enter(intent: JoinIntent): Promise<RoomJoinedPayload> {
     if (this.destroyed) throw new RoomError('aborted', 'The room element was removed.');
     if (!intent.roomid) throw new RoomError('no-room-id', 'No room id: set the room-id attribute or pass one.');
+    if (!ROOMID_PATTERN.test(intent.roomid)) {
+      // Said before any request, in words (the server's answer would name a pattern).
+      throw new RoomError(
+        'invalid-request',
+        `The room id "${intent.roomid}" cannot be used: room ids are 1 to 128 letters (A-Z, a-z), digits, dots, dashes and underscores, with no spaces (for example "my-team-room").`,
+      );
+    }
     // Asked again for the room we are in or entering (autojoin and a script both calling): same answer.
     if (this.joining && this.intent?.roomid === intent.roomid) return this.joining;
     if (this.state === 'joined' && this.roomid === intent.roomid && this.lastAck) return this.lastAck;
