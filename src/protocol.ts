@@ -87,6 +87,12 @@ export const ERROR_CODES = [
   'forbidden',
   /** The server is closing; reconnect later. */
   'shutting-down',
+  /**
+   * The page's origin may not connect (the server's --allowed-origins). Sent as
+   * the engine.io handshake's HTTP 403, body `{ code: 4, message: "origin-not-allowed: …" }`,
+   * readable by the refused page (CORS); the client stops retrying.
+   */
+  'origin-not-allowed',
   /** A bug on the server, or (shared mode) its Redis is unreachable; the request had no effect. Worth retrying later. */
   'internal-error',
 ] as const;

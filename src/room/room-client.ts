@@ -9,11 +9,12 @@ import type {
   SignalMessage,
   StreamKind,
 } from '../protocol.js';
+import { ROOMID_PATTERN } from '../protocol.js';
 import type { DataPayload } from './data-messages.js';
 import { LocalStreams } from './local-streams.js';
 import { grants, Members, type PeerRecord } from './members.js';
 import { MeshTransport } from './mesh.js';
-import { createSocket, DEFAULT_RECONNECT, request, RoomError, type RoomSocket } from './signaling.js';
+import { createSocket, DEFAULT_RECONNECT, handshakeRefusal, request, RoomError, type RoomSocket } from './signaling.js';
 import { TokenExpiryWatch } from './token.js';
 import { StreamOwners } from './stream-owners.js';
 import type { JoinMode, JoinOptions, RoomClientOptions, RoomHooks, RoomState } from './room-types.js';
@@ -63,6 +64,8 @@ export class RoomClient {
   private reportedUnreachable = false;
   /** The handshake refused our credentials: reconnecting waits for a new token. */
   private refused = false;
+  /** A connect_error without a reason is being explained (handshakeRefusal) before it is reported. */
+  private probing = false;
   /** The token the current connection's handshake carried. */
   private socketToken: string | undefined;
   private readonly tokenWatch = new TokenExpiryWatch((expiresAt) => this.hooks.tokenExpiring(expiresAt));
@@ -205,13 +208,34 @@ export class RoomClient {
       if (expired) this.hooks.tokenExpired(err.data?.message ?? err.message);
       return;
     }
-    if (this.reportedUnreachable) return;
-    this.reportedUnreachable = true;
-    const target = this.options.socketUrl ?? location.origin;
-    this.fail(
-      new RoomError('server-unreachable', `Cannot reach the signaling server at ${target} (${err.message}); retrying.`),
-      this.roomid ? 'reconnecting' : 'error',
-    );
+    if (this.reportedUnreachable || this.probing) return;
+    const unreachable = () => {
+      if (this.reportedUnreachable) return;
+      this.reportedUnreachable = true;
+      const target = this.options.socketUrl ?? location.origin;
+      this.fail(
+        new RoomError('server-unreachable', `Cannot reach the signaling server at ${target} (${err.message}); retrying.`),
+        this.roomid ? 'reconnecting' : 'error',
+      );
+    };
+    if (err.data) return unreachable();
+    // The transport failed without a reason: a refused origin looks exactly
+    // like a dead server from here. Ask the handshake once ourselves.
+    this.probing = true;
+    void handshakeRefusal(this.options.socketUrl).then((refusal) => {
+      this.probing = false;
+      const socket = this.socket;
+      if (this.destroyed || !socket || socket.connected) return;
+      if (!refusal) return unreachable();
+      // Retrying cannot help until the server's configuration changes: stop
+      // (a later join() tries again).
+      this.refused = true;
+      socket.disconnect();
+      if (this.roomid) this.members.removeAll('connection-lost');
+      this.roomid = null;
+      this.intent = null;
+      this.fail(refusal);
+    });
   };
 
   private fail(err: RoomError, state: RoomState = 'error'): void {
@@ -238,7 +262,8 @@ export class RoomClient {
       };
       const onErr = (err: Error & { data?: { code?: string; message?: string; expired?: boolean } }) => {
         cleanup();
-        const code = err.data?.code === 'unauthorized' ? 'unauthorized' : 'server-unreachable';
+        // The same code onConnectError reports, so enter() can tell it was reported already.
+        const code = err.data?.code === 'unauthorized' || err.data?.code === 'invalid-request' ? err.data.code : 'server-unreachable';
         reject(new RoomError(code, err.data?.message ?? `Cannot reach the signaling server: ${err.message}`, err.data?.expired === true));
       };
       socket.on('connect', onOk);
@@ -253,6 +278,13 @@ export class RoomClient {
   async enter(intent: JoinIntent): Promise<RoomJoinedPayload> {
     if (this.destroyed) throw new RoomError('aborted', 'The room element was removed.');
     if (!intent.roomid) throw new RoomError('no-room-id', 'No room id: set the room-id attribute or pass one.');
+    if (!ROOMID_PATTERN.test(intent.roomid)) {
+      // Said before any request, in words (the server's answer would name a pattern).
+      throw new RoomError(
+        'invalid-request',
+        `The room id "${intent.roomid}" cannot be used: room ids are 1 to 128 letters (A-Z, a-z), digits, dots, dashes and underscores, with no spaces (for example "my-team-room").`,
+      );
+    }
     // Asked again for the room we are in or entering (autojoin and a script both calling): same answer.
     if (this.joining && this.intent?.roomid === intent.roomid) return this.joining;
     if (this.state === 'joined' && this.roomid === intent.roomid && this.lastAck) return this.lastAck;
@@ -291,7 +323,7 @@ export class RoomClient {
       const roomErr = err instanceof RoomError ? err : new RoomError('internal-error', String(err));
       if (roomErr.code === 'aborted') throw roomErr;
       // A refused handshake was reported (and told the page) by onConnectError already.
-      const reported = this.refused && roomErr.code === 'unauthorized';
+      const reported = this.refused && (roomErr.code === 'unauthorized' || roomErr.code === 'invalid-request');
       const rejoin = this.state === 'reconnecting';
       if (rejoin && (roomErr.code === 'internal-error' || roomErr.code === 'timeout') && this.socket?.connected) {
         // Connected, but the server could not answer just now (with several
@@ -302,7 +334,8 @@ export class RoomClient {
       } else if (roomErr.code === 'server-unreachable' || roomErr.code === 'timeout') {
         // Keep the intent: the socket keeps retrying and joins when the server is back.
         this.rejoinRetries = 0;
-        if (!this.reportedUnreachable) this.fail(roomErr, rejoin ? 'reconnecting' : 'error');
+        // onConnectError reports it (or, for a refused origin, the real reason).
+        if (!this.reportedUnreachable && !this.probing) this.fail(roomErr, rejoin ? 'reconnecting' : 'error');
       } else {
         this.rejoinRetries = 0;
         this.intent = null;

@@ -23,6 +23,7 @@ import {
 } from '../events.js';
 import type { Extra, RoomJoinedPayload, RoomPresencePayload } from '../protocol.js';
 import { RemoteStream } from '../remote/remote-stream.js';
+import { checkAttributes } from './attribute-check.js';
 import type { DataPayload } from './data-messages.js';
 import { RemoteTiles } from './remote-tiles.js';
 import { readIceTransportPolicy, readJoinOptions, readReconnectPolicy, releaseUserid, rememberedUserid } from './room-attributes.js';
@@ -386,7 +387,7 @@ export class RtcRoom extends LitElement {
       const id = roomid ?? this.roomId ?? '';
       return await this.room.enter({ mode, roomid: id, ...options });
     } catch (err) {
-      if (err instanceof RoomError && (err.code === 'invalid-request' || err.code === 'no-room-id') && this.state !== 'error') {
+      if (err instanceof RoomError && (err.code === 'invalid-request' || err.code === 'no-room-id') && this.state !== 'error' && this.statusMessage !== err.message) {
         // Errors found before any request: report them like server errors.
         this.reportError(err.code, err.message);
       }
@@ -443,6 +444,7 @@ export class RtcRoom extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    checkAttributes(this, RtcRoom.elementProperties, (message) => this.reportLater(message));
     clearTimeout(this.teardownTimer);
     if (!this.listening) {
       this.listening = true;

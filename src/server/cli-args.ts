@@ -17,35 +17,49 @@ Starts the rtc-elements signaling server (socket.io at /socket.io/) and serves
 the demo page at /, the bundles at /dist/, /healthz and /metrics.
 
 Options (each also read from the environment variable shown):
+
+Where it listens
   --port <n>                  PORT            Port to listen on (default 9001; 0 = any free port)
   --host <addr>               HOST            Address to bind (default 127.0.0.1; 0.0.0.0 = the LAN)
-  --allowed-origins <a,b>     ALLOWED_ORIGINS Extra page origins allowed to connect ("*" = any).
-                                              The server's own origin and localhost are always allowed.
-  --room-size <n>             ROOM_SIZE       Room size when the opener asks for none (default 8)
-  --max-room-size <n>         MAX_ROOM_SIZE   Largest room allowed (default 8)
   --tls-cert <file>           TLS_CERT        Serve https with this PEM certificate (needed for
   --tls-key <file>            TLS_KEY         cameras on phones: getUserMedia wants a secure context)
-  --ice-servers <json>        ICE_SERVERS     STUN/TURN servers for clients, as JSON, e.g.
-                                              '[{"urls":"turn:turn.example.org:3478","username":"u","credential":"p"}]' (default none)
+
+Who may connect
+  --allowed-origins <a,b>     ALLOWED_ORIGINS Extra page origins allowed to connect ("*" = any).
+                                              The server's own origin and localhost are always allowed;
+                                              for an iframe, list the iframe page's origin.
   --token <secret>            RTC_TOKEN       Require clients to send this shared password as auth.token
   --token-secret <secret>     RTC_TOKEN_SECRET  Require room tokens (JWT, HS256) signed with this secret
                                               (at least 32 bytes; prefer the environment variable)
   --jwks-url <url>            RTC_JWKS_URL    Require room tokens signed with a key from this JWKS (https)
   --token-issuer <iss>        RTC_TOKEN_ISSUER   Room tokens must carry this "iss"
   --token-audience <aud>      RTC_TOKEN_AUDIENCE Room tokens must carry this "aud"
-  --turn-secret <secret>      TURN_SECRET     Hand out time-limited TURN credentials (coturn static-auth-secret)
-  --turn-urls <a,b>           TURN_URLS       The TURN server URLs, e.g. turns:turn.example.org:5349
-  --turn-ttl <seconds>        TURN_TTL        Lifetime of TURN credentials (default ${DEFAULT_TURN_TTL}); renewed before expiry
-  --relay-only                RELAY_ONLY=1    Force TURN-only calls: peers never learn each other's addresses
-  --redis-url <url>           REDIS_URL       Share rooms with other server processes through this Redis:
-                                              redis://[user:password@]host:6379[/db], rediss:// for TLS
-                                              (put the processes behind a load balancer: docs/DEPLOYING.md)
-  --redis-prefix <prefix>     REDIS_PREFIX    Prefix of its keys, stream and channels (default ${DEFAULT_KEY_PREFIX})
   --max-connections-per-ip <n> MAX_CONNECTIONS_PER_IP  Connections one address may hold at once (default 50)
   --trust-proxy               TRUST_PROXY=1   Behind a reverse proxy: the client address is the last X-Forwarded-For entry
   --max-buffered-bytes <n>    MAX_BUFFERED_BYTES  Bytes held for a client that does not read before it is
                                               disconnected (default 1048576)
+
+Rooms
+  --room-size <n>             ROOM_SIZE       Room size when the opener asks for none (default 8)
+  --max-room-size <n>         MAX_ROOM_SIZE   Largest room allowed (default 8)
+
+Getting media through (STUN/TURN)
+  --ice-servers <json>        ICE_SERVERS     STUN/TURN servers for clients, as JSON, e.g.
+                                              '[{"urls":"turn:turn.example.org:3478","username":"u","credential":"p"}]' (default none)
+  --turn-secret <secret>      TURN_SECRET     Hand out time-limited TURN credentials (coturn static-auth-secret)
+  --turn-urls <a,b>           TURN_URLS       The TURN server URLs, e.g. turns:turn.example.org:5349
+  --turn-ttl <seconds>        TURN_TTL        Lifetime of TURN credentials (default ${DEFAULT_TURN_TTL}); renewed before expiry
+  --relay-only                RELAY_ONLY=1    Force TURN-only calls: peers never learn each other's addresses
+
+Several server processes
+  --redis-url <url>           REDIS_URL       Share rooms with other server processes through this Redis:
+                                              redis://[user:password@]host:6379[/db], rediss:// for TLS
+                                              (put the processes behind a load balancer: docs/DEPLOYING.md)
+  --redis-prefix <prefix>     REDIS_PREFIX    Prefix of its keys, stream and channels (default ${DEFAULT_KEY_PREFIX})
+
+Logs and help
   --log-level <level>         LOG_LEVEL       fatal, error, warn, info (default), debug, trace, silent
+                              LOG_FORMAT      pretty or json (default: pretty on a terminal, JSON lines otherwise)
   -h, --help                                  Show this help
 `;
 

@@ -4,6 +4,7 @@ import { networkInterfaces } from 'node:os';
 import { pino } from 'pino';
 import { HELP, TOKEN_HELP, UsageError, parseCli, parseTokenCli } from './cli-args.js';
 import { iceServersWarning } from './ice-warning.js';
+import { logDestination } from './log-format.js';
 import { createSignalingServer } from './server.js';
 import { mintRoomToken } from './tokens.js';
 
@@ -40,7 +41,9 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  const logger = pino({ level: config.options.logLevel ?? 'info', base: { name: 'rtc-elements' } });
+  const destination = logDestination(process.stdout, process.env);
+  const loggerOptions = { level: config.options.logLevel ?? 'info', base: { name: 'rtc-elements' } };
+  const logger = destination ? pino(loggerOptions, destination) : pino(loggerOptions);
   const starting = createSignalingServer({ ...config.options, logger, defaultMetrics: true });
 
   // Handlers go in before anything is printed: whoever reads the start line

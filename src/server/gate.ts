@@ -1,6 +1,6 @@
 // The connection gate: where a connection is admitted (origin, handshake, tokens) and every incoming packet passes (rate limit, shape, queue cap).
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JWTPayload } from 'jose';
 import type { Logger } from 'pino';
 import * as v from 'valibot';
@@ -110,7 +110,14 @@ export function createGate({ config, metrics, log, closing }: GateOptions): Gate
         metrics.handshakesRejected.inc({ reason: 'origin' });
         const shown = displayOrigin(origin);
         log.warn({ origin: shown }, 'connection refused: origin not allowed');
-        return cb(`origin not allowed: ${shown} (start the server with --allowed-origins ${shown})`, false);
+        // The refused page may read why (and only why): engine.io answers 403 with
+        // `{ code, message }`, and the client fetches that once when it cannot connect.
+        const res = (req as IncomingMessage & { res?: ServerResponse }).res;
+        if (origin && res && !res.headersSent && !shown.startsWith('(')) {
+          res.setHeader('Access-Control-Allow-Origin', shown);
+          res.setHeader('Vary', 'Origin');
+        }
+        return cb(originRefusal(shown), false);
       }
       const address = clientAddress(req, config.trustProxy);
       if ((perAddress.get(address) ?? 0) >= config.maxConnectionsPerIp) {
@@ -224,9 +231,20 @@ function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb);
 }
 
+/** The 403 message: the code first (the client matches it), then what to do. */
+export function originRefusal(shown: string): string {
+  if (shown === 'null') {
+    return 'origin-not-allowed: this server does not accept pages from null (a sandboxed frame or a file:// page); serve the page from an http(s) origin and list it with --allowed-origins, or start the server with --allowed-origins "*"';
+  }
+  const flag = shown.startsWith('(') ? '--allowed-origins <the page\'s origin>' : `--allowed-origins ${shown}`;
+  return `origin-not-allowed: this server does not accept pages from ${shown}; start it with ${flag} (or add it to allowedOrigins)`;
+}
+
 /** An Origin header as shown in logs and errors: parsed, or a placeholder. */
 function displayOrigin(origin: string | undefined): string {
   if (!origin) return '(none)';
+  // Sandboxed frames and file:// pages.
+  if (origin === 'null') return 'null';
   try {
     const o = new URL(origin).origin;
     return o === 'null' ? 'null' : o;

@@ -14,13 +14,19 @@ const CLOSE_FLUSH_MS = 1000;
 /** Listens on `port` and `host`; rejects when that fails (port taken, address missing). */
 export async function listen(httpServer: HttpServer | HttpsServer, port: number, host: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
+    const onError = (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? portInUse(err, port, host) : err);
     httpServer.once('error', onError);
     httpServer.listen(port, host, () => {
       httpServer.off('error', onError);
       resolve();
     });
   });
+}
+
+/** The EADDRINUSE error, saying which port and what to do (`code` kept for programs). */
+function portInUse(err: NodeJS.ErrnoException, port: number, host: string): Error {
+  const message = `port ${port} on ${host} is already in use (EADDRINUSE: another rtc-elements or another program listens there): stop it, or choose another port with --port <n> (--port 0: any free port)`;
+  return Object.assign(new Error(message, { cause: err }), { code: 'EADDRINUSE', port });
 }
 
 /** e.g. `http://127.0.0.1:9001` (a wildcard host shown as loopback); undefined while not listening. */

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { jwtVerify } from 'jose';
 import { HELP, TOKEN_HELP, UsageError, duration, parseCli, parseTokenCli } from '../../src/server/cli-args.js';
+import { formatLogLine, logDestination } from '../../src/server/log-format.js';
 import { connect, http, next, ok, refused } from './helpers.js';
 
 const SECRET = 'cli-test-secret-that-is-32-bytes-or-more';
@@ -89,6 +90,20 @@ describe('parseCli', () => {
     ]) {
       assert.ok(HELP.includes(flag), flag);
     }
+    // Grouped by what the options are for, in this order.
+    const headings = ['Where it listens', 'Who may connect', 'Rooms', 'Getting media through (STUN/TURN)', 'Several server processes', 'Logs and help'];
+    const at = headings.map((h) => HELP.indexOf(`\n${h}\n`));
+    assert.ok(at.every((i) => i > 0), String(at));
+    assert.deepEqual([...at].sort((a, b) => a - b), at);
+    // Each flag under its heading.
+    const section = (flag: string) => headings[at.filter((i) => i < HELP.indexOf(`  ${flag} `)).length - 1];
+    assert.equal(section('--port'), 'Where it listens');
+    assert.equal(section('--allowed-origins'), 'Who may connect');
+    assert.equal(section('--token-secret'), 'Who may connect');
+    assert.equal(section('--max-room-size'), 'Rooms');
+    assert.equal(section('--turn-secret'), 'Getting media through (STUN/TURN)');
+    assert.equal(section('--redis-url'), 'Several server processes');
+    assert.equal(section('--log-level'), 'Logs and help');
   });
 
   it('reads the room token, TURN and relay-only flags', () => {
@@ -251,6 +266,35 @@ function run(script: string, args: string[]): Promise<{ code: number | null; std
   });
 }
 
+describe('log lines (log-format.ts)', () => {
+  it('formats a pino line: time, level, message, fields; an error with its stack', () => {
+    const time = Date.UTC(2026, 0, 2, 3, 4, 5);
+    assert.equal(
+      formatLogLine(JSON.stringify({ level: 40, time, pid: 1, hostname: 'h', name: 'rtc-elements', msg: 'connection refused: origin not allowed', origin: 'https://a.example', n: 2, note: 'two words' })),
+      '03:04:05 WARN  connection refused: origin not allowed origin=https://a.example n=2 note="two words"\n',
+    );
+    const withErr = formatLogLine(JSON.stringify({ level: 50, time, msg: 'handshake failed', err: { message: 'boom', stack: 'Error: boom\n    at x' } }));
+    assert.equal(withErr, '03:04:05 ERROR handshake failed err=boom\n    Error: boom\n        at x\n');
+    assert.equal(formatLogLine('not json'), 'not json\n');
+    assert.match(formatLogLine(JSON.stringify({ level: 30, time, msg: 'hi' }), true), /\u001b\[32mINFO/);
+  });
+
+  it('pretty on a terminal, JSON otherwise; LOG_FORMAT overrides', () => {
+    const written: string[] = [];
+    const tty = { isTTY: true, write: (t: string) => written.push(t) };
+    const pipe = { isTTY: false, write: (t: string) => written.push(t) };
+    assert.equal(logDestination(pipe, {}), undefined);
+    assert.equal(logDestination(tty, { LOG_FORMAT: 'json' }), undefined);
+    assert.ok(logDestination(pipe, { LOG_FORMAT: 'pretty' }));
+    const dest = logDestination(tty, { NO_COLOR: '1' })!;
+    // Lines split across writes come out whole.
+    dest.write('{"level":30,"time":0,"msg":"he');
+    assert.deepEqual(written, []);
+    dest.write('llo"}\n');
+    assert.deepEqual(written, ['00:00:00 INFO  hello\n']);
+  });
+});
+
 describe('the rtc-elements process (dist/server/cli.js: npm run build first)', () => {
   it('logs where it serves, answers, and on SIGTERM tells clients, closes and exits 0', async () => {
     const server = await start(cli, ['--port', '0', '--room-size', '3']);
@@ -312,13 +356,40 @@ describe('the rtc-elements process (dist/server/cli.js: npm run build first)', (
     assert.match(missing.stderr, /secret/);
   });
 
+  it('LOG_FORMAT=pretty (the default on a terminal) prints readable lines, not JSON', async () => {
+    const child = spawn(process.execPath, [cli, '--port', '0'], { env: { ...process.env, LOG_FORMAT: 'pretty' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no start line: ${out}`)), 10_000);
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (/demo on http:\/\/localhost:\d+/.test(out)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      const line = out.split('\n').find((l) => l.includes('demo on'))!;
+      assert.match(line, /^\d\d:\d\d:\d\d INFO  rtc-elements signaling server \+ demo on http:\/\/localhost:(\d+) url=http:\/\/127\.0\.0\.1:\1 port=\1 lan=\[\]$/);
+      child.kill('SIGTERM');
+      assert.equal(await exit, 0);
+      assert.match(out, /^\d\d:\d\d:\d\d INFO  shutting down signal=SIGTERM$/m);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('a port in use is a clear error, exit 1', async () => {
     const first = await start(cli, ['--port', '0']);
     try {
       const port = new URL(first.url).port;
       const second = await run(cli, ['--port', port]);
       assert.equal(second.code, 1);
-      assert.match(second.stderr, /EADDRINUSE/);
+      // Which port, and what to do about it.
+      assert.match(second.stderr, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use \\(EADDRINUSE`));
+      assert.match(second.stderr, /--port <n>/);
     } finally {
       first.child.kill('SIGTERM');
       await first.exit;

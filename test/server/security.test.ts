@@ -257,15 +257,20 @@ describe('origins', () => {
     const server = await startServer();
     const polling = await http(server.url!, '/socket.io/?EIO=4&transport=polling', { headers: { origin: evil } });
     assert.equal(polling.status, 403);
-    assert.match(JSON.parse(polling.body).message, /origin not allowed: https:\/\/evil\.example.*--allowed-origins/);
+    assert.match(JSON.parse(polling.body).message, /^origin-not-allowed: .*https:\/\/evil\.example.*--allowed-origins https:\/\/evil\.example/);
+    // Readable by the refused page (the client reads the reason from there), and only by it.
+    assert.equal(polling.headers['access-control-allow-origin'], evil);
     const ws = await upgrade(server.url!, { origin: evil });
     assert.notEqual(ws.status, 101);
-    assert.match(ws.body, /origin not allowed/);
+    assert.match(ws.body, /origin-not-allowed/);
     // The real client, both transports.
     await assert.rejects(connect(server, { transports: ['websocket'], extraHeaders: { origin: evil } }));
     assert.ok((await metric(server, 'rtc_handshakes_rejected_total', 'reason="origin"')) >= 3);
     // "null" origins (sandboxed iframes, file://) too.
-    assert.equal((await http(server.url!, '/socket.io/?EIO=4&transport=polling', { headers: { origin: 'null' } })).status, 403);
+    const nullOrigin = await http(server.url!, '/socket.io/?EIO=4&transport=polling', { headers: { origin: 'null' } });
+    assert.equal(nullOrigin.status, 403);
+    assert.equal(nullOrigin.headers['access-control-allow-origin'], 'null');
+    assert.match(JSON.parse(nullOrigin.body).message, /pages from null \(a sandboxed frame.*--allowed-origins "\*"/);
   });
 
   it('no Origin, loopback origins on any port, the server\'s own origin and listed origins are allowed', async () => {
