@@ -1,6 +1,10 @@
+/** <remote-stream>: renders one remote MediaStream as a tile with the sender's name, a muted marker and initials while its camera is off. */
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { AutoplayBlockedEvent } from '../events.js';
 import { tileStyles } from '../tile-styles.js';
+import { icons } from '../ui/icons.js';
+import { initials } from '../ui/prejoin.js';
+import { pickLang, translator, type StringOverrides } from '../ui/strings.js';
 
 export type RemoteStreamState = 'waiting' | 'playing' | 'ended';
 
@@ -12,8 +16,10 @@ export type RemoteStreamState = 'waiting' | 'playing' | 'ended';
  *
  * @fires autoplay-blocked - The browser refused to play sound without a user gesture: it plays muted and shows an unmute button.
  * @csspart video - The `<video>` that plays the stream (also for audio-only streams, hidden).
- * @csspart placeholder - Shown for audio-only streams and muted cameras: the user's name.
- * @csspart name - The name label.
+ * @csspart placeholder - Shown for audio-only streams and muted cameras: the user's initials and name.
+ * @csspart avatar - The initials in the placeholder.
+ * @csspart name - The name label (always text).
+ * @csspart muted - The muted-microphone marker in the name label (an SVG icon named "Muted" in the UI language).
  * @csspart unmute-button - "Click to unmute", shown after autoplay with sound was blocked.
  * @cssproperty --remote-stream-width - Width (default 100%).
  * @cssproperty --remote-stream-aspect-ratio - Aspect ratio of the box (default 16 / 9).
@@ -35,6 +41,7 @@ export class RemoteStream extends LitElement {
     autoplayBlocked: { type: Boolean, reflect: true, attribute: 'autoplay-blocked' },
     audioMuted: { type: Boolean, reflect: true, attribute: 'audio-muted' },
     videoMuted: { type: Boolean, reflect: true, attribute: 'video-muted' },
+    strings: { attribute: false },
   };
 
   static override styles = [
@@ -57,18 +64,50 @@ export class RemoteStream extends LitElement {
       position: absolute;
       inset: 0;
       display: flex;
+      flex-direction: column;
+      gap: 8px;
       align-items: center;
       justify-content: center;
       font-size: 1.3em;
+    }
+    [part='avatar'] {
+      display: flex;
+      align-items: center;
+      justify-content: center;
+      width: min(96px, 40%);
+      aspect-ratio: 1;
+      border-radius: 50%;
+      background: var(--rtc-accent, #5f6368);
+      color: #fff;
+      font-size: clamp(16px, 5vmin, 40px);
+      font-weight: 600;
     }
     [part='name'] {
       position: absolute;
       left: 8px;
       bottom: 6px;
+      display: inline-flex;
+      align-items: center;
+      gap: 4px;
+      max-width: calc(100% - 16px);
       padding: 1px 6px;
       border-radius: 4px;
       background: rgb(0 0 0 / 55%);
       font-size: 12px;
+      white-space: nowrap;
+      overflow: hidden;
+      text-overflow: ellipsis;
+    }
+    [part='placeholder'] [part='name'] {
+      position: static;
+    }
+    [part='muted'] {
+      display: inline-flex;
+      color: #f28b82;
+    }
+    [part='muted'] svg {
+      width: 14px;
+      height: 14px;
     }
     [part='unmute-button'] {
       position: absolute;
@@ -109,6 +148,8 @@ export class RemoteStream extends LitElement {
   audioMuted = false;
   /** The sender muted its camera (set by `<rtc-room>`, reflected). */
   videoMuted = false;
+  /** Overrides of the UI strings (`muted`), as `<rtc-room>`'s `strings` property; the language is the nearest `lang`. */
+  strings: StringOverrides | null = null;
 
   private watched: MediaStream | null = null;
   private readonly onTracksChanged = () => this.syncTracks();
@@ -220,10 +261,15 @@ export class RemoteStream extends LitElement {
   protected override render() {
     const showPlaceholder = this.audioOnly || this.videoMuted;
     const name = this.displayName;
+    const t = translator(pickLang(this.closest('[lang]')?.getAttribute('lang'), null, navigator.languages), this.strings);
+    // lit renders `name` as text: a name is never HTML.
+    const label =
+      name || this.audioMuted
+        ? html`<span part="name">${this.audioMuted ? html`<span part="muted" role="img" aria-label=${t('muted')} title=${t('muted')}>${icons.micOff}</span>` : nothing}${name}</span>`
+        : nothing;
     return html`
       <video part="video" class=${showPlaceholder ? 'concealed' : ''} autoplay playsinline></video>
-      ${showPlaceholder ? html`<div part="placeholder">${this.audioOnly ? '🔊 ' : ''}${name}${this.audioMuted ? ' 🔇' : ''}</div>` : nothing}
-      ${name && !showPlaceholder ? html`<span part="name">${name}${this.audioMuted ? ' 🔇' : ''}</span>` : nothing}
+      ${showPlaceholder ? html`<div part="placeholder"><span part="avatar" aria-hidden="true">${initials(name)}</span>${label}</div>` : label}
       ${this.autoplayBlocked
         ? html`<button part="unmute-button" type="button" @click=${() => void this.unmute()}>🔈 Click to unmute</button>`
         : nothing}

@@ -28,6 +28,7 @@ import { RemoteTiles } from './remote-tiles.js';
 import { readIceTransportPolicy, readJoinOptions, readReconnectPolicy, releaseUserid, rememberedUserid } from './room-attributes.js';
 import { RoomClient, type JoinMode, type RoomState } from './room-client.js';
 import { RoomError, type RoomSocket } from './signaling.js';
+import { pickLang, translator, type StringOverrides, type Translate } from '../ui/strings.js';
 
 /** What `peers` lists for each remote user. */
 export interface RoomPeer {
@@ -38,9 +39,10 @@ export interface RoomPeer {
   streams: MediaStream[];
 }
 
-const STATUS_TEXT: Partial<Record<RoomState, string>> = {
-  connecting: 'Connecting…',
-  reconnecting: 'Connection lost: reconnecting…',
+/** The strings-table keys of the status line, by state. */
+const STATUS_KEY: Partial<Record<RoomState, 'connecting' | 'reconnecting'>> = {
+  connecting: 'connecting',
+  reconnecting: 'reconnecting',
 };
 
 /**
@@ -90,6 +92,8 @@ export class RtcRoom extends LitElement {
       },
     },
     token: {},
+    name: {},
+    strings: { attribute: false },
     autojoin: { type: Boolean },
     capture: {},
     noRender: { type: Boolean, attribute: 'no-render' },
@@ -144,6 +148,10 @@ export class RtcRoom extends LitElement {
    * rejoins at once.
    */
   token: string | null = null;
+  /** This user's display name, shared with peers as `extra.name` (their tiles show it). */
+  name: string | null = null;
+  /** Overrides of any UI string, by key of the strings table (see README); the language comes from `lang`. */
+  strings: StringOverrides | null = null;
   /** Open-or-join as soon as the element is connected and has a room id. */
   autojoin = false;
   /** Space-separated ids of `<media-capture>` elements elsewhere in the same document or shadow root. */
@@ -218,7 +226,10 @@ export class RtcRoom extends LitElement {
       {
         state: (state, previous) => {
           this.state = state;
-          if (state !== 'error') this.statusMessage = STATUS_TEXT[state] ?? null;
+          if (state !== 'error') {
+            const key = STATUS_KEY[state];
+            this.statusMessage = key ? this.t(key) : null;
+          }
           this.dispatchEvent(new RoomStateEvent({ state, previous }));
         },
         joined: (ack) => {
@@ -273,10 +284,18 @@ export class RtcRoom extends LitElement {
     this.dispatchEvent(new RoomErrorEvent({ code, message }));
   }
 
+  /** `extra`, with `name` as `extra.name` when the name attribute is set (and extra is an object or unset). */
   private validExtra(): Extra {
     if (this.extra instanceof InvalidJson) return null;
-    return (this.extra ?? {}) as Extra;
+    const extra = (this.extra ?? {}) as Extra;
+    const name = this.name?.trim();
+    if (!name || typeof extra !== 'object' || extra === null || Array.isArray(extra)) return extra;
+    return { ...extra, name };
   }
+
+  /** Looks up a UI string in the room's language (`lang` here or above, the document's, the browser's). */
+  private t: Translate = (key, vars) =>
+    translator(pickLang(this.closest('[lang]')?.getAttribute('lang'), null, navigator.languages), this.strings)(key, vars);
 
   private onRemoteStream(userid: string, stream: MediaStream, kind: StreamKind, extra: unknown, info: { audioMuted?: boolean; videoMuted?: boolean }): void {
     let el: RemoteStream | null = null;
@@ -289,6 +308,7 @@ export class RtcRoom extends LitElement {
       el.extra = extra;
       el.audioMuted = !!info.audioMuted;
       el.videoMuted = !!info.videoMuted;
+      el.strings = this.strings;
     }
     const event = new StreamEvent({ type: 'remote', stream, streamid: stream.id, kind, userid, extra, mediaElement: el });
     this.dispatchEvent(event);
@@ -500,7 +520,8 @@ export class RtcRoom extends LitElement {
       if (this.client.state === 'error' && !this.client.roomid) this.maybeAutojoin();
     }
     if (changed.has('iceTransportPolicy') && this.client) this.client.iceTransportPolicy = this.transportPolicy();
-    if (changed.has('extra') && changed.get('extra') !== undefined && this.client?.roomid && !(this.extra instanceof InvalidJson)) {
+    const extraChanged = (changed.has('extra') && changed.get('extra') !== undefined) || (changed.has('name') && changed.get('name') !== undefined);
+    if (extraChanged && this.client && !(this.extra instanceof InvalidJson)) {
       this.client.updateExtra(this.validExtra()).catch((err: unknown) => {
         if (err instanceof RoomError) this.reportError(err.code, err.message);
       });
