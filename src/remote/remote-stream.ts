@@ -2,9 +2,8 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { AutoplayBlockedEvent } from '../events.js';
 import { tileStyles } from '../tile-styles.js';
-import { icons } from '../ui/icons.js';
-import { initials } from '../ui/prejoin.js';
 import { pickLang, translator, type StringOverrides } from '../ui/strings.js';
+import { nameLabel, tileAvatar, tileLabelStyles } from '../ui/tiles.js';
 
 export type RemoteStreamState = 'waiting' | 'playing' | 'ended';
 
@@ -46,6 +45,7 @@ export class RemoteStream extends LitElement {
 
   static override styles = [
     tileStyles,
+    tileLabelStyles,
     css`
     :host {
       --_tile-width: var(--remote-stream-width, 100%);
@@ -59,55 +59,6 @@ export class RemoteStream extends LitElement {
       width: 1px;
       height: 1px;
       opacity: 0;
-    }
-    [part='placeholder'] {
-      position: absolute;
-      inset: 0;
-      display: flex;
-      flex-direction: column;
-      gap: 8px;
-      align-items: center;
-      justify-content: center;
-      font-size: 1.3em;
-    }
-    [part='avatar'] {
-      display: flex;
-      align-items: center;
-      justify-content: center;
-      width: min(96px, 40%);
-      aspect-ratio: 1;
-      border-radius: 50%;
-      background: var(--rtc-accent, #5f6368);
-      color: #fff;
-      font-size: clamp(16px, 5vmin, 40px);
-      font-weight: 600;
-    }
-    [part='name'] {
-      position: absolute;
-      left: 8px;
-      bottom: 6px;
-      display: inline-flex;
-      align-items: center;
-      gap: 4px;
-      max-width: calc(100% - 16px);
-      padding: 1px 6px;
-      border-radius: 4px;
-      background: rgb(0 0 0 / 55%);
-      font-size: 12px;
-      white-space: nowrap;
-      overflow: hidden;
-      text-overflow: ellipsis;
-    }
-    [part='placeholder'] [part='name'] {
-      position: static;
-    }
-    [part='muted'] {
-      display: inline-flex;
-      color: #f28b82;
-    }
-    [part='muted'] svg {
-      width: 14px;
-      height: 14px;
     }
     [part='unmute-button'] {
       position: absolute;
@@ -263,13 +214,10 @@ export class RemoteStream extends LitElement {
     const name = this.displayName;
     const t = translator(pickLang(this.closest('[lang]')?.getAttribute('lang'), null, navigator.languages), this.strings);
     // lit renders `name` as text: a name is never HTML.
-    const label =
-      name || this.audioMuted
-        ? html`<span part="name">${this.audioMuted ? html`<span part="muted" role="img" aria-label=${t('muted')} title=${t('muted')}>${icons.micOff}</span>` : nothing}${name}</span>`
-        : nothing;
+    const label = name || this.audioMuted ? nameLabel(name, this.audioMuted, t) : nothing;
     return html`
       <video part="video" class=${showPlaceholder ? 'concealed' : ''} autoplay playsinline></video>
-      ${showPlaceholder ? html`<div part="placeholder"><span part="avatar" aria-hidden="true">${initials(name)}</span>${label}</div>` : label}
+      ${showPlaceholder ? tileAvatar(name, label) : label}
       ${this.autoplayBlocked
         ? html`<button part="unmute-button" type="button" @click=${() => void this.unmute()}>🔈 Click to unmute</button>`
         : nothing}

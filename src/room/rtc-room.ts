@@ -325,7 +325,19 @@ export class RtcRoom extends LitElement {
     if (e.detail.type !== 'local') return;
     this.localSources.set(e.detail.streamid, e.target!);
     this.room.addStream(e.detail.stream, e.detail.kind);
+    this.labelLocalTiles();
   };
+
+  /** Local camera tiles say "You" (in the room's language); camera off shows the name's initials. */
+  private labelLocalTiles(): void {
+    const t = this.t;
+    const name = this.name?.trim() || ((this.extra as { name?: unknown } | null)?.name as string | undefined) || '';
+    for (const source of this.localSources.values()) {
+      const cap = source as Element & { tileLabel?: unknown; kind?: StreamKind | null };
+      if (cap.localName !== 'media-capture' || cap.kind === 'screen') continue;
+      cap.tileLabel = { label: t('you'), name: typeof name === 'string' ? name : '', t };
+    }
+  }
 
   private readonly onLocalStreamEnd = (e: StreamEndEventType) => {
     if (e.detail.type !== 'local') return;
@@ -361,6 +373,7 @@ export class RtcRoom extends LitElement {
         }
       }
     }
+    this.labelLocalTiles();
   }
 
   private resolveCaptureRefs(): void {
@@ -512,6 +525,7 @@ export class RtcRoom extends LitElement {
   }
 
   protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('name') || changed.has('strings') || changed.has('extra')) this.labelLocalTiles();
     if (changed.has('capture') && this.hasUpdated) this.resolveCaptureRefs();
     if (changed.has('iceServers') && this.client) this.client.iceServers = this.iceServers;
     if (changed.has('token') && this.client) {

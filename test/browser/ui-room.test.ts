@@ -67,4 +67,22 @@ describe('<rtc-room> call UI: names and tile states', function () {
     grace.capture!.setMuted('video', false);
     await waitFor(() => !tile.shadowRoot!.querySelector('[part="muted"], [part="avatar"]'), 'states cleared');
   });
+
+  it('the local tile says "You" (in the room\'s language), with the muted marker and initials when the camera is off', async () => {
+    const roomid = uniqueRoom('ui');
+    const ada = await createUser(roomid, 'ada', { attrs: { name: 'Ada Lovelace' } });
+    const local = ada.capture!;
+    const label = () => local.shadowRoot!.querySelector('[part="name"]')?.textContent?.trim();
+    await waitFor(() => label() === 'You', 'local tile labelled You');
+    ada.room.setAttribute('lang', 'de');
+    ada.room.strings = {}; // a property change re-labels; lang is read then
+    await waitFor(() => label() === 'Du', 'local tile labelled Du');
+    local.setMuted('audio', true);
+    local.setMuted('video', true);
+    await waitFor(() => !!local.shadowRoot!.querySelector('[part="avatar"]'), 'initials on the local tile');
+    expect(local.shadowRoot!.querySelector('[part="avatar"]')!.textContent).to.equal('AL');
+    expect(local.shadowRoot!.querySelector('[part="muted"]')!.getAttribute('aria-label')).to.equal('Stumm');
+    ada.room.strings = { you: 'Me' };
+    await waitFor(() => label() === 'Me', 'strings override');
+  });
 });
