@@ -28,6 +28,8 @@ import { RemoteTiles } from './remote-tiles.js';
 import { readIceTransportPolicy, readJoinOptions, readReconnectPolicy, releaseUserid, rememberedUserid } from './room-attributes.js';
 import { RoomClient, type JoinMode, type RoomState } from './room-client.js';
 import { RoomError, type RoomSocket } from './signaling.js';
+import { uiStyles } from '../ui/styles.js';
+import { RoomControls } from './room-controls-ui.js';
 import { pickLang, translator, type StringOverrides, type Translate } from '../ui/strings.js';
 
 /** What `peers` lists for each remote user. */
@@ -94,6 +96,7 @@ export class RtcRoom extends LitElement {
     token: {},
     name: {},
     strings: { attribute: false },
+    controls: {},
     autojoin: { type: Boolean },
     capture: {},
     noRender: { type: Boolean, attribute: 'no-render' },
@@ -124,6 +127,9 @@ export class RtcRoom extends LitElement {
       background: #fff3cd;
       color: #5c4400;
     }
+    [part~='controls'] {
+      grid-column: 1 / -1;
+    }
     :host([state='error']) [part='status'] {
       background: #fde2e1;
       color: #7a1712;
@@ -150,6 +156,9 @@ export class RtcRoom extends LitElement {
   token: string | null = null;
   /** This user's display name, shared with peers as `extra.name` (their tiles show it). */
   name: string | null = null;
+  /** Show the control bar: present (`controls`) for every control, or a subset in order (`controls="mic camera leave"`). */
+  controls: string | null = null;
+  private bar: RoomControls | null = null;
   /** Overrides of any UI string, by key of the strings table (see README); the language comes from `lang`. */
   strings: StringOverrides | null = null;
   /** Open-or-join as soon as the element is connected and has a room id. */
@@ -351,6 +360,7 @@ export class RtcRoom extends LitElement {
 
   private readonly onMuteChange = (e: MuteChangeEvent) => {
     this.client?.setMuted(e.detail.streamid, e.detail.kind, e.detail.muted);
+    if (this.bar) this.requestUpdate();
   };
 
   private listen(target: EventTarget, on: boolean): void {
@@ -513,6 +523,7 @@ export class RtcRoom extends LitElement {
     this.generatedUserid = null;
     this.tiles.clear();
     this.localSources.clear();
+    this.bar?.stop();
   }
 
   private maybeAutojoin(): void {
@@ -550,8 +561,19 @@ export class RtcRoom extends LitElement {
     }
   }
 
+  /** The bar (only when `controls` is set: the UI's styles are adopted then, so pages without it see no change). */
+  private renderControls() {
+    if (this.controls === null) return nothing;
+    if (!this.bar) {
+      this.bar = new RoomControls(this);
+      const root = this.renderRoot as ShadowRoot;
+      if (uiStyles.styleSheet && root.adoptedStyleSheets) root.adoptedStyleSheets = [...root.adoptedStyleSheets, uiStyles.styleSheet];
+    }
+    return this.bar.render(this.controls, this.t);
+  }
+
   protected override render() {
-    return html`${this.statusMessage ? html`<div part="status" role="status">${this.statusMessage}</div>` : nothing}<slot></slot>`;
+    return html`${this.statusMessage ? html`<div part="status" role="status">${this.statusMessage}</div>` : nothing}<slot></slot>${this.renderControls()}`;
   }
 }
 
