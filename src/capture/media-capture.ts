@@ -1,5 +1,7 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { tileStyles } from '../tile-styles.js';
+import type { Translate } from '../ui/strings.js';
+import { nameLabel, tileAvatar, tileLabelStyles } from '../ui/tiles.js';
 import {
   CaptureErrorEvent,
   DevicesChangeEvent,
@@ -62,10 +64,12 @@ export class MediaCapture extends LitElement {
     audioMuted: { type: Boolean, reflect: true, attribute: 'audio-muted' },
     videoMuted: { type: Boolean, reflect: true, attribute: 'video-muted' },
     errorMessage: { state: true },
+    tileLabel: { attribute: false },
   };
 
   static override styles = [
     tileStyles,
+    tileLabelStyles,
     css`
     :host {
       --_tile-width: var(--media-capture-width, 100%);
@@ -131,6 +135,12 @@ export class MediaCapture extends LitElement {
   autoGainControl: string | null = null;
   /** Start capturing as soon as the element is in the page. */
   autostart = false;
+  /**
+   * Set by `<rtc-room>` on its local camera tiles: the label ("You" in the room's
+   * language), the name whose initials show while the camera is off, and the
+   * room's string lookup. Null (default): no label.
+   */
+  tileLabel: { label: string; name: string; t: Translate } | null = null;
   /** Mirror the preview: `auto` (default: the user-facing camera is mirrored), `true` or `false`. */
   mirror: string | null = null;
   /** Do not render the preview. */
@@ -398,7 +408,15 @@ export class MediaCapture extends LitElement {
                       ${this.errorMessage ? 'Try again' : idleText}
                     </button>`}
           </div>`}
+      ${this.renderTileLabel(live, hasVideo)}
     `;
+  }
+
+  private renderTileLabel(live: boolean, hasVideo: boolean) {
+    const tl = this.tileLabel;
+    if (!tl || !live) return nothing;
+    const label = nameLabel(tl.label, this.audioMuted, tl.t);
+    return hasVideo && this.videoMuted ? tileAvatar(tl.name || tl.label, label) : label;
   }
 
   private onStartClick = () => {

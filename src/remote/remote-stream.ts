@@ -1,6 +1,9 @@
+/** <remote-stream>: renders one remote MediaStream as a tile with the sender's name, a muted marker and initials while its camera is off. */
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { AutoplayBlockedEvent } from '../events.js';
 import { tileStyles } from '../tile-styles.js';
+import { pickLang, translator, type StringOverrides } from '../ui/strings.js';
+import { nameLabel, tileAvatar, tileLabelStyles } from '../ui/tiles.js';
 
 export type RemoteStreamState = 'waiting' | 'playing' | 'ended';
 
@@ -12,8 +15,10 @@ export type RemoteStreamState = 'waiting' | 'playing' | 'ended';
  *
  * @fires autoplay-blocked - The browser refused to play sound without a user gesture: it plays muted and shows an unmute button.
  * @csspart video - The `<video>` that plays the stream (also for audio-only streams, hidden).
- * @csspart placeholder - Shown for audio-only streams and muted cameras: the user's name.
- * @csspart name - The name label.
+ * @csspart placeholder - Shown for audio-only streams and muted cameras: the user's initials and name.
+ * @csspart avatar - The initials in the placeholder.
+ * @csspart name - The name label (always text).
+ * @csspart muted - The muted-microphone marker in the name label (an SVG icon named "Muted" in the UI language).
  * @csspart unmute-button - "Click to unmute", shown after autoplay with sound was blocked.
  * @cssproperty --remote-stream-width - Width (default 100%).
  * @cssproperty --remote-stream-aspect-ratio - Aspect ratio of the box (default 16 / 9).
@@ -35,10 +40,12 @@ export class RemoteStream extends LitElement {
     autoplayBlocked: { type: Boolean, reflect: true, attribute: 'autoplay-blocked' },
     audioMuted: { type: Boolean, reflect: true, attribute: 'audio-muted' },
     videoMuted: { type: Boolean, reflect: true, attribute: 'video-muted' },
+    strings: { attribute: false },
   };
 
   static override styles = [
     tileStyles,
+    tileLabelStyles,
     css`
     :host {
       --_tile-width: var(--remote-stream-width, 100%);
@@ -52,23 +59,6 @@ export class RemoteStream extends LitElement {
       width: 1px;
       height: 1px;
       opacity: 0;
-    }
-    [part='placeholder'] {
-      position: absolute;
-      inset: 0;
-      display: flex;
-      align-items: center;
-      justify-content: center;
-      font-size: 1.3em;
-    }
-    [part='name'] {
-      position: absolute;
-      left: 8px;
-      bottom: 6px;
-      padding: 1px 6px;
-      border-radius: 4px;
-      background: rgb(0 0 0 / 55%);
-      font-size: 12px;
     }
     [part='unmute-button'] {
       position: absolute;
@@ -109,6 +99,8 @@ export class RemoteStream extends LitElement {
   audioMuted = false;
   /** The sender muted its camera (set by `<rtc-room>`, reflected). */
   videoMuted = false;
+  /** Overrides of the UI strings (`muted`), as `<rtc-room>`'s `strings` property; the language is the nearest `lang`. */
+  strings: StringOverrides | null = null;
 
   private watched: MediaStream | null = null;
   private readonly onTracksChanged = () => this.syncTracks();
@@ -220,10 +212,12 @@ export class RemoteStream extends LitElement {
   protected override render() {
     const showPlaceholder = this.audioOnly || this.videoMuted;
     const name = this.displayName;
+    const t = translator(pickLang(this.closest('[lang]')?.getAttribute('lang'), null, navigator.languages), this.strings);
+    // lit renders `name` as text: a name is never HTML.
+    const label = name || this.audioMuted ? nameLabel(name, this.audioMuted, t) : nothing;
     return html`
       <video part="video" class=${showPlaceholder ? 'concealed' : ''} autoplay playsinline></video>
-      ${showPlaceholder ? html`<div part="placeholder">${this.audioOnly ? '🔊 ' : ''}${name}${this.audioMuted ? ' 🔇' : ''}</div>` : nothing}
-      ${name && !showPlaceholder ? html`<span part="name">${name}${this.audioMuted ? ' 🔇' : ''}</span>` : nothing}
+      ${showPlaceholder ? tileAvatar(name, label) : label}
       ${this.autoplayBlocked
         ? html`<button part="unmute-button" type="button" @click=${() => void this.unmute()}>🔈 Click to unmute</button>`
         : nothing}

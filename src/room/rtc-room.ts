@@ -29,6 +29,9 @@ import { RemoteTiles } from './remote-tiles.js';
 import { readIceTransportPolicy, readJoinOptions, readReconnectPolicy, releaseUserid, rememberedUserid } from './room-attributes.js';
 import { RoomClient, type JoinMode, type RoomState } from './room-client.js';
 import { RoomError, type RoomSocket } from './signaling.js';
+import { uiStyles } from '../ui/styles.js';
+import { RoomControls } from './room-controls-ui.js';
+import { pickLang, translator, type StringOverrides, type Translate } from '../ui/strings.js';
 
 /** What `peers` lists for each remote user. */
 export interface RoomPeer {
@@ -39,9 +42,10 @@ export interface RoomPeer {
   streams: MediaStream[];
 }
 
-const STATUS_TEXT: Partial<Record<RoomState, string>> = {
-  connecting: 'Connecting…',
-  reconnecting: 'Connection lost: reconnecting…',
+/** The strings-table keys of the status line, by state. */
+const STATUS_KEY: Partial<Record<RoomState, 'connecting' | 'reconnecting'>> = {
+  connecting: 'connecting',
+  reconnecting: 'reconnecting',
 };
 
 /**
@@ -91,6 +95,9 @@ export class RtcRoom extends LitElement {
       },
     },
     token: {},
+    name: {},
+    strings: { attribute: false },
+    controls: {},
     autojoin: { type: Boolean },
     capture: {},
     noRender: { type: Boolean, attribute: 'no-render' },
@@ -121,6 +128,9 @@ export class RtcRoom extends LitElement {
       background: #fff3cd;
       color: #5c4400;
     }
+    [part~='controls'] {
+      grid-column: 1 / -1;
+    }
     :host([state='error']) [part='status'] {
       background: #fde2e1;
       color: #7a1712;
@@ -145,6 +155,13 @@ export class RtcRoom extends LitElement {
    * rejoins at once.
    */
   token: string | null = null;
+  /** This user's display name, shared with peers as `extra.name` (their tiles show it). */
+  name: string | null = null;
+  /** Show the control bar: present (`controls`) for every control, or a subset in order (`controls="mic camera leave"`). */
+  controls: string | null = null;
+  private bar: RoomControls | null = null;
+  /** Overrides of any UI string, by key of the strings table (see README); the language comes from `lang`. */
+  strings: StringOverrides | null = null;
   /** Open-or-join as soon as the element is connected and has a room id. */
   autojoin = false;
   /** Space-separated ids of `<media-capture>` elements elsewhere in the same document or shadow root. */
@@ -219,7 +236,10 @@ export class RtcRoom extends LitElement {
       {
         state: (state, previous) => {
           this.state = state;
-          if (state !== 'error') this.statusMessage = STATUS_TEXT[state] ?? null;
+          if (state !== 'error') {
+            const key = STATUS_KEY[state];
+            this.statusMessage = key ? this.t(key) : null;
+          }
           this.dispatchEvent(new RoomStateEvent({ state, previous }));
         },
         joined: (ack) => {
@@ -274,10 +294,18 @@ export class RtcRoom extends LitElement {
     this.dispatchEvent(new RoomErrorEvent({ code, message }));
   }
 
+  /** `extra`, with `name` as `extra.name` when the name attribute is set (and extra is an object or unset). */
   private validExtra(): Extra {
     if (this.extra instanceof InvalidJson) return null;
-    return (this.extra ?? {}) as Extra;
+    const extra = (this.extra ?? {}) as Extra;
+    const name = this.name?.trim();
+    if (!name || typeof extra !== 'object' || extra === null || Array.isArray(extra)) return extra;
+    return { ...extra, name };
   }
+
+  /** Looks up a UI string in the room's language (`lang` here or above, the document's, the browser's). */
+  private t: Translate = (key, vars) =>
+    translator(pickLang(this.closest('[lang]')?.getAttribute('lang'), null, navigator.languages), this.strings)(key, vars);
 
   private onRemoteStream(userid: string, stream: MediaStream, kind: StreamKind, extra: unknown, info: { audioMuted?: boolean; videoMuted?: boolean }): void {
     let el: RemoteStream | null = null;
@@ -290,6 +318,7 @@ export class RtcRoom extends LitElement {
       el.extra = extra;
       el.audioMuted = !!info.audioMuted;
       el.videoMuted = !!info.videoMuted;
+      el.strings = this.strings;
     }
     const event = new StreamEvent({ type: 'remote', stream, streamid: stream.id, kind, userid, extra, mediaElement: el });
     this.dispatchEvent(event);
@@ -306,7 +335,19 @@ export class RtcRoom extends LitElement {
     if (e.detail.type !== 'local') return;
     this.localSources.set(e.detail.streamid, e.target!);
     this.room.addStream(e.detail.stream, e.detail.kind);
+    this.labelLocalTiles();
   };
+
+  /** Local camera tiles say "You" (in the room's language); camera off shows the name's initials. */
+  private labelLocalTiles(): void {
+    const t = this.t;
+    const name = this.name?.trim() || ((this.extra as { name?: unknown } | null)?.name as string | undefined) || '';
+    for (const source of this.localSources.values()) {
+      const cap = source as Element & { tileLabel?: unknown; kind?: StreamKind | null };
+      if (cap.localName !== 'media-capture' || cap.kind === 'screen') continue;
+      cap.tileLabel = { label: t('you'), name: typeof name === 'string' ? name : '', t };
+    }
+  }
 
   private readonly onLocalStreamEnd = (e: StreamEndEventType) => {
     if (e.detail.type !== 'local') return;
@@ -320,6 +361,7 @@ export class RtcRoom extends LitElement {
 
   private readonly onMuteChange = (e: MuteChangeEvent) => {
     this.client?.setMuted(e.detail.streamid, e.detail.kind, e.detail.muted);
+    if (this.bar) this.requestUpdate();
   };
 
   private listen(target: EventTarget, on: boolean): void {
@@ -342,6 +384,7 @@ export class RtcRoom extends LitElement {
         }
       }
     }
+    this.labelLocalTiles();
   }
 
   private resolveCaptureRefs(): void {
@@ -482,6 +525,7 @@ export class RtcRoom extends LitElement {
     this.generatedUserid = null;
     this.tiles.clear();
     this.localSources.clear();
+    this.bar?.stop();
   }
 
   private maybeAutojoin(): void {
@@ -494,6 +538,7 @@ export class RtcRoom extends LitElement {
   }
 
   protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('name') || changed.has('strings') || changed.has('extra')) this.labelLocalTiles();
     if (changed.has('capture') && this.hasUpdated) this.resolveCaptureRefs();
     if (changed.has('iceServers') && this.client) this.client.iceServers = this.iceServers;
     if (changed.has('token') && this.client) {
@@ -502,7 +547,8 @@ export class RtcRoom extends LitElement {
       if (this.client.state === 'error' && !this.client.roomid) this.maybeAutojoin();
     }
     if (changed.has('iceTransportPolicy') && this.client) this.client.iceTransportPolicy = this.transportPolicy();
-    if (changed.has('extra') && changed.get('extra') !== undefined && this.client?.roomid && !(this.extra instanceof InvalidJson)) {
+    const extraChanged = (changed.has('extra') && changed.get('extra') !== undefined) || (changed.has('name') && changed.get('name') !== undefined);
+    if (extraChanged && this.client && !(this.extra instanceof InvalidJson)) {
       this.client.updateExtra(this.validExtra()).catch((err: unknown) => {
         if (err instanceof RoomError) this.reportError(err.code, err.message);
       });
@@ -517,8 +563,19 @@ export class RtcRoom extends LitElement {
     }
   }
 
+  /** The bar (only when `controls` is set: the UI's styles are adopted then, so pages without it see no change). */
+  private renderControls() {
+    if (this.controls === null) return nothing;
+    if (!this.bar) {
+      this.bar = new RoomControls(this);
+      const root = this.renderRoot as ShadowRoot;
+      if (uiStyles.styleSheet && root.adoptedStyleSheets) root.adoptedStyleSheets = [...root.adoptedStyleSheets, uiStyles.styleSheet];
+    }
+    return this.bar.render(this.controls, this.t);
+  }
+
   protected override render() {
-    return html`${this.statusMessage ? html`<div part="status" role="status">${this.statusMessage}</div>` : nothing}<slot></slot>`;
+    return html`${this.statusMessage ? html`<div part="status" role="status">${this.statusMessage}</div>` : nothing}<slot></slot>${this.renderControls()}`;
   }
 }
 

@@ -1,5 +1,5 @@
 // What the call UI draws on and around video tiles, as lit templates: name label, mute / camera-off markers, initials, the waiting tile.
-import { html, nothing, type TemplateResult } from 'lit';
+import { css, html, nothing, type TemplateResult } from 'lit';
 import { icons } from './icons.js';
 import { initials } from './prejoin.js';
 import type { Translate } from './strings.js';
@@ -39,3 +39,64 @@ export function waitingTemplate(href: string, copied: boolean, copy: () => void,
     <div part="invite"><input part="invite-link" readonly aria-label=${t('invite')} .value=${href} /><button type="button" part="copy-button" @click=${copy}>${icons.copy}<span>${t(copied ? 'copied' : 'copy')}</span></button></div>
   </div>`;
 }
+
+/** A video tile's name label (part `name`, always text) with the muted-microphone marker (part `muted`), as <remote-stream> and the local <media-capture> in a room draw it. */
+export const nameLabel = (name: string, micMuted: boolean, t: Translate): TemplateResult =>
+  html`<span part="name">${micMuted ? html`<span part="muted" role="img" aria-label=${t('muted')} title=${t('muted')}>${icons.micOff}</span>` : nothing}${name}</span>`;
+
+/** What a tile shows instead of black while the camera is off: the initials (part `avatar`) over the name label (part `placeholder`). */
+export const tileAvatar = (name: string, label: TemplateResult | typeof nothing): TemplateResult =>
+  html`<div part="placeholder" class="tile-avatar"><span part="avatar" aria-hidden="true">${initials(name)}</span>${label}</div>`;
+
+/** The CSS of nameLabel and tileAvatar, for the tile elements' shadow roots. */
+export const tileLabelStyles = css`
+  .tile-avatar {
+    position: absolute;
+    inset: 0;
+    display: flex;
+    flex-direction: column;
+    gap: 8px;
+    align-items: center;
+    justify-content: center;
+    font-size: 1.3em;
+  }
+  [part='avatar'] {
+    display: flex;
+    align-items: center;
+    justify-content: center;
+    width: min(96px, 40%);
+    aspect-ratio: 1;
+    border-radius: 50%;
+    background: var(--rtc-accent, #5f6368);
+    color: #fff;
+    font-size: clamp(16px, 5vmin, 40px);
+    font-weight: 600;
+  }
+  [part='name'] {
+    position: absolute;
+    left: 8px;
+    bottom: 6px;
+    display: inline-flex;
+    align-items: center;
+    gap: 4px;
+    max-width: calc(100% - 16px);
+    padding: 1px 6px;
+    border-radius: 4px;
+    background: rgb(0 0 0 / 55%);
+    font-size: 12px;
+    white-space: nowrap;
+    overflow: hidden;
+    text-overflow: ellipsis;
+  }
+  .tile-avatar [part='name'] {
+    position: static;
+  }
+  [part='muted'] {
+    display: inline-flex;
+    color: #f28b82;
+  }
+  [part='muted'] svg {
+    width: 14px;
+    height: 14px;
+  }
+`;
