@@ -26,7 +26,11 @@ function fixtureSession(): { readonly server: SignalingServer; newContext(option
     mkdirSync(join(dir, 'demo'), { recursive: true });
     for (const f of readdirSync(FIXTURES)) copyFileSync(join(FIXTURES, f), join(dir, 'demo', f));
     symlinkSync(join(ROOT, 'dist'), join(dir, 'dist'));
-    server = await createSignalingServer({ port: 0, logLevel: 'silent', staticRoot: dir });
+    // The server runs in this test process, next to playwright's driver: on a loaded machine it can miss our 4 s heartbeat,
+    // and pages of that era reload on a socket 'disconnect' while alone in their room (the opener would leave the room
+    // before her guest arrives). socket.io's default heartbeat (25 s + 20 s, what RTCMultiConnection's server used) keeps
+    // the test about the pages, not about this process's scheduling.
+    server = await createSignalingServer({ port: 0, logLevel: 'silent', staticRoot: dir, pingInterval: 25000, pingTimeout: 20000 });
     browser = await launchBrowser();
   });
   after(async () => {
@@ -74,6 +78,10 @@ describe('RTCMultiConnection pages on the compat script', () => {
       void d.dismiss();
     });
     await page.goto(`${session.server.url}${path}`);
+    // A page that reloads or navigates away has lost its room: say so instead of timing out on what it no longer shows.
+    page.on('framenavigated', (frame) => {
+      if (frame === page.mainFrame()) page.problems.push(`navigated: ${frame.url()}`);
+    });
     return page;
   }
 
