@@ -93,6 +93,8 @@ export const ERROR_CODES = [
    * readable by the refused page (CORS); the client stops retrying.
    */
   'origin-not-allowed',
+  /** `topology: 'sfu'` (or an `sfu:*` request) on a server without Janus, or a room on Janus that is down. */
+  'sfu-unavailable',
   /** A bug on the server, or (shared mode) its Redis is unreachable; the request had no effect. Worth retrying later. */
   'internal-error',
 ] as const;
@@ -154,11 +156,23 @@ export interface SocketData {
 // ---------------------------------------------------------------------------
 // Client to server payloads
 
+/**
+ * How a room carries media: `mesh` (every member sends to every other
+ * member), `sfu` (every member sends once to the server's Janus, which
+ * forwards to the others), `auto` (the server decides: `sfu` when it has
+ * Janus and the requested size exceeds its mesh maximum, else `mesh`).
+ */
+export type Topology = 'mesh' | 'sfu';
+export type TopologyRequest = Topology | 'auto';
+export const TOPOLOGIES = ['mesh', 'sfu', 'auto'] as const satisfies readonly TopologyRequest[];
+
 export interface RoomOpenRequest {
   roomid: string;
   password?: string;
-  /** Clamped to the server's maximum; default: the server's room size. At least 2. */
+  /** Clamped to the server's maximum (the SFU room size for `sfu` rooms); default: the server's room size. At least 2. */
   maxParticipants?: number;
+  /** Default `mesh`. Ignored when joining an existing room (its topology wins). */
+  topology?: TopologyRequest;
   /** Replaces this connection's extra when given. */
   extra?: Extra;
 }
@@ -224,6 +238,31 @@ export interface ExtraUpdateRequest {
   extra: Extra;
 }
 
+/** An SDP as Janus exchanges it: offers and answers only. */
+export interface SfuJsep {
+  type: 'offer' | 'answer';
+  sdp: string;
+}
+/** `sfu:publish`: the publisher connection's offer (first one or a renegotiation). */
+export interface SfuPublishRequest {
+  jsep: SfuJsep;
+}
+/** `sfu:subscribe`: receive these members' feeds (default: every member publishing now, but oneself). */
+export interface SfuSubscribeRequest {
+  feeds?: string[];
+}
+/** `sfu:start`: the subscriber connection's answer to the server's latest offer. */
+export interface SfuStartRequest {
+  jsep: SfuJsep;
+}
+export type SfuTarget = 'publisher' | 'subscriber';
+/** `sfu:trickle`: one ICE candidate (null = end of candidates) of the publisher or subscriber connection. */
+export interface SfuTrickleRequest {
+  target: SfuTarget;
+  candidate: IceCandidateData | null;
+}
+export type SfuUnpublishRequest = Record<string, never>;
+
 // ---------------------------------------------------------------------------
 // Ack payloads
 
@@ -253,11 +292,33 @@ export interface RoomJoinedPayload {
   iceTransportPolicy?: 'relay';
   /** What this connection's room token grants (absent without room tokens: everything). */
   permissions?: Permission[];
+  /** How the room carries media (`sfu`: use the `sfu:*` requests instead of `signal`). */
+  topology: Topology;
 }
 export interface RoomPresencePayload {
   exists: boolean;
   isFull: boolean;
   isPasswordProtected: boolean;
+}
+
+/** One m-line of the subscriber connection: whose media it carries. */
+export interface SfuStreamInfo {
+  /** The publishing member. */
+  userid: string;
+  /** The m-line in the subscriber connection's SDP. */
+  mid: string;
+  /** The m-line in the publisher's own SDP. */
+  feedMid?: string;
+  type?: 'audio' | 'video' | 'data';
+}
+/** Ack of `sfu:publish`. */
+export interface SfuPublishPayload {
+  jsep: SfuJsep;
+}
+/** Ack of `sfu:subscribe`: an offer to answer with `sfu:start` (absent when nothing changed), and what each m-line carries. */
+export interface SfuSubscribePayload {
+  jsep?: SfuJsep;
+  streams: SfuStreamInfo[];
 }
 
 // ---------------------------------------------------------------------------
@@ -290,6 +351,21 @@ export interface IceServersPayload {
   iceServers: IceServerConfig[];
 }
 export type ServerShutdownPayload = Record<string, never>;
+/** Members that started (`added`) or stopped (`removed`) publishing in an `sfu` room. */
+export interface SfuFeedsPayload {
+  added: string[];
+  removed: string[];
+}
+/** The server renegotiates the subscriber connection (a feed went away): answer with `sfu:start`. */
+export interface SfuOfferPayload {
+  jsep: SfuJsep;
+  streams: SfuStreamInfo[];
+}
+/** One ICE candidate of the SFU's side (null = end of candidates). */
+export interface SfuTricklePayload {
+  target: SfuTarget;
+  candidate: IceCandidateData | null;
+}
 
 // ---------------------------------------------------------------------------
 // Events
@@ -303,6 +379,11 @@ export interface ClientToServerEvents {
   signal: (payload: SignalRequest, ack: AckCallback) => void;
   custom: (payload: CustomRequest, ack: AckCallback) => void;
   'extra:update': (payload: ExtraUpdateRequest, ack: AckCallback) => void;
+  'sfu:publish': (payload: SfuPublishRequest, ack: AckCallback<SfuPublishPayload>) => void;
+  'sfu:subscribe': (payload: SfuSubscribeRequest, ack: AckCallback<SfuSubscribePayload>) => void;
+  'sfu:start': (payload: SfuStartRequest, ack: AckCallback) => void;
+  'sfu:trickle': (payload: SfuTrickleRequest, ack: AckCallback) => void;
+  'sfu:unpublish': (payload: SfuUnpublishRequest, ack: AckCallback) => void;
 }
 
 export interface ServerToClientEvents {
@@ -317,6 +398,9 @@ export interface ServerToClientEvents {
   'server:shutdown': (payload: ServerShutdownPayload) => void;
   /** New ICE servers for this room's connections (`pc.setConfiguration`); sent before TURN credentials expire. */
   'ice:servers': (payload: IceServersPayload) => void;
+  'sfu:feeds': (payload: SfuFeedsPayload) => void;
+  'sfu:offer': (payload: SfuOfferPayload) => void;
+  'sfu:trickle': (payload: SfuTricklePayload) => void;
 }
 
 /** Server-to-server events: none. In shared mode (`redisUrl`) nodes exchange only client events, through the Redis adapter. */
@@ -332,6 +416,11 @@ export const CLIENT_EVENTS = [
   'signal',
   'custom',
   'extra:update',
+  'sfu:publish',
+  'sfu:subscribe',
+  'sfu:start',
+  'sfu:trickle',
+  'sfu:unpublish',
 ] as const satisfies readonly (keyof ClientToServerEvents)[];
 export type ClientEventName = (typeof CLIENT_EVENTS)[number];
 

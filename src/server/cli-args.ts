@@ -8,6 +8,7 @@ import type { SignalingServerOptions } from './server.js';
 import type { MintOptions } from './tokens.js';
 import { DEFAULT_KEY_PREFIX, KEY_PREFIX_PATTERN } from './redis-store.js';
 import { DEFAULT_TURN_TTL } from './turn.js';
+import { isWsUrl } from './config.js';
 import { describeIssues, iceServersSchema } from './validation.js';
 
 export const HELP = `Usage: rtc-elements [options]
@@ -57,6 +58,13 @@ Several server processes
                                               (put the processes behind a load balancer: docs/DEPLOYING.md)
   --redis-prefix <prefix>     REDIS_PREFIX    Prefix of its keys, stream and channels (default ${DEFAULT_KEY_PREFIX})
 
+Rooms beyond the mesh (SFU)
+  --janus-url <url>           JANUS_URL       Enable "sfu" rooms on this Janus (ws://127.0.0.1:8188); repeat the flag
+                                              or give a comma list to spread rooms over several instances
+  --janus-api-secret <s>      JANUS_API_SECRET  Janus' api_secret, if set (never sent to browsers)
+  --janus-admin-key <k>       JANUS_ADMIN_KEY   The VideoRoom plugin's admin_key, if set
+  --sfu-room-size <n>         SFU_ROOM_SIZE   Largest SFU room (default 50)
+
 Logs and help
   --log-level <level>         LOG_LEVEL       fatal, error, warn, info (default), debug, trace, silent
                               LOG_FORMAT      pretty or json (default: pretty on a terminal, JSON lines otherwise)
@@ -103,15 +111,16 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     ...stringFlags(
       'port', 'host', 'allowed-origins', 'room-size', 'max-room-size', 'tls-cert', 'tls-key', 'ice-servers',
       'token', 'token-secret', 'jwks-url', 'token-issuer', 'token-audience', 'turn-secret', 'turn-urls', 'turn-ttl',
-      'redis-url', 'redis-prefix', 'log-level', 'max-connections-per-ip', 'max-buffered-bytes',
+      'redis-url', 'redis-prefix', 'log-level', 'max-connections-per-ip', 'max-buffered-bytes', 'janus-api-secret', 'janus-admin-key', 'sfu-room-size',
     ),
+    'janus-url': { type: 'string', multiple: true },
     'relay-only': { type: 'boolean' },
     'trust-proxy': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return { help: true };
 
-  const pick = (flag: Exclude<keyof typeof values, 'help' | 'relay-only' | 'trust-proxy'>, name: string): string | undefined => {
+  const pick = (flag: Exclude<keyof typeof values, 'help' | 'relay-only' | 'trust-proxy' | 'janus-url'>, name: string): string | undefined => {
     const value = values[flag] ?? env[name];
     return typeof value === 'string' && value !== '' ? value : undefined;
   };
@@ -214,6 +223,19 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     if (!KEY_PREFIX_PATTERN.test(redisPrefix)) throw new UsageError('--redis-prefix: 1-64 characters of A-Z a-z 0-9 _ . : { } -');
     options.redisKeyPrefix = redisPrefix;
   }
+  const janusFlags = values['janus-url'];
+  const janusUrls = (janusFlags?.length ? janusFlags : env.JANUS_URL ? [env.JANUS_URL] : []).flatMap(csv);
+  if (!janusUrls.every(isWsUrl)) throw new UsageError('--janus-url: ws:// or wss:// URLs, e.g. ws://127.0.0.1:8188');
+  if (janusUrls.length) options.janusUrls = [...new Set(janusUrls)];
+  const janusApiSecret = pick('janus-api-secret', 'JANUS_API_SECRET');
+  const janusAdminKey = pick('janus-admin-key', 'JANUS_ADMIN_KEY');
+  if ((janusApiSecret !== undefined || janusAdminKey !== undefined) && !janusUrls.length) {
+    throw new UsageError('--janus-api-secret and --janus-admin-key need --janus-url');
+  }
+  if (janusApiSecret !== undefined) options.janusApiSecret = janusApiSecret;
+  if (janusAdminKey !== undefined) options.janusAdminKey = janusAdminKey;
+  const sfuRoomSize = pick('sfu-room-size', 'SFU_ROOM_SIZE');
+  if (sfuRoomSize !== undefined) options.sfuRoomSize = int(sfuRoomSize, '--sfu-room-size', 2, 1024);
   const level = pick('log-level', 'LOG_LEVEL');
   if (level !== undefined) {
     if (!(LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level: one of ${LEVELS.join(', ')}`);

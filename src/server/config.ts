@@ -134,7 +134,22 @@ export interface SignalingServerOptions {
   defaultMetrics?: boolean;
   /** Directory holding demo/ and dist/. Default: this package's root. */
   staticRoot?: string;
+  /**
+   * Janus WebSocket URLs (`ws://127.0.0.1:8188`): enables `sfu` rooms, which
+   * the server drives on Janus' VideoRoom plugin. Several URLs spread rooms
+   * over the instances (least rooms first). Default none: `sfu` is refused.
+   */
+  janusUrls?: string[];
+  /** Janus' `api_secret`, if it sets one. Never sent to browsers. */
+  janusApiSecret?: string;
+  /** The VideoRoom plugin's `admin_key`, if it sets one (needed to create rooms then). Never sent to browsers. */
+  janusAdminKey?: string;
+  /** Largest SFU room; openers asking for more get this. Default 50. */
+  sfuRoomSize?: number;
 }
+
+/** Largest SFU room unless `sfuRoomSize` says otherwise. */
+export const DEFAULT_SFU_ROOM_SIZE = 50;
 
 /**
  * Requests waiting in one socket's queue before further ones get
@@ -186,6 +201,10 @@ export interface ResolvedConfig {
   /** Shared mode (rooms in Redis); null for a single process. */
   redis: { url: string; keyPrefix?: string; nodeTtlMs?: number } | null;
   defaultMetrics: boolean;
+  /** Janus for `sfu` rooms; null when none is configured. */
+  janus: { urls: string[]; apiSecret?: string; adminKey?: string } | null;
+  /** Largest SFU room. */
+  sfuRoomSize: number;
   /** The server's logger (a child of the given one). */
   log: Logger;
 }
@@ -248,6 +267,8 @@ export function resolveConfig(options: SignalingServerOptions = {}): ResolvedCon
       ...(options.nodeTtl !== undefined ? { nodeTtlMs: integer(options.nodeTtl, 'nodeTtl', 300, 3_600_000) } : {}),
     };
   }
+  const janus = resolveJanus(options);
+  const sfuRoomSize = integer(options.sfuRoomSize ?? DEFAULT_SFU_ROOM_SIZE, 'sfuRoomSize', 2, 1024);
   return {
     attached,
     httpServer: options.httpServer,
@@ -279,8 +300,37 @@ export function resolveConfig(options: SignalingServerOptions = {}): ResolvedCon
     store: options.store,
     redis,
     defaultMetrics: options.defaultMetrics ?? false,
+    janus,
+    sfuRoomSize,
     log,
   };
+}
+
+function resolveJanus(options: SignalingServerOptions): ResolvedConfig['janus'] {
+  const urls = options.janusUrls ?? [];
+  if (!Array.isArray(urls) || !urls.every((u) => typeof u === 'string' && isWsUrl(u))) {
+    throw new TypeError('janusUrls: ws:// or wss:// URLs of Janus WebSocket transports');
+  }
+  for (const [name, value] of [['janusApiSecret', options.janusApiSecret], ['janusAdminKey', options.janusAdminKey]] as const) {
+    if (value !== undefined && (typeof value !== 'string' || value === '')) throw new TypeError(`${name}: a non-empty string`);
+    if (value !== undefined && urls.length === 0) throw new TypeError(`${name} needs janusUrls`);
+  }
+  if (urls.length === 0) return null;
+  return {
+    urls: [...new Set(urls)],
+    ...(options.janusApiSecret !== undefined ? { apiSecret: options.janusApiSecret } : {}),
+    ...(options.janusAdminKey !== undefined ? { adminKey: options.janusAdminKey } : {}),
+  };
+}
+
+/** A ws:// or wss:// URL with a host. */
+export function isWsUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'ws:' || url.protocol === 'wss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 function integer(value: number, name: string, min: number, max: number): number {

@@ -9,7 +9,9 @@ import type { WorkLimiter } from './rate-limit.js';
 import { guardOf, type ConnectionGuard } from './engine-guard.js';
 import { createRelay, type Relay } from './relay.js';
 import type { RequestQueue } from './router.js';
+import type { JanusPool } from './janus/index.js';
 import type { RoomStore } from './rooms.js';
+import { SfuRooms } from './sfu-rooms.js';
 
 export interface Connection extends RequestQueue {
   readonly socket: IoSocket;
@@ -33,10 +35,14 @@ export interface ConnectionsOptions {
   log: Logger;
   shared: boolean;
   closing(): boolean;
+  /** Janus for `sfu` rooms, if configured. */
+  janus?: JanusPool | null;
 }
 
 export class Connections {
   readonly relay: Relay;
+  /** The `sfu` rooms; null without Janus. */
+  readonly sfu: SfuRooms | null;
   private readonly byId = new Map<string, Connection>();
 
   constructor(
@@ -49,6 +55,7 @@ export class Connections {
       if (old) old.data.roomid = null;
       clearTimeout(this.byId.get(connId)?.iceTimer);
     });
+    this.sfu = options.janus ? new SfuRooms(options.janus, this.relay, options.log) : null;
   }
 
   values(): IterableIterator<Connection> {
@@ -87,6 +94,7 @@ export class Connections {
       shared,
       closing: this.options.closing,
       iceServersFor: (userid) => this.iceServersFor(userid),
+      sfu: this.sfu,
     };
     const conn: Connection = {
       socket,

@@ -90,6 +90,7 @@ export async function shutdown({ io, httpServer, attached, mount, connections, c
     clearTimeout(force);
   }
   await connections.settled();
+  await connections.sfu?.close();
   if (cluster) await cluster.close();
   else await store.clear();
   log.info('signaling server closed');

@@ -6,6 +6,7 @@ import { fail, type HandlerContext } from './handlers/context.js';
 import { custom } from './handlers/custom.js';
 import { extraUpdate } from './handlers/extra.js';
 import { join, leave, open, openOrJoin, presence } from './handlers/rooms.js';
+import { sfuPublish, sfuStart, sfuSubscribe, sfuTrickle, sfuUnpublish } from './handlers/sfu.js';
 import { signal } from './handlers/signal.js';
 import type { Metrics } from './metrics.js';
 import { BusyError } from './rate-limit.js';
@@ -29,6 +30,11 @@ export const handlers: Handlers = {
   signal,
   custom,
   'extra:update': extraUpdate,
+  'sfu:publish': sfuPublish,
+  'sfu:subscribe': sfuSubscribe,
+  'sfu:start': sfuStart,
+  'sfu:trickle': sfuTrickle,
+  'sfu:unpublish': sfuUnpublish,
 };
 
 const clientEvents = new Set<string>(CLIENT_EVENTS);

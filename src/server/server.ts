@@ -8,6 +8,7 @@ import { MAX_PACKET_BYTES, type ClientToServerEvents, type InterServerEvents, ty
 import { connectCluster, type Cluster } from './cluster.js';
 import { resolveConfig, type SignalingServerOptions } from './config.js';
 import { Connections } from './connections.js';
+import { JanusPool } from './janus/index.js';
 import { createGate } from './gate.js';
 import { strictParser } from './strict-parser.js';
 import { leaveRoom } from './handlers/rooms.js';
@@ -115,7 +116,11 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
 
   // -- connections: every packet through the gate, then the router -----------
   const hashing = new WorkLimiter(config.passwordHashConcurrency, MAX_QUEUED_HASHES);
-  const connections = new Connections(io, { config, store, hashing, metrics, log, shared: cluster !== null, closing });
+  // Janus (sfu rooms): instances that do not answer yet are retried in the background.
+  const janus = config.janus ? new JanusPool(config.janus) : null;
+  await janus?.start();
+  if (janus && janus.liveUrls.length === 0) log.warn({ urls: config.janus!.urls }, 'no Janus instance answers yet: sfu rooms are refused until one does');
+  const connections = new Connections(io, { config, store, hashing, metrics, log, shared: cluster !== null, closing, janus });
   io.on('connection', (socket) => {
     if (closing()) {
       socket.disconnect(true);
@@ -156,6 +161,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
         await io.close();
         await cluster.close();
       }
+      await janus?.close();
       throw err;
     }
     httpServer.on('error', (err) => log.error({ err }, 'http server error'));

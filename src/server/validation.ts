@@ -17,6 +17,7 @@ import {
   MAX_TOKEN_LENGTH,
   MAX_USERID_LENGTH,
   ROOMID_PATTERN,
+  TOPOLOGIES,
   USERID_PATTERN,
   type ClientEventName,
   type JsonValue,
@@ -59,6 +60,7 @@ export const roomOpenSchema = v.object({
   password: v.optional(password),
   maxParticipants: v.optional(maxParticipants),
   extra: v.optional(extraSchema),
+  topology: v.optional(v.picklist(TOPOLOGIES, 'topology: mesh, sfu or auto')),
 });
 export const roomJoinSchema = v.object({
   roomid,
@@ -111,6 +113,17 @@ export const customSchema = v.object({
 });
 export const extraUpdateSchema = v.object({ extra: extraSchema });
 
+const jsep = (type: 'offer' | 'answer') =>
+  v.object({
+    type: v.literal(type, `jsep: an ${type}`),
+    sdp: v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_SDP_LENGTH, `sdp: at most ${MAX_SDP_LENGTH} characters`)),
+  });
+export const sfuPublishSchema = v.object({ jsep: jsep('offer') });
+export const sfuSubscribeSchema = v.object({ feeds: v.optional(v.pipe(v.array(userid), v.maxLength(1024))) });
+export const sfuStartSchema = v.object({ jsep: jsep('answer') });
+export const sfuTrickleSchema = v.object({ target: v.picklist(['publisher', 'subscriber']), candidate: v.nullable(candidate) });
+export const sfuUnpublishSchema = v.object({});
+
 export const handshakeSchema = v.object({
   userid: v.optional(userid),
   token: v.optional(v.pipe(v.string(), v.maxLength(MAX_TOKEN_LENGTH))),
@@ -134,6 +147,11 @@ export const payloadSchemas = {
   signal: signalSchema,
   custom: customSchema,
   'extra:update': extraUpdateSchema,
+  'sfu:publish': sfuPublishSchema,
+  'sfu:subscribe': sfuSubscribeSchema,
+  'sfu:start': sfuStartSchema,
+  'sfu:trickle': sfuTrickleSchema,
+  'sfu:unpublish': sfuUnpublishSchema,
 } satisfies Record<ClientEventName, v.GenericSchema>;
 
 export type Payload<E extends ClientEventName> = v.InferOutput<(typeof payloadSchemas)[E]>;

@@ -18,6 +18,7 @@ describe('rooms', () => {
       peers: [],
       iceServers: [{ urls: 'turn:turn.invalid:3478', username: 'u', credential: 'c' }],
       maxParticipants: 8,
+      topology: 'mesh',
     });
     assert.equal(await metric(server, 'rtc_rooms'), 1);
     assert.equal(await metric(server, 'rtc_room_members'), 1);

@@ -9,6 +9,7 @@ import { BusyError, RateLimiter, WorkLimiter, resolveRateLimit } from '../../src
 import { MemoryRoomStore } from '../../src/server/rooms.js';
 import { candidateType, isNonRelayCandidate, sdpHasNonRelayCandidate, sendsMedia } from '../../src/server/sdp.js';
 import { createSignalingServer } from '../../src/server/index.js';
+import { DEFAULT_SFU_ROOM_SIZE, resolveConfig } from '../../src/server/config.js';
 import './helpers.js';
 
 describe('origin policy', () => {
@@ -245,8 +246,34 @@ describe('createSignalingServer options', () => {
       { iceServers: [{ url: 'stun:x' }] as never },
       { rateLimit: { burst: -1 } },
       { pingInterval: 0 },
+      { janusUrls: ['http://127.0.0.1:8188'] },
+      { janusUrls: 'ws://127.0.0.1:8188' as never },
+      { janusApiSecret: 's' },
+      { janusUrls: ['ws://127.0.0.1:8188'], janusAdminKey: '' },
+      { sfuRoomSize: 1 },
     ]) {
       await assert.rejects(createSignalingServer({ logLevel: 'silent', ...options }), TypeError, JSON.stringify(options));
     }
+  });
+});
+
+describe('Janus options', () => {
+  it('none: no Janus, SFU rooms of 50 (refused anyway)', () => {
+    const config = resolveConfig({ logLevel: 'silent' });
+    assert.equal(config.janus, null);
+    assert.equal(config.sfuRoomSize, DEFAULT_SFU_ROOM_SIZE);
+    assert.equal(DEFAULT_SFU_ROOM_SIZE, 50);
+  });
+
+  it('URLs deduplicated, secrets kept server-side, sfuRoomSize checked', () => {
+    const config = resolveConfig({
+      logLevel: 'silent',
+      janusUrls: ['ws://127.0.0.1:8188', 'wss://janus.example/ws', 'ws://127.0.0.1:8188'],
+      janusApiSecret: 'api',
+      janusAdminKey: 'admin',
+      sfuRoomSize: 100,
+    });
+    assert.deepEqual(config.janus, { urls: ['ws://127.0.0.1:8188', 'wss://janus.example/ws'], apiSecret: 'api', adminKey: 'admin' });
+    assert.equal(config.sfuRoomSize, 100);
   });
 });

@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics.js';
 import type { WorkLimiter } from '../rate-limit.js';
 import type { Relay } from '../relay.js';
 import type { RoomInfo, RoomMember, RoomStore } from '../rooms.js';
+import type { SfuRooms } from '../sfu-rooms.js';
 import { grantAllows } from '../tokens.js';
 
 /** The connection a request came from, as handlers see it. */
@@ -28,7 +29,9 @@ export interface HandlerContext {
   readonly session: Session;
   readonly store: RoomStore;
   readonly relay: Relay;
-  readonly config: Pick<ResolvedConfig, 'defaultRoomSize' | 'maxRoomSize' | 'scryptCost' | 'relayOnly'>;
+  readonly config: Pick<ResolvedConfig, 'defaultRoomSize' | 'maxRoomSize' | 'scryptCost' | 'relayOnly' | 'sfuRoomSize'>;
+  /** The `sfu` rooms on Janus; null without Janus (`sfu` is refused). */
+  readonly sfu?: SfuRooms | null;
   /** Password hashing, a few at a time (throws BusyError when too many wait). */
   readonly hashing: WorkLimiter;
   readonly metrics: Pick<Metrics, 'relayed' | 'roomsOpened'>;

@@ -1,12 +1,12 @@
 // Handlers of room:open, room:join, room:open-or-join, room:presence and room:leave (and the leave a disconnect implies).
-import type { Ack, Extra, PeerLeaveReason, RoomJoinedPayload, RoomPresencePayload } from '../../protocol.js';
+import type { Ack, Extra, PeerLeaveReason, RoomJoinedPayload, RoomPresencePayload, Topology, TopologyRequest } from '../../protocol.js';
 import { hashPassword, verifyPassword } from '../password.js';
 import type { EnterResult, RoomInfo, RoomMember } from '../rooms.js';
 import type { Payload } from '../validation.js';
-import { authorize, fail, memberOf, may, peerInfo, type HandlerContext } from './context.js';
+import { authorize, fail, memberOf, may, peerInfo, type HandlerContext, type Refusal } from './context.js';
 
 type Mode = 'open' | 'join' | 'open-or-join';
-type EnterPayload = { roomid: string; password?: string; maxParticipants?: number; extra?: Extra };
+type EnterPayload = { roomid: string; password?: string; maxParticipants?: number; extra?: Extra; topology?: TopologyRequest };
 
 export const open = (ctx: HandlerContext, p: Payload<'room:open'>) => enter(ctx, p, 'open');
 export const join = (ctx: HandlerContext, p: Payload<'room:join'>) => enter(ctx, p, 'join');
@@ -37,6 +37,7 @@ export async function leaveRoom(ctx: HandlerContext, reason: PeerLeaveReason): P
   session.data.roomid = null;
   session.left(roomid);
   const result = await ctx.store.leave(roomid, session.data.userid, session.id);
+  await ctx.sfu?.leave(roomid, session.data.userid, session.id, result.deleted);
   // While closing, a single server's rooms empty anyway; shared rooms live on, on other nodes.
   if (result.left && (!ctx.closing() || ctx.shared)) ctx.relay.toRoom(roomid, 'peer:leave', { userid: session.data.userid, reason });
 }
@@ -50,6 +51,8 @@ async function enter(ctx: HandlerContext, p: EnterPayload, mode: Mode): Promise<
   if (mode === 'open' && !mayOpen) return fail('forbidden', 'your token does not allow opening rooms');
   const password = p.password || undefined;
   const member = memberOf(session, p.extra ?? session.data.extra);
+  const topology = chooseTopology(ctx, p);
+  if (typeof topology !== 'string') return topology;
   // Retries only when the room vanished or was re-created between reading
   // it and entering it (the awaits in between are the password hashing).
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -62,7 +65,8 @@ async function enter(ctx: HandlerContext, p: EnterPayload, mode: Mode): Promise<
     }
     if (mode === 'join') return fail('room-not-found', `room ${p.roomid} does not exist`);
     if (!mayOpen) return fail('forbidden', `room ${p.roomid} does not exist and your token does not allow opening rooms`);
-    const maxParticipants = Math.min(p.maxParticipants ?? ctx.config.defaultRoomSize, ctx.config.maxRoomSize);
+    const cap = topology === 'sfu' ? ctx.config.sfuRoomSize : ctx.config.maxRoomSize;
+    const maxParticipants = Math.min(p.maxParticipants ?? (topology === 'sfu' ? cap : ctx.config.defaultRoomSize), cap);
     const passwordHash = password === undefined ? null : await ctx.hashing.run(() => hashPassword(password, ctx.config.scryptCost));
     if (!session.connected) return fail('not-in-room', 'disconnected');
     const result = await store.create({ roomid: p.roomid, maxParticipants, passwordHash }, member);
@@ -70,9 +74,33 @@ async function enter(ctx: HandlerContext, p: EnterPayload, mode: Mode): Promise<
       if (mode === 'open') return fail('room-exists', `room ${p.roomid} exists`);
       continue;
     }
+    if (topology === 'sfu' && result.status === 'ok') {
+      try {
+        await ctx.sfu!.open(p.roomid, maxParticipants);
+      } catch (err) {
+        ctx.log.warn({ err, roomid: p.roomid }, 'could not create the Janus room');
+        const left = await store.leave(p.roomid, member.userid, session.id);
+        await ctx.sfu!.leave(p.roomid, member.userid, session.id, left.deleted);
+        return fail('sfu-unavailable', 'the SFU could not create this room; try again, or use a mesh room');
+      }
+    }
     return entered(ctx, result, true, member);
   }
   return fail('internal-error', 'the room kept changing; try again');
+}
+
+/** The topology a new room gets, or why it cannot have it. */
+function chooseTopology(ctx: HandlerContext, p: EnterPayload): Topology | Refusal {
+  const wanted = p.topology ?? 'mesh';
+  const sfu = ctx.sfu && !ctx.shared ? ctx.sfu : null;
+  if (wanted === 'sfu') {
+    if (!ctx.sfu) return fail('sfu-unavailable', 'this server has no SFU (no Janus configured): open a mesh room');
+    if (!sfu) return fail('sfu-unavailable', 'SFU rooms are not available in shared mode yet');
+    if (!sfu.available) return fail('sfu-unavailable', 'no Janus instance answers: try again later, or open a mesh room');
+    return 'sfu';
+  }
+  if (wanted === 'auto' && sfu?.available && (p.maxParticipants ?? 0) > ctx.config.maxRoomSize) return 'sfu';
+  return 'mesh';
 }
 
 async function tryJoin(
@@ -116,12 +144,14 @@ async function entered(ctx: HandlerContext, result: EnterResult, isInitiator: bo
   if (replaced) {
     // The connection that held `userid` before: out of its room, told, disconnected.
     relay.evict(replaced.connId, replaced.roomid);
+    await ctx.sfu?.leave(replaced.roomid, userid, replaced.connId, false);
     if (replaced.roomid !== room.roomid) relay.toRoom(replaced.roomid, 'peer:leave', { userid, reason: 'replaced' });
     ctx.log.info({ userid, roomid: replaced.roomid }, 'connection replaced by a newer one');
   }
   if (!session.connected || ctx.closing()) {
     // Lost the connection while entering: undo, quietly (nobody was told yet).
     const left = await ctx.store.leave(room.roomid, userid, session.id);
+    await ctx.sfu?.leave(room.roomid, userid, session.id, left.deleted);
     if (left.left && replaced?.roomid === room.roomid) relay.toRoom(room.roomid, 'peer:leave', { userid, reason: 'disconnect' });
     return fail('not-in-room', 'disconnected');
   }
@@ -141,5 +171,6 @@ async function entered(ctx: HandlerContext, result: EnterResult, isInitiator: bo
     maxParticipants: room.maxParticipants,
     ...(ctx.config.relayOnly ? { iceTransportPolicy: 'relay' as const } : {}),
     ...(member.permissions ? { permissions: [...member.permissions] } : {}),
+    topology: ctx.sfu?.topology(room.roomid) ?? 'mesh',
   };
 }

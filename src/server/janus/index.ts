@@ -7,6 +7,8 @@ export {
   VideoRoomPublisherHandle,
   VideoRoomSubscriberHandle,
   newRoomSecret,
+  subscribedStreams,
+  type SubscribedStream,
   type FeedStream,
   type VideoRoomOptions,
   type VideoRoomParticipant,

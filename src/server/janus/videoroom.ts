@@ -36,6 +36,29 @@ export interface FeedStream {
   mid?: string;
 }
 
+/** One m-line of a subscriber's PeerConnection, as Janus reports it. */
+export interface SubscribedStream {
+  mid: string;
+  feed: string;
+  feedMid?: string;
+  type?: 'audio' | 'video' | 'data';
+  active: boolean;
+}
+
+/** The `streams` list of a subscriber's join/update/updated reply, if it holds one. */
+export function subscribedStreams(data: PluginData): SubscribedStream[] | undefined {
+  if (!Array.isArray(data.streams)) return undefined;
+  return (data.streams as PluginData[])
+    .filter((s) => s.mid !== undefined && s.feed_id !== undefined)
+    .map((s) => ({
+      mid: String(s.mid),
+      feed: String(s.feed_id),
+      ...(s.feed_mid !== undefined ? { feedMid: String(s.feed_mid) } : {}),
+      ...(s.type === 'audio' || s.type === 'video' || s.type === 'data' ? { type: s.type } : {}),
+      active: s.active !== false,
+    }));
+}
+
 /** A random room secret: required to destroy the room, never sent to browsers. */
 export function newRoomSecret(): string {
   return randomBytes(24).toString('base64url');
@@ -174,7 +197,14 @@ export class VideoRoomSubscriberHandle {
   private constructor(
     readonly handle: JanusHandle,
     readonly room: string,
-  ) {}
+    /** The m-lines of the latest offer (kept current by `update` and Janus' own `updated` events). */
+    public streams: SubscribedStream[],
+  ) {
+    handle.on('event', (data) => {
+      const streams = subscribedStreams(data);
+      if (streams) this.streams = streams;
+    });
+  }
 
   /**
    * Attaches a handle and subscribes to `streams`; resolves with Janus' offer,
@@ -186,7 +216,7 @@ export class VideoRoomSubscriberHandle {
   ): Promise<{ subscriber: VideoRoomSubscriberHandle; offer: Jsep }> {
     const handle = await session.attach(VIDEOROOM);
     try {
-      const { jsep } = await handle.message({
+      const { data, jsep } = await handle.message({
         request: 'join',
         ptype: 'subscriber',
         room: options.room,
@@ -194,7 +224,7 @@ export class VideoRoomSubscriberHandle {
         ...(options.privateId !== undefined ? { private_id: options.privateId } : {}),
       });
       if (!jsep || jsep.type !== 'offer') throw new JanusError(0, 'Janus subscribed without an offer');
-      return { subscriber: new VideoRoomSubscriberHandle(handle, options.room), offer: jsep };
+      return { subscriber: new VideoRoomSubscriberHandle(handle, options.room, subscribedStreams(data) ?? []), offer: jsep };
     } catch (err) {
       await handle.detach();
       throw err;
@@ -211,11 +241,12 @@ export class VideoRoomSubscriberHandle {
    * offer (answer it with `start`), or undefined when nothing changed.
    */
   async update(changes: { subscribe?: FeedStream[]; unsubscribe?: FeedStream[] }): Promise<Jsep | undefined> {
-    const { jsep } = await this.handle.message({
+    const { data, jsep } = await this.handle.message({
       request: 'update',
       ...(changes.subscribe?.length ? { subscribe: changes.subscribe } : {}),
       ...(changes.unsubscribe?.length ? { unsubscribe: changes.unsubscribe } : {}),
     });
+    this.streams = subscribedStreams(data) ?? this.streams;
     return jsep;
   }
 

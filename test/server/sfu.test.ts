@@ -1,0 +1,273 @@
+// SFU rooms: our server drives a real Janus; Chromium pages speak only socket.io to our server (sfu:* requests) and decode each other's cameras.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createServer, type Server } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import type { RoomJoinedPayload } from '../../src/protocol.js';
+import { JanusConnection, VideoRoomAdmin } from '../../src/server/janus/index.js';
+import { mintRoomToken } from '../../src/server/tokens.js';
+import { ROOT, launchBrowser } from '../e2e/browser.js';
+import { skipWithoutJanus, startJanus, type JanusProcess } from './janus-harness.js';
+import { connect, next, ok, refused, sleep, startServer } from './helpers.js';
+
+const SECRET = 'sfu-test-secret-that-is-32-bytes-or-more';
+
+/** Janus' own view of a room, through a connection of its own (not our server's). */
+async function roomInJanus(janus: JanusProcess, room: string): Promise<{ exists: boolean; listed: boolean }> {
+  const conn = await JanusConnection.open({ url: janus.url, apiSecret: janus.apiSecret });
+  try {
+    const session = await conn.createSession();
+    const admin = await VideoRoomAdmin.attach(session, janus.adminKey);
+    const result = { exists: await admin.exists(room), listed: (await admin.list()).includes(room) };
+    await session.destroy();
+    return result;
+  } finally {
+    conn.close();
+  }
+}
+
+/** Polls `check` until it holds or `ms` pass (Janus tears rooms down asynchronously to our acks). */
+async function eventually(what: string, check: () => Promise<boolean>, ms = 10000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`${what}: not within ${ms} ms`);
+    await sleep(200);
+  }
+}
+
+describe('sfu rooms without Janus', () => {
+  it('topology sfu is refused with sfu-unavailable; mesh and auto rooms say mesh; sfu:* requests are refused', async () => {
+    const server = await startServer();
+    const a = await connect(server, { auth: { userid: 'a' } });
+    await refused(a, 'room:open', { roomid: 'r', topology: 'sfu' }, 'sfu-unavailable');
+    await refused(a, 'room:open-or-join', { roomid: 'r', topology: 'sfu' }, 'sfu-unavailable');
+    await refused(a, 'room:open', { roomid: 'r', topology: 'star' }, 'invalid-request');
+    await refused(a, 'sfu:publish', { jsep: { type: 'offer', sdp: 'v=0' } }, 'not-in-room');
+    const joined = (await ok(a, 'room:open', { roomid: 'r', topology: 'auto', maxParticipants: 100 })) as unknown as RoomJoinedPayload;
+    assert.equal(joined.topology, 'mesh');
+    assert.equal(joined.maxParticipants, 8);
+    await refused(a, 'sfu:publish', { jsep: { type: 'offer', sdp: 'v=0' } }, 'sfu-unavailable');
+    await refused(a, 'sfu:publish', { jsep: { type: 'answer', sdp: 'v=0' } }, 'invalid-request');
+    const b = await connect(server, { auth: { userid: 'b' } });
+    assert.equal(((await ok(b, 'room:join', { roomid: 'r' })) as unknown as RoomJoinedPayload).topology, 'mesh');
+  });
+});
+
+describe('sfu rooms on a real Janus', { skip: skipWithoutJanus }, () => {
+  let janus: JanusProcess;
+  before(async () => {
+    janus = await startJanus();
+  });
+  after(async () => {
+    await janus?.stop();
+  });
+
+  const janusOptions = () => ({ janusUrls: [janus.url], janusApiSecret: janus.apiSecret, janusAdminKey: janus.adminKey });
+
+  it('opens the Janus room on demand (secrets never in an ack), caps it at sfuRoomSize, refuses publish without the permission, destroys it when the room empties', async () => {
+    const server = await startServer({ ...janusOptions(), sfuRoomSize: 2, tokenSecret: SECRET });
+    const token = (userid: string, permissions?: ('open' | 'publish' | 'data')[]) =>
+      mintRoomToken({ secret: SECRET, userid, room: '*', ttlSeconds: 600, ...(permissions ? { permissions } : {}) });
+    const host = await connect(server, { auth: { token: await token('host') } });
+    const viewer = await connect(server, { auth: { token: await token('viewer', ['data']) } });
+    const third = await connect(server, { auth: { token: await token('third') } });
+
+    const joined = (await ok(host, 'room:open', { roomid: 'capped', topology: 'sfu', maxParticipants: 10 })) as unknown as RoomJoinedPayload;
+    assert.equal(joined.topology, 'sfu');
+    assert.equal(joined.maxParticipants, 2);
+    const text = JSON.stringify(joined);
+    for (const secret of [janus.apiSecret, janus.adminKey]) assert.ok(!text.includes(secret), 'a Janus secret in the ack');
+    assert.deepEqual(await roomInJanus(janus, 'capped'), { exists: true, listed: true });
+
+    const viewerJoined = (await ok(viewer, 'room:join', { roomid: 'capped' })) as unknown as RoomJoinedPayload;
+    assert.equal(viewerJoined.topology, 'sfu');
+    await refused(third, 'room:join', { roomid: 'capped' }, 'room-full');
+    await refused(viewer, 'sfu:publish', { jsep: { type: 'offer', sdp: 'v=0\r\n' } }, 'forbidden');
+    // Nobody publishes yet: nothing to subscribe to.
+    await refused(viewer, 'sfu:subscribe', {}, 'peer-not-found');
+
+    await ok(viewer, 'room:leave', {});
+    assert.deepEqual(await roomInJanus(janus, 'capped'), { exists: true, listed: true });
+    await ok(host, 'room:leave', {});
+    await eventually('the Janus room destroyed', async () => !(await roomInJanus(janus, 'capped')).exists);
+    assert.deepEqual(await roomInJanus(janus, 'capped'), { exists: false, listed: false });
+  });
+
+  describe('media (Chromium pages, socket.io to our server only)', () => {
+    let browser: Browser;
+    let http: Server;
+    let origin: string;
+    before(async () => {
+      // The page and socket.io's browser client, from a loopback origin our server allows.
+      const ioClient = readFileSync(join(ROOT, 'node_modules/socket.io-client/dist/socket.io.min.js'));
+      http = createServer((req, res) => {
+        if (req.url === '/socket.io.min.js') {
+          res.setHeader('content-type', 'text/javascript');
+          return res.end(ioClient);
+        }
+        res.setHeader('content-type', 'text/html');
+        res.end('<!doctype html><title>sfu</title><script src="/socket.io.min.js"></script>');
+      });
+      await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+      origin = `http://127.0.0.1:${(http.address() as { port: number }).port}/`;
+      browser = await launchBrowser();
+    });
+    after(async () => {
+      await browser?.close();
+      if (http) await new Promise((r) => http.close(r));
+    });
+
+    /**
+     * A page that joins `roomid` as an sfu room, publishes its fake camera
+     * and subscribes to every other publisher, all through our server's sfu:* requests.
+     */
+    async function member(serverUrl: string, roomid: string, userid: string): Promise<Page> {
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(origin);
+      await page.evaluate(
+        async ({ serverUrl, roomid, userid }) => {
+          type Ack = { ok: boolean; error?: { code: string; message: string }; [k: string]: unknown };
+          type Jsep = { type: 'offer' | 'answer'; sdp: string };
+          const w = window as unknown as Record<string, unknown> & { io: (url: string, o: unknown) => any };
+          const socket = w.io(serverUrl, { auth: { userid }, transports: ['websocket'], reconnection: false });
+          w.socket = socket;
+          const ask = (event: string, payload: unknown) => new Promise<Ack>((resolve) => socket.emit(event, payload, resolve));
+          const must = async (event: string, payload: unknown) => {
+            const r = await ask(event, payload);
+            if (!r.ok) throw new Error(`${event}: ${r.error!.code} ${r.error!.message}`);
+            return r;
+          };
+          await new Promise((resolve, reject) => {
+            socket.once('connect', resolve);
+            socket.once('connect_error', reject);
+          });
+          const joined = await must('room:open-or-join', { roomid, topology: 'sfu' });
+          if (joined.topology !== 'sfu') throw new Error(`topology ${String(joined.topology)}`);
+
+          // Candidates wait until Janus has the connection's SDP.
+          const pcs = { publisher: new RTCPeerConnection(), subscriber: new RTCPeerConnection() };
+          w.sub = pcs.subscriber;
+          w.streams = [];
+          for (const target of ['publisher', 'subscriber'] as const) {
+            const held: unknown[] = [];
+            let open = false;
+            const send = (candidate: unknown) => void ask('sfu:trickle', { target, candidate });
+            pcs[target].onicecandidate = (e) => {
+              const c = e.candidate ? e.candidate.toJSON() : null;
+              if (open) send(c);
+              else held.push(c);
+            };
+            w[`open_${target}`] = () => {
+              open = true;
+              for (const c of held.splice(0)) send(c);
+            };
+          }
+          socket.on('sfu:trickle', (m: { target: 'publisher' | 'subscriber'; candidate: RTCIceCandidateInit | null }) => {
+            if (m.candidate) void pcs[m.target].addIceCandidate(m.candidate);
+          });
+          // Subscriber negotiations one at a time: our sfu:subscribe, Janus' own renegotiations.
+          let chain: Promise<unknown> = Promise.resolve();
+          const answer = async (offer: Jsep, streams: unknown) => {
+            w.streams = streams;
+            await pcs.subscriber.setRemoteDescription(offer);
+            await pcs.subscriber.setLocalDescription();
+            await must('sfu:start', { jsep: { type: 'answer', sdp: pcs.subscriber.localDescription!.sdp } });
+            (w.open_subscriber as () => void)();
+          };
+          const subscribe = () =>
+            (chain = chain.then(async () => {
+              const r = await ask('sfu:subscribe', {});
+              if (!r.ok) {
+                if (r.error!.code !== 'peer-not-found') w.subscribeError = r.error;
+                return;
+              }
+              if (r.jsep) await answer(r.jsep as Jsep, r.streams);
+            }));
+          socket.on('sfu:feeds', (m: { added: string[] }) => {
+            if (m.added.length) void subscribe();
+          });
+          socket.on('sfu:offer', (m: { jsep: Jsep; streams: unknown }) => {
+            chain = chain.then(() => answer(m.jsep, m.streams));
+          });
+
+          const camera = await navigator.mediaDevices.getUserMedia({ video: true });
+          for (const track of camera.getTracks()) pcs.publisher.addTrack(track, camera);
+          await pcs.publisher.setLocalDescription();
+          const published = await must('sfu:publish', { jsep: { type: 'offer', sdp: pcs.publisher.localDescription!.sdp } });
+          await pcs.publisher.setRemoteDescription(published.jsep as Jsep);
+          (w.open_publisher as () => void)();
+          await subscribe();
+        },
+        { serverUrl, roomid, userid },
+      );
+      return page;
+    }
+
+    /** userid -> video frames decoded from that member on the page's subscriber connection. */
+    async function framesByUser(page: Page): Promise<Map<string, number>> {
+      const entries = await page.evaluate(async () => {
+        const w = window as unknown as { sub: RTCPeerConnection; streams: Array<{ userid: string; mid: string }> };
+        const who = new Map(w.streams.map((s) => [s.mid, s.userid]));
+        const out: Array<[string, number]> = [];
+        (await w.sub.getStats()).forEach((s: { type: string; kind?: string; mid?: string; framesDecoded?: number }) => {
+          const userid = s.mid !== undefined ? who.get(s.mid) : undefined;
+          if (s.type === 'inbound-rtp' && s.kind === 'video' && userid) out.push([userid, s.framesDecoded ?? 0]);
+        });
+        return out;
+      });
+      return new Map(entries);
+    }
+
+    /** Resolves once the page decodes video from each of `userids`, and keeps decoding more. */
+    async function expectFramesFrom(page: Page, userids: string[], timeoutMs = 45000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      let first = new Map<string, number>();
+      while (!userids.every((u) => (first.get(u) ?? 0) > 0)) {
+        if (Date.now() > deadline) {
+          const state = await page.evaluate(() => {
+            const w = window as unknown as { streams: unknown; subscribeError?: unknown };
+            return JSON.stringify({ streams: w.streams, subscribeError: w.subscribeError });
+          });
+          assert.fail(`decoded ${JSON.stringify([...first])}, wanted frames from ${userids.join(', ')}; page state ${state}`);
+        }
+        await sleep(250);
+        first = await framesByUser(page);
+      }
+      for (;;) {
+        const now = await framesByUser(page);
+        if (userids.every((u) => (now.get(u) ?? 0) > first.get(u)!)) return;
+        if (Date.now() > deadline) assert.fail(`stopped decoding: ${JSON.stringify([...now])}`);
+        await sleep(250);
+      }
+    }
+
+    it('three members publish and subscribe through Janus; each decodes the two others; the Janus room goes with the last member', async () => {
+      const server = await startServer(janusOptions());
+      const names = ['alice', 'bob', 'carol'];
+      const pages: Page[] = [];
+      for (const name of names) pages.push(await member(server.url!, 'media', name));
+      for (const [i, page] of pages.entries()) await expectFramesFrom(page, names.filter((_, j) => j !== i));
+      for (const page of pages) assert.equal(await page.evaluate(() => (window as unknown as { subscribeError?: unknown }).subscribeError), undefined);
+
+      for (const page of pages) {
+        await page.evaluate(() => new Promise((r) => (window as unknown as { socket: { emit(e: string, p: unknown, a: unknown): void } }).socket.emit('room:leave', {}, r)));
+      }
+      await eventually('the Janus room destroyed', async () => !(await roomInJanus(janus, 'media')).exists);
+      for (const page of pages) await page.context().close();
+    });
+
+    it('a member that disconnects is released in Janus, and the last one out destroys the room', async () => {
+      const server = await startServer(janusOptions());
+      const page = await member(server.url!, 'gone', 'dora');
+      const watcher = await connect(server, { auth: { userid: 'watcher' } });
+      await ok(watcher, 'room:join', { roomid: 'gone' });
+      const left = next(watcher, 'sfu:feeds', 10000);
+      await page.context().close();
+      assert.deepEqual(await left, { added: [], removed: ['dora'] });
+      watcher.disconnect();
+      await eventually('the Janus room destroyed', async () => !(await roomInJanus(janus, 'gone')).exists);
+    });
+  });
+});
