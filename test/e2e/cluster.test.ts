@@ -41,8 +41,9 @@ describe('two people on two nodes sharing rooms through Redis', { skip: skipWith
       contexts.push(context);
       const page = await context.newPage();
       page.on('pageerror', (e) => errors.push(e.message));
-      // The invite link of the demo page: straight into the room, served by this node.
-      await page.goto(`${server.url}/?room=across-nodes&autojoin`);
+      // The invite link of the demo page (the room filled in), served by this node; the person clicks Join.
+      await page.goto(`${server.url}/?room=across-nodes`);
+      await page.getByRole('button', { name: 'Join' }).click();
       pages.push(page);
     }
     await Promise.all(pages.map((p) => expectRemoteFrames(p)));
@@ -126,7 +127,8 @@ describe('a node killed (-9) behind a load balancer', { skip: skipWithoutRedis }
       contexts.push(context);
       const page = await context.newPage();
       page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(`http://127.0.0.1:${balancer.port}/?room=failover&autojoin`);
+      await page.goto(`http://127.0.0.1:${balancer.port}/?room=failover`);
+      await page.getByRole('button', { name: 'Join' }).click();
       pages.push(page);
     }
     const [onA, onB] = pages as [Page, Page];
