@@ -131,8 +131,13 @@ export function actionArbitrary(fc, events, sockets, mix = {}) {
     Object.hasOwn(payloads, event)
       ? fc.oneof({ arbitrary: valid[event], weight: 3 }, { arbitrary: payloads[event], weight: 5 }, { arbitrary: poison, weight: 1 }, { arbitrary: value, weight: 1 })
       : value;
+  // The mesh requests as often as ever (their success paths must show up in 10,000 messages); the
+  // SFU requests, refused or answered without Janus, rarer.
+  const sfuEvents = events.filter((e) => e.startsWith('sfu:'));
+  const meshEvents = events.filter((e) => !e.startsWith('sfu:'));
   const eventName = fc.oneof(
-    { arbitrary: fc.constantFrom(...events), weight: 12 },
+    { arbitrary: fc.constantFrom(...meshEvents), weight: 12 },
+    ...(sfuEvents.length ? [{ arbitrary: fc.constantFrom(...sfuEvents), weight: 2 }] : []),
     { arbitrary: fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'room:delete', 'admin', 'peer:join', 'signal ', ''), weight: 1 },
     { arbitrary: unicodeString.filter((e) => !CLIENT_RESERVED.has(e)), weight: 1 },
   );
