@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JanusConnection } from '../../src/server/janus/index.js';
+import { JanusConnection, VideoRoomAdmin } from '../../src/server/janus/index.js';
 import { packageRoot } from '../../src/server/http.js';
 import { freePort } from './redis.js';
 
@@ -188,4 +188,18 @@ export async function startJanus(
       await launch();
     },
   };
+}
+
+/** Janus' own view of a room, through a connection of its own (not the pool's or our server's state). */
+export async function roomInJanus(janus: JanusProcess, room: string): Promise<{ exists: boolean; listed: boolean }> {
+  const conn = await JanusConnection.open({ url: janus.url, apiSecret: janus.apiSecret });
+  try {
+    const session = await conn.createSession();
+    const admin = await VideoRoomAdmin.attach(session, janus.adminKey);
+    const result = { exists: await admin.exists(room), listed: (await admin.list()).includes(room) };
+    await session.destroy();
+    return result;
+  } finally {
+    conn.close();
+  }
 }

@@ -15,7 +15,7 @@ import {
   type TrickleCandidate,
 } from '../../src/server/janus/index.js';
 import { launchBrowser } from '../e2e/browser.js';
-import { skipWithoutJanus, startJanus, type JanusProcess } from './janus-harness.js';
+import { roomInJanus, skipWithoutJanus, startJanus, type JanusProcess } from './janus-harness.js';
 
 // Short enough that the keepalive test sees Janus time a silent session out.
 const SESSION_TIMEOUT_S = 4;
@@ -34,19 +34,6 @@ function nextEvent<T extends unknown[]>(emitter: { once(e: string, f: (...a: T) 
   });
 }
 
-/** Janus' own view of a room, through a connection of its own (not the pool's state). */
-async function roomInJanus(janus: JanusProcess, room: string): Promise<{ exists: boolean; listed: boolean }> {
-  const conn = await JanusConnection.open({ url: janus.url, apiSecret: janus.apiSecret });
-  try {
-    const session = await conn.createSession();
-    const admin = await VideoRoomAdmin.attach(session, janus.adminKey);
-    const result = { exists: await admin.exists(room), listed: (await admin.list()).includes(room) };
-    await session.destroy();
-    return result;
-  } finally {
-    conn.close();
-  }
-}
 
 describe('Janus client', { skip: skipWithoutJanus }, () => {
   let janus: JanusProcess;

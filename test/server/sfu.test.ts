@@ -6,27 +6,13 @@ import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { RoomJoinedPayload } from '../../src/protocol.js';
-import { JanusConnection, VideoRoomAdmin } from '../../src/server/janus/index.js';
 import { mintRoomToken } from '../../src/server/tokens.js';
 import { ROOT, launchBrowser } from '../e2e/browser.js';
-import { skipWithoutJanus, startJanus, type JanusProcess } from './janus-harness.js';
+import { roomInJanus, skipWithoutJanus, startJanus, type JanusProcess } from './janus-harness.js';
 import { connect, ok, refused, sleep, startServer } from './helpers.js';
 
 const SECRET = 'sfu-test-secret-that-is-32-bytes-or-more';
 
-/** Janus' own view of a room, through a connection of its own (not our server's). */
-async function roomInJanus(janus: JanusProcess, room: string): Promise<{ exists: boolean; listed: boolean }> {
-  const conn = await JanusConnection.open({ url: janus.url, apiSecret: janus.apiSecret });
-  try {
-    const session = await conn.createSession();
-    const admin = await VideoRoomAdmin.attach(session, janus.adminKey);
-    const result = { exists: await admin.exists(room), listed: (await admin.list()).includes(room) };
-    await session.destroy();
-    return result;
-  } finally {
-    conn.close();
-  }
-}
 
 /** Polls `check` until it holds or `ms` pass (Janus tears rooms down asynchronously to our acks). */
 async function eventually(what: string, check: () => Promise<boolean>, ms = 10000): Promise<void> {
