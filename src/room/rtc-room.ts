@@ -99,6 +99,7 @@ export class RtcRoom extends LitElement {
     strings: { attribute: false },
     controls: {},
     autojoin: { type: Boolean },
+    connect: {},
     capture: {},
     noRender: { type: Boolean, attribute: 'no-render' },
     iceTransportPolicy: { attribute: 'ice-transport-policy' },
@@ -164,6 +165,12 @@ export class RtcRoom extends LitElement {
   strings: StringOverrides | null = null;
   /** Open-or-join as soon as the element is connected and has a room id. */
   autojoin = false;
+  /**
+   * `auto` (default): connect to the signaling server as soon as the element
+   * is in the page with a `room-id`, so that joining costs one round trip;
+   * `manual`: only when joining or checking presence.
+   */
+  connect: string | null = null;
   /** Space-separated ids of `<media-capture>` elements elsewhere in the same document or shadow root. */
   capture: string | null = null;
   /** Do not create `<remote-stream>` elements. */
@@ -482,8 +489,15 @@ export class RtcRoom extends LitElement {
   };
 
   private readonly onPageShow = () => {
-    if (this.isConnected) this.maybeAutojoin();
+    if (!this.isConnected) return;
+    this.maybeAutojoin();
+    this.preconnect();
   };
+
+  /** Opens the signaling socket ahead of a join (see `connect`). */
+  private preconnect(): void {
+    if (this.connect !== 'manual' && this.roomId && this.isConnected && !this.client?.socket) this.room.connect();
+  }
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -498,6 +512,8 @@ export class RtcRoom extends LitElement {
     this.resolveCaptureRefs();
     this.adoptLiveCaptures([this]);
     this.maybeAutojoin();
+    // Back in the page after a removal (the first connection waits for the first update).
+    if (this.hasUpdated) this.preconnect();
   }
 
   override disconnectedCallback(): void {
@@ -553,6 +569,8 @@ export class RtcRoom extends LitElement {
         if (err instanceof RoomError) this.reportError(err.code, err.message);
       });
     }
+    // After the first update: properties set right after insertion are in by then.
+    if (changed.has('roomId') || changed.has('connect')) this.preconnect();
     if (changed.has('roomId') || changed.has('autojoin')) {
       const inOther = this.client?.state === 'joined' && this.client.roomid !== this.roomId;
       // With autojoin, a new room-id moves the user to that room (enter() leaves the old one).
