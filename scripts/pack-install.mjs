@@ -145,28 +145,35 @@ export const fileDeps = (tarballs, ...names) => Object.fromEntries(names.map((n)
 
 /**
  * What an install put on disk: the packages npm installed (from
- * node_modules/.package-lock.json), their files' bytes, and the bytes the
- * files take on disk (allocated blocks, as `du` counts).
+ * node_modules/.package-lock.json), their files and bytes (file sizes, and
+ * the blocks they take on disk as `du` counts), and the bytes of each
+ * package's own files (without its nested node_modules), largest first.
  */
 export function measureInstall(app) {
-  const installed = Object.keys(readJson(join(app, 'node_modules/.package-lock.json')).packages)
-    .filter((p) => p.startsWith('node_modules/'))
-    .map((p) => p.slice(p.lastIndexOf('node_modules/') + 'node_modules/'.length));
-  let bytes = 0;
-  let diskBytes = 0;
-  let files = 0;
-  const walk = (dir) => {
+  const paths = Object.keys(readJson(join(app, 'node_modules/.package-lock.json')).packages).filter((p) => p.startsWith('node_modules/'));
+  const nameOf = (p) => p.slice(p.lastIndexOf('node_modules/') + 'node_modules/'.length);
+  const total = { files: 0, bytes: 0, diskBytes: 0 };
+  const walk = (dir, own) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (own && entry.name === 'node_modules') continue;
       const path = join(dir, entry.name);
       const st = lstatSync(path);
-      diskBytes += st.blocks * 512;
-      if (entry.isDirectory()) walk(path);
+      total.diskBytes += own ? 0 : st.blocks * 512;
+      if (entry.isDirectory()) walk(path, own);
       else {
-        files++;
-        bytes += st.size;
+        if (own) own.bytes += st.size;
+        else {
+          total.files++;
+          total.bytes += st.size;
+        }
       }
     }
   };
-  walk(join(app, 'node_modules'));
-  return { packages: installed.length, names: installed.sort(), files, bytes, diskBytes };
+  walk(join(app, 'node_modules'), null);
+  const perPackage = paths.map((p) => {
+    const own = { name: nameOf(p), bytes: 0 };
+    walk(join(app, p), own);
+    return own;
+  });
+  return { packages: paths.length, names: paths.map(nameOf).sort(), ...total, perPackage: perPackage.sort((a, b) => b.bytes - a.bytes) };
 }
