@@ -29,7 +29,8 @@ import { RemoteTiles } from './remote-tiles.js';
 import { readIceTransportPolicy, readJoinOptions, readReconnectPolicy, releaseUserid, rememberedUserid } from './room-attributes.js';
 import { RoomClient, type JoinMode, type RoomState } from './room-client.js';
 import { RoomError, type RoomSocket } from './signaling.js';
-import { uiStyles } from '../ui/styles.js';
+import { adoptUi } from '../ui/styles.js';
+import { RoomStage } from './room-stage.js';
 import { RoomControls } from './room-controls-ui.js';
 import { pickLang, translator, type StringOverrides, type Translate } from '../ui/strings.js';
 
@@ -98,6 +99,8 @@ export class RtcRoom extends LitElement {
     name: {},
     strings: { attribute: false },
     controls: {},
+    layout: {},
+    pinned: { attribute: false },
     autojoin: { type: Boolean },
     connect: {},
     capture: {},
@@ -161,6 +164,15 @@ export class RtcRoom extends LitElement {
   /** Show the control bar: present (`controls`) for every control, or a subset in order (`controls="mic camera leave"`). */
   controls: string | null = null;
   private bar: RoomControls | null = null;
+  /**
+   * `grid` (the default with `controls`): the tiles fill the room's box; `speaker`: the active speaker (or the
+   * pinned tile) large, the others in a strip. Setting it (or `controls`) turns the stage on; a screen share or a
+   * pinned tile is shown large in either layout.
+   */
+  layout: string | null = null;
+  /** The userid whose tile is shown large (set by `pin()`, `unpin()` or a click on a tile's pin button), or null. */
+  pinned: string | null = null;
+  private readonly stage = new RoomStage(this);
   /** Overrides of any UI string, by key of the strings table (see README); the language comes from `lang`. */
   strings: StringOverrides | null = null;
   /** Open-or-join as soon as the element is connected and has a room id. */
@@ -470,6 +482,16 @@ export class RtcRoom extends LitElement {
     return this.client?.leave() ?? Promise.resolve();
   }
 
+  /** Shows this user's tile large (its screen share first), until `unpin()`; a click on a tile's pin button does the same. */
+  pin(userid: string): void {
+    this.pinned = userid;
+  }
+
+  /** Back to the layout's own choice of the large tile. */
+  unpin(): void {
+    this.pinned = null;
+  }
+
   /** Sends data over the data channels: a string, a JSON-able value or binary, to everyone or to one user. */
   send(data: DataPayload, userid?: string): void {
     this.room.send(data, userid);
@@ -583,17 +605,14 @@ export class RtcRoom extends LitElement {
 
   /** The bar (only when `controls` is set: the UI's styles are adopted then, so pages without it see no change). */
   private renderControls() {
+    if (this.stage.active) adoptUi(this.renderRoot as ShadowRoot);
     if (this.controls === null) return nothing;
-    if (!this.bar) {
-      this.bar = new RoomControls(this);
-      const root = this.renderRoot as ShadowRoot;
-      if (uiStyles.styleSheet && root.adoptedStyleSheets) root.adoptedStyleSheets = [...root.adoptedStyleSheets, uiStyles.styleSheet];
-    }
+    this.bar ??= new RoomControls(this);
     return this.bar.render(this.controls, this.t);
   }
 
   protected override render() {
-    return html`${this.statusMessage ? html`<div part="status" role="status">${this.statusMessage}</div>` : nothing}<slot></slot>${this.renderControls()}`;
+    return html`${this.statusMessage ? html`<div part="status" role="status">${this.statusMessage}</div>` : nothing}${this.stage.render(this.t)}${this.renderControls()}`;
   }
 }
 

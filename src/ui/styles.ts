@@ -217,10 +217,26 @@ export const uiStyles = css`
     opacity: 1;
   }
 
-  /* Layouts: a grid sized by layout.ts, or the speaker layout (main + strip). */
+  /* The stage of <rtc-room controls|layout>: the room's box, tiles in a grid sized by layout.ts (gridFor), or the
+     speaker layout (main + strip); the tiles are slotted, the kit's tiles are children. */
+  :host([controls]),
+  :host([layout]) {
+    display: flex;
+    flex-direction: column;
+    align-items: stretch;
+    gap: 0;
+    min-width: 0;
+    overflow: hidden;
+    aspect-ratio: 16 / 9;
+    min-height: min(480px, 100dvh);
+    max-height: 100dvh;
+    background: var(--_bar);
+  }
   [part~='stage'] {
     flex: 1;
     min-height: 0;
+    min-width: 0;
+    overflow: hidden;
     display: grid;
     gap: 8px;
     place-content: center;
@@ -228,11 +244,15 @@ export const uiStyles = css`
     grid-auto-rows: var(--rtc-tile-h, auto);
     padding: 8px;
   }
+  slot::slotted(*) {
+    width: 100%;
+    height: 100%;
+    min-width: 0;
+  }
   [part~='stage'][layout='speaker'] {
     display: flex;
-    place-content: stretch;
   }
-  [part~='stage'][layout='speaker'] > [part~='main'] {
+  [part~='main'] {
     flex: 1;
     min-width: 0;
     min-height: 0;
@@ -240,12 +260,16 @@ export const uiStyles = css`
     place-items: center;
     container-type: size;
   }
-  [part~='main'] > * {
+  [part~='main'] > *,
+  [part~='main'] ::slotted(*) {
     width: min(100cqw, 100cqh * 16 / 9);
+    height: auto;
+    aspect-ratio: 16 / 9;
   }
   [part~='strip'] {
     display: flex;
     flex-direction: column;
+    justify-content: safe center;
     gap: 8px;
     flex: 0 0 var(--rtc-strip, 20%);
     min-height: 0;
@@ -258,13 +282,18 @@ export const uiStyles = css`
   [direction='column'] > [part~='strip'] {
     flex-direction: row;
   }
-  [part~='strip'] > * {
+  [part~='strip'] > *,
+  [part~='strip'] ::slotted(*) {
     flex: none;
     width: var(--rtc-strip-w, auto);
+    height: auto;
+    aspect-ratio: 16 / 9;
   }
 
   /* The waiting tile. */
   [part~='waiting'] {
+    box-sizing: border-box;
+    overflow: auto;
     display: grid;
     place-content: center;
     gap: 8px;
@@ -358,3 +387,9 @@ export const uiStyles = css`
     margin-right: 8px;
   }
 `;
+
+/** Adopts uiStyles into a shadow root once (the room does when `controls`, `layout` or `prejoin` is set). */
+export function adoptUi(root: ShadowRoot): void {
+  const sheet = uiStyles.styleSheet;
+  if (sheet && root.adoptedStyleSheets && !root.adoptedStyleSheets.includes(sheet)) root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+}
