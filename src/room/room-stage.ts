@@ -1,8 +1,8 @@
 // The stage of <rtc-room controls> / <rtc-room layout>: the room's tiles fill its box (a grid), or one tile is
 // large with the others in a strip (layout="speaker", a pinned tile, a screen share), and the waiting tile while
-// alone. The geometry is ui/layout.ts's; this module measures the box and assigns the tiles to the slots.
+// alone. The grid's geometry is ui/layout.ts's; this module measures the box and assigns the tiles to the slots.
 import { html, nothing, type ReactiveController, type ReactiveControllerHost, type TemplateResult } from 'lit';
-import { gridFor, speakerLayout } from '../ui/layout.js';
+import { gridFor } from '../ui/layout.js';
 import type { Translate } from '../ui/strings.js';
 import { waitingTemplate } from '../ui/tiles.js';
 
@@ -19,7 +19,8 @@ export interface StageHost extends ReactiveControllerHost, HTMLElement {
 /** A tile: a <remote-stream> or <media-capture> child of the room (`pin` shows its pin button). */
 type Tile = HTMLElement & { userid?: string | null; kind?: string | null; pin?: boolean | null };
 
-const GAP = 8;
+/** The room's events the stage follows: who we are, who speaks, tiles and people coming and going, pin-button clicks. */
+const EVENTS = ['room-joined', 'active-speaker', 'peer-join', 'peer-leave', 'stream', 'stream-end', 'click'];
 
 export class RoomStage implements ReactiveController {
   /** Our own userid (from room-joined): the local tiles' user. */
@@ -31,130 +32,123 @@ export class RoomStage implements ReactiveController {
     this.box = entry!.contentRect;
     this.place();
   });
-  private observed: Element | null = null;
-  /** What render() chose: grid cells (with the waiting tile), or tiles in the strip. */
-  private count = 0;
-  private speakerMode = false;
+  private stage: HTMLElement | null = null;
+  /** Cells of the grid (with the waiting tile); 0 in the speaker layout. */
+  private cells = 0;
   private copied = false;
-  private copyTimer: ReturnType<typeof setTimeout> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly update = () => this.host.requestUpdate();
-  private readonly on = (e: Event) => {
-    const detail = (e as CustomEvent<{ userid?: string }>).detail;
-    if (e.type === 'room-joined') this.self = detail.userid ?? null;
-    if (e.type === 'active-speaker') this.speaker = detail.userid ?? null;
-    this.update();
-  };
-  /** A click on a tile's pin button pins that tile's user (or unpins it). */
-  private readonly onClick = (e: Event) => {
-    const path = e.composedPath() as Tile[];
-    if (!path.some((n) => n.part?.contains('pin-button'))) return;
-    const tile = path.find((n) => n.parentElement === this.host);
-    const userid = tile && this.userid(tile);
-    if (userid) this.host.pinned = this.host.pinned === userid ? null : userid;
-  };
 
   constructor(private readonly host: StageHost) {
     host.addController(this);
   }
 
+  /** `controls` or `layout` is set. */
   get active(): boolean {
     return this.host.controls !== null || this.host.layout !== null;
   }
 
   hostConnected(): void {
-    for (const type of ['room-joined', 'active-speaker', 'peer-join', 'peer-leave', 'stream', 'stream-end']) this.host.addEventListener(type, this.on);
-    this.host.addEventListener('click', this.onClick);
+    for (const type of EVENTS) this.host.addEventListener(type, this);
+    if (this.active) this.update(); // after a move: observe the box again
   }
 
   hostDisconnected(): void {
-    for (const type of ['room-joined', 'active-speaker', 'peer-join', 'peer-leave', 'stream', 'stream-end']) this.host.removeEventListener(type, this.on);
-    this.host.removeEventListener('click', this.onClick);
+    for (const type of EVENTS) this.host.removeEventListener(type, this);
     this.observer.disconnect();
-    this.observed = null;
-    clearTimeout(this.copyTimer);
-    this.copied = false;
+    this.stage = null;
+    clearTimeout(this.timer);
   }
 
   hostUpdated(): void {
-    const stage = this.active ? this.host.renderRoot.querySelector('[part~="stage"]') : null;
-    if (stage === this.observed) return this.place();
-    this.observer.disconnect();
-    this.observed = stage;
-    if (stage) this.observer.observe(stage);
+    const stage = this.active ? this.host.renderRoot.querySelector<HTMLElement>('[part~="stage"]') : null;
+    if (stage !== this.stage) {
+      this.observer.disconnect();
+      if (stage) this.observer.observe(stage);
+      this.stage = stage;
+    }
+    this.place();
+  }
+
+  handleEvent(e: Event): void {
+    const userid = (e as CustomEvent<{ userid?: string } | undefined>).detail?.userid ?? null;
+    if (e.type === 'room-joined') this.self = userid;
+    if (e.type === 'active-speaker') this.speaker = userid;
+    if (e.type !== 'click') {
+      if (this.active) this.update();
+      return;
+    }
+    // A click on a tile's pin button pins that tile's user, or unpins it.
+    const path = e.composedPath() as Tile[];
+    const tile = path.find((n) => n.parentElement === this.host);
+    const id = tile && path.some((n) => n.part?.contains('pin-button')) && this.userid(tile);
+    if (id) this.host.pinned = this.host.pinned === id ? null : id;
   }
 
   private userid(tile: Tile): string | null {
     return tile.localName === 'remote-stream' ? (tile.userid ?? null) : this.self;
   }
 
-  /** The stage in place of the room's plain slot; it picks the large tile (as `slot="main"`) when there is one. */
+  /**
+   * The stage in place of the room's plain slot. The large tile (pinned, else a screen share, else with
+   * layout="speaker" the active speaker's or the first remote one) goes to the main slot (`slot="main"`).
+   */
   render(t: Translate): TemplateResult {
     const host = this.host;
-    const tiles = [...host.children].filter((e) => !(e as HTMLElement).hidden && (!e.slot || e.slot === 'main') && !/^(script|style|template)$/.test(e.localName)) as Tile[];
     const active = this.active;
+    if (!active && !this.stage) return html`<slot></slot>`;
+    const tiles = [...host.querySelectorAll<Tile>(':scope>:not([hidden],script,style,template,[slot]:not([slot=main]))')];
     const waiting = active && host.controls !== null && host.state === 'joined' && !host.peers.size;
-    const pinned = host.pinned;
-    const mine = (id: string | null) => tiles.filter((e) => id && this.userid(e) === id);
+    const of = (id: string | null) => tiles.filter((e) => id && this.userid(e) === id);
     const screen = (list: Tile[]) => list.filter((e) => e.kind === 'screen').pop();
-    const pinnedTile = screen(mine(pinned)) ?? mine(pinned)[0];
     const remote = tiles.filter((e) => e.localName === 'remote-stream');
-    let main =
-      pinnedTile ?? screen(tiles) ?? (host.layout === 'speaker' ? (remote.find((e) => this.userid(e) === this.speaker) ?? remote[0] ?? tiles[0]) : undefined);
-    this.speakerMode = active && !waiting && !!main && tiles.length > 1;
-    if (!this.speakerMode) main = undefined;
+    const main =
+      active && !waiting && tiles[1]
+        ? (screen(of(host.pinned)) ??
+          of(host.pinned)[0] ??
+          screen(tiles) ??
+          (host.layout === 'speaker' ? (remote.find((e) => e.userid === this.speaker) ?? remote[0] ?? tiles[0]) : undefined))
+        : undefined;
     for (const tile of tiles) {
       if (tile === main) tile.slot = 'main';
       else if (tile.slot) tile.removeAttribute('slot');
-      if ('pin' in tile) {
-        const id = this.userid(tile);
-        tile.pin = active && id ? id === pinned : null;
-      }
+      const id = this.userid(tile);
+      if ('pin' in tile) tile.pin = active && id ? id === host.pinned : null;
     }
     if (!active) return html`<slot></slot>`;
-    this.count = this.speakerMode ? tiles.length - 1 : tiles.length + (waiting ? 1 : 0);
-    return html`<div part="stage" layout=${this.speakerMode ? 'speaker' : 'grid'} @slotchange=${this.update}>
-      ${this.speakerMode
+    this.cells = main ? 0 : tiles.length + (waiting ? 1 : 0);
+    return html`<div part="stage" layout=${main ? 'speaker' : 'grid'} @slotchange=${this.update}>
+      ${main
         ? html`<div part="main"><slot name="main"></slot></div><div part="strip"><slot></slot></div>`
         : html`<slot></slot>${waiting ? waitingTemplate(location.href, this.copied, this.copy, t) : nothing}`}
     </div>`;
   }
 
-  /** Sizes the grid (gridFor) or the strip (speakerLayout) for the measured box. */
+  /** Sizes the grid for the measured box (gridFor); the speaker layout's strip goes below in a portrait box. */
   private place(): void {
-    const stage = this.observed as HTMLElement | null;
-    const box = this.box;
+    const { stage, box } = this;
     if (!stage || !box) return;
-    const set = (name: string, px: number) => stage.style.setProperty(name, `${px}px`);
-    if (this.speakerMode) {
-      const s = speakerLayout(this.count, box.width, box.height, { gap: GAP });
-      stage.setAttribute('direction', s.direction);
-      set('--rtc-strip', s.direction === 'row' ? s.strip.width : s.strip.height);
-      set('--rtc-strip-w', s.stripTile.width);
-    } else {
-      const g = gridFor(this.count, box.width, box.height, { gap: GAP });
-      stage.removeAttribute('direction');
-      stage.style.setProperty('--rtc-cols', String(g.columns || 1));
-      set('--rtc-tile-w', g.tileWidth);
-      set('--rtc-tile-h', g.tileHeight);
-    }
+    const g = gridFor(this.cells, box.width, box.height);
+    stage.setAttribute('direction', box.width < box.height ? 'column' : 'row');
+    stage.style.setProperty('--rtc-cols', String(g.columns || 1));
+    stage.style.setProperty('--rtc-tile-w', `${g.tileWidth}px`);
+    stage.style.setProperty('--rtc-tile-h', `${g.tileHeight}px`);
   }
 
-  /** Copies the invite link; where the clipboard refuses, selects it for the person to copy. */
+  /** Copies the invite link ("Copied" for 2 s); where the clipboard refuses, selects it for the person to copy. */
   private readonly copy = (e: Event) => {
-    const input = (e.currentTarget as Element).parentElement!.querySelector('input')!;
-    Promise.resolve()
-      .then(() => navigator.clipboard.writeText(input.value))
-      .then(
-        () => {
-          this.copied = true;
-          this.update();
-          clearTimeout(this.copyTimer);
-          this.copyTimer = setTimeout(() => {
-            this.copied = false;
-            this.update();
-          }, 3000);
-        },
-        () => input.select(),
-      );
+    const input = (e.currentTarget as Element).previousElementSibling as HTMLInputElement;
+    const done = (copied: boolean) => {
+      this.copied = copied;
+      this.update();
+    };
+    (navigator.clipboard?.writeText(input.value) ?? Promise.reject()).then(
+      () => {
+        done(true);
+        clearTimeout(this.timer);
+        this.timer = setTimeout(done, 2000, false);
+      },
+      () => input.select(),
+    );
   };
 }

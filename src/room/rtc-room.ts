@@ -132,9 +132,6 @@ export class RtcRoom extends LitElement {
       background: #fff3cd;
       color: #5c4400;
     }
-    [part~='controls'] {
-      grid-column: 1 / -1;
-    }
     :host([state='error']) [part='status'] {
       background: #fde2e1;
       color: #7a1712;

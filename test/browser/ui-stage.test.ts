@@ -134,6 +134,8 @@ describe('<rtc-room> stage: layout, pin, screen share, waiting tile', function (
     // The room's active-speaker event (from speaking detection) moves the large tile.
     grace.room.dispatchEvent(new CustomEvent('active-speaker', { detail: { userid: alan.userid }, bubbles: true, composed: true }));
     await isLarge(fromAlan, "the active speaker Alan's tile");
+    await expectFrames(fromAlan.mediaElement!, 2);
+    await executeServerCommand('screenshot', { name: 'stage-speaker-768x432' });
     // A click on the pin button of one's own tile pins it; again unpins.
     const own = grace.capture!;
     await waitFor(() => part(own, 'pin-button'), 'pin button on the local tile');
@@ -171,6 +173,7 @@ describe('<rtc-room> stage: layout, pin, screen share, waiting tile', function (
     await screen.updateComplete;
     expect(part(screen, 'name')!.textContent!.trim()).to.equal('Ada is presenting');
     await expectFrames(screen.mediaElement!, 2);
+    await executeServerCommand('screenshot', { name: 'stage-screen-share' });
     // Ada stops sharing: the grid comes back.
     part(ada.room, 'screen-toggle')!.click();
     await waitFor(() => !remoteStreamsFrom(grace, ada.userid).some((e) => e.kind === 'screen'), 'the screen tile goes');
@@ -187,6 +190,7 @@ describe('<rtc-room> stage: layout, pin, screen share, waiting tile', function (
     expect((part(grace.room, 'invite-link') as HTMLInputElement).value).to.equal(location.href);
     // It takes a grid cell beside one's own tile, of the same size.
     await expectGrid(grace.room, 2);
+    await executeServerCommand('screenshot', { name: 'stage-waiting-768x432' });
     const cell = waiting.getBoundingClientRect();
     const own = grace.capture!.getBoundingClientRect();
     expect(Math.abs(cell.width - own.width) <= 1 && Math.abs(cell.height - own.height) <= 1, 'waiting tile as large as a tile').to.equal(true);
