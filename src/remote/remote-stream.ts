@@ -17,7 +17,7 @@ export type RemoteStreamState = 'waiting' | 'playing' | 'ended';
  * @csspart video - The `<video>` that plays the stream (also for audio-only streams, hidden).
  * @csspart placeholder - Shown for audio-only streams and muted cameras: the user's initials and name.
  * @csspart avatar - The initials in the placeholder.
- * @csspart name - The name label (always text).
+ * @csspart name - The name label (always text); for a screen share "{name} is presenting".
  * @csspart muted - The muted-microphone marker in the name label (an SVG icon named "Muted" in the UI language).
  * @csspart pin-button - Pins the tile in a room's stage (shown while the room sets `pin`).
  * @csspart unmute-button - "Click to unmute", shown after autoplay with sound was blocked.

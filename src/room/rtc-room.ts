@@ -73,8 +73,19 @@ const STATUS_KEY: Partial<Record<RoomState, 'connecting' | 'reconnecting'>> = {
  * @fires stream-mute - `{ userid, streamid, kind, muted }`.
  * @fires room-message - `{ userid, data, via, event? }`.
  * @csspart status - The line that says "Connecting…", "Reconnecting…" or an error.
+ * @csspart stage - With `controls` or `layout`: the box the tiles fill. Attributes `layout` (`grid` or `speaker`) and `direction` (`column` in a portrait box); it carries `--rtc-cols`, `--rtc-tile-w`, `--rtc-tile-h`, the grid it was sized with.
+ * @csspart main - The large tile's area (speaker layout, a pinned tile, a screen share).
+ * @csspart strip - The other tiles, beside the large one (below it in a portrait box); it scrolls when they do not fit.
+ * @csspart waiting - The "Waiting for others to join" tile (with `controls`, alone in the room); inside: `waiting-title`, `invite-text`, `invite` (holding `invite-link` and `copy-button`).
+ * @csspart waiting-title - "Waiting for others to join".
+ * @csspart invite-text - "Share this link to invite others".
+ * @csspart invite - The invite link and its copy button.
+ * @csspart invite-link - The read-only field with the page's address.
+ * @csspart copy-button - Copies the link; says "Copied" for 2 s (where the clipboard refuses, it selects the link instead).
+ * @slot main - The large tile. The room moves a tile there itself (`slot="main"`); pages do not set it.
  * @cssproperty --rtc-room-tile-min - Smallest tile width of the default grid (default 240px).
  * @cssproperty --rtc-room-gap - Gap between tiles (default 8px).
+ * @cssproperty --rtc-strip - Width of the speaker layout's strip, or its height when it is below (default min(33%, max(20%, 170px)); below: min(25%, max(16%, 96px))).
  */
 export class RtcRoom extends LitElement {
   static override properties = {
