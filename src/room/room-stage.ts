@@ -73,7 +73,8 @@ export class RoomStage implements ReactiveController {
   handleEvent(e: Event): void {
     const userid = (e as CustomEvent<{ userid?: string } | undefined>).detail?.userid ?? null;
     if (e.type === 'room-joined') this.self = userid;
-    if (e.type === 'active-speaker') this.speaker = userid;
+    // Our own voice does not take the large tile from the last remote speaker.
+    if (e.type === 'active-speaker' && userid !== this.self) this.speaker = userid;
     if (e.type !== 'click') {
       if (this.active) this.update();
       return;

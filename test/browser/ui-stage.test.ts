@@ -134,6 +134,10 @@ describe('<rtc-room> stage: layout, pin, screen share, waiting tile', function (
     // The room's active-speaker event (from speaking detection) moves the large tile.
     grace.room.dispatchEvent(new CustomEvent('active-speaker', { detail: { userid: alan.userid }, bubbles: true, composed: true }));
     await isLarge(fromAlan, "the active speaker Alan's tile");
+    // Grace's own voice keeps Alan large.
+    grace.room.dispatchEvent(new CustomEvent('active-speaker', { detail: { userid: grace.userid }, bubbles: true, composed: true }));
+    await grace.room.updateComplete;
+    expect(largest()).to.equal(fromAlan);
     await expectFrames(fromAlan.mediaElement!, 2);
     await executeServerCommand('screenshot', { name: 'stage-speaker-768x432' });
     // A click on the pin button of one's own tile pins it; again unpins.
