@@ -90,6 +90,19 @@ describe('<rtc-room> stage: layout, pin, screen share, waiting tile', function (
     room.style.height = '720px';
     const g = await expectGrid(room, 4);
     expect(`${g.columns}x${g.rows}`).to.equal('1x4');
+    // A small phone and a 4K screen.
+    for (const [w, h] of [
+      [320, 568],
+      [3840, 2160],
+    ]) {
+      room.style.width = `${w}px`;
+      room.style.height = `${h}px`;
+      const big = await expectGrid(room, 4);
+      expect(big.tileWidth * big.columns, `${w}x${h}: the tiles use the width or the height`).to.satisfy(
+        // (up to 2 px a tile lost to whole-pixel rounding)
+        (used: number) => used >= w - 16 - 8 * (big.columns - 1) - 2 * big.columns || big.tileHeight * big.rows >= h - 16 - 8 * (big.rows - 1) - 2 * big.rows,
+      );
+    }
   });
 
   it('a 2-person call fills 1280x720 and 390x844 (the bar under 15 % of the phone screen); screenshots', async () => {
@@ -160,6 +173,19 @@ describe('<rtc-room> stage: layout, pin, screen share, waiting tile', function (
     await waitFor(() => part(fromAda, 'pin-button')?.getAttribute('aria-pressed') === 'true', "Ada's pin button pressed");
     grace.room.unpin();
     await isLarge(fromAlan, 'the active speaker after unpin()');
+    // A portrait box: the strip goes below the large tile, every tile inside the room.
+    fill(grace.room, 'width:390px;height:700px');
+    await waitFor(() => part(grace.room, 'stage')!.getAttribute('direction') === 'column', 'column direction');
+    await isLarge(fromAlan, 'the active speaker in a portrait box');
+    const room = grace.room.getBoundingClientRect();
+    const below = part(grace.room, 'strip')!.getBoundingClientRect();
+    expect(below.top).to.be.at.least(fromAlan.getBoundingClientRect().bottom);
+    for (const t of bySize(grace.room)) {
+      const r = t.getBoundingClientRect();
+      expect(r.left >= room.left - 0.5 && r.right <= room.right + 0.5 && r.bottom <= room.bottom + 0.5, 'tile inside the room').to.equal(true);
+    }
+    for (const t of bySize(grace.room).slice(1)) expect(t.getBoundingClientRect().top).to.be.at.least(below.top - 0.5);
+    await executeServerCommand('screenshot', { name: 'stage-speaker-390x700' });
   });
 
   it('a screen share from the other side becomes the large tile ("Ada is presenting") while it lasts', async () => {
