@@ -66,6 +66,7 @@ export type RtcRoomProps = Base<RtcRoom> &
     autojoin?: Flag;
     capture?: string;
     'no-render'?: Flag;
+    layout?: 'grid' | 'speaker';
     'ice-transport-policy'?: 'all' | 'relay';
     'reconnect-attempts'?: string | number;
     'reconnect-delay'?: string | number;
