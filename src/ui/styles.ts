@@ -183,9 +183,8 @@ export const uiStyles = css`
     gap: 0;
     min-width: 0;
     overflow: hidden;
-    aspect-ratio: 16 / 9;
-    min-height: min(480px, 100dvh);
-    max-height: 100dvh;
+    /* A page's own height wins; else 16:9 of the screen's width, at least 480px, at most the screen. */
+    height: min(100dvh, max(480px, 56.25vw));
     background: var(--_bar);
   }
   [part~='stage'] {
@@ -199,6 +198,7 @@ export const uiStyles = css`
     grid-template-columns: repeat(var(--rtc-cols, auto-fit), var(--rtc-tile-w, minmax(240px, 1fr)));
     grid-auto-rows: var(--rtc-tile-h, auto);
     padding: 8px;
+    container-type: size;
   }
   slot::slotted(*) {
     width: 100%;
@@ -246,7 +246,8 @@ export const uiStyles = css`
   }
   [direction='column'] > [part~='strip'] {
     flex-direction: row;
-    flex-basis: var(--rtc-strip, min(25%, max(16%, 96px)));
+    /* Two strip tiles always fit the width (a phone); more scroll. */
+    flex-basis: var(--rtc-strip, min(25cqh, max(16cqh, 96px), (100cqw - 8px) * 9 / 32));
   }
   [direction='column'] > [part~='strip'] ::slotted(*) {
     width: auto;
