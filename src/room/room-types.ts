@@ -1,5 +1,5 @@
 /** The public types of RoomClient: its states, the hooks it calls, its options and join options. */
-import type { Extra, PeerLeaveReason, RoomJoinedPayload, StreamInfo, StreamKind } from '../protocol.js';
+import type { Extra, PeerLeaveReason, TopologyRequest, RoomJoinedPayload, StreamInfo, StreamKind } from '../protocol.js';
 import type { PeerState } from './transport.js';
 import type { ReconnectPolicy, RoomError } from './signaling.js';
 
@@ -43,4 +43,6 @@ export interface RoomClientOptions {
 export interface JoinOptions {
   password?: string;
   maxParticipants?: number;
+  /** How a room opened by this join carries media (the server's default: `mesh`). */
+  topology?: TopologyRequest;
 }
