@@ -11,6 +11,27 @@ import { expectRemoteFrames, launchBrowser } from './browser.js';
 interface Person {
   page: Page;
   userid: string;
+  /** The page's console warnings from our elements. */
+  warnings: string[];
+}
+
+/** Resolves in the page with the detail of the next `event` on its <rtc-room> that `match`es. */
+function nextEvent(page: Page, event: string, match: Record<string, unknown>): Promise<Record<string, unknown>> {
+  return page.evaluate(
+    ({ event, match }) =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const room = document.querySelector('rtc-room')!;
+        const timer = setTimeout(() => reject(new Error(`no ${event} ${JSON.stringify(match)} within 15 s`)), 15000);
+        room.addEventListener(event, function listener(e) {
+          const detail = (e as CustomEvent<Record<string, unknown>>).detail;
+          if (!Object.entries(match).every(([k, v]) => JSON.stringify(detail[k]) === JSON.stringify(v))) return;
+          clearTimeout(timer);
+          room.removeEventListener(event, listener);
+          resolve({ ...detail, stream: undefined });
+        });
+      }),
+    { event, match },
+  );
 }
 
 /** The userids of the tiles one page shows. */
@@ -63,6 +84,10 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu">, real Janus)', { s
     const context = await browser.newContext();
     contexts.push(context);
     const page = await context.newPage();
+    const warnings: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'warning' && m.text().includes('rtc-')) warnings.push(m.text());
+    });
     // Every RTCPeerConnection the page creates, to count what it sends.
     await page.addInitScript(() => {
       const Native = window.RTCPeerConnection;
@@ -89,7 +114,7 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu">, real Janus)', { s
       return { userid: room.room.userid, transport: room.room.transport.name };
     });
     assert.equal(transport, 'sfu', 'the join ack said sfu: the SFU transport carries the media');
-    return { page, userid };
+    return { page, userid, warnings };
   }
 
   /** Resolves once `viewer` renders frames from each of `others` (and shows no one else). */
@@ -121,6 +146,16 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu">, real Janus)', { s
       );
     }
 
+    // Alice turns her camera off: the others hear it (the mute flags travel as in a mesh).
+    const muteSeen = [bob, carol].map((p) => nextEvent(p.page, 'stream-mute', { userid: alice.userid, kind: 'video', muted: true }));
+    await alice.page.evaluate(() => (document.querySelector('media-capture') as unknown as { setMuted(k: string, m: boolean): void }).setMuted('video', true));
+    await Promise.all(muteSeen);
+
+    // send() goes through the server's relay: same event, same data, from the right person.
+    const messages = [alice, carol].map((p) => nextEvent(p.page, 'room-message', { userid: bob.userid }));
+    await bob.page.evaluate(() => (document.querySelector('rtc-room') as unknown as { send(d: unknown): void }).send({ hello: 'sfu' }));
+    for (const m of await Promise.all(messages)) assert.deepEqual(m.data, { hello: 'sfu' });
+
     // Carol leaves: her tile goes at Alice's and Bob's, their calls go on.
     await carol.page.evaluate(() => (document.querySelector('rtc-room') as unknown as { leave(): Promise<void> }).leave());
     for (const p of [alice, bob]) {
@@ -134,6 +169,7 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu">, real Janus)', { s
     await alice.page.waitForFunction((id) => !document.querySelector(`remote-stream[userid="${id}"]`), bob.userid, { timeout: 15000 });
     assert.deepEqual(await tiles(alice.page), []);
 
+    for (const p of everyone) assert.deepEqual(p.warnings, [], `${p.userid}: no warnings`);
     await alice.page.context().close();
     const deadline = Date.now() + 10000;
     while ((await roomInJanus(janus, 'sfu-call')).exists) {
