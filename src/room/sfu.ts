@@ -30,12 +30,15 @@ export class SfuTransport implements Transport {
   /** Our candidates wait until the connection's SDP went to the server (it relays them to Janus in order). */
   private readonly held: Record<SfuTarget, (IceCandidateData | null)[] | null> = { publisher: [], subscriber: [] };
   private readonly members = new Set<string>();
-  private readonly senders = new Map<string, RTCRtpSender[]>();
+  /** Our published streams' transceivers on the publisher connection. */
+  private readonly sent = new Map<string, RTCRtpTransceiver[]>();
   /** The subscriber connection's m-lines: whose media each carries. */
   private mids = new Map<string, SfuStreamInfo>();
   /** By `userid streamid` (the publisher's stream id): what we show, and what the publisher said about it. */
   private readonly remotes = new Map<string, Remote>();
   private readonly infos = new Map<string, StreamInfo>();
+  /** Each member's streams as it last listed them: others it sent before are gone, even while Janus still forwards them. */
+  private readonly listed = new Map<string, string[]>();
 
   constructor(
     private readonly context: TransportContext,
@@ -62,9 +65,10 @@ export class SfuTransport implements Transport {
     for (const pc of Object.values(this.pcs)) pc.close();
     delete this.pcs.publisher;
     delete this.pcs.subscriber;
-    this.senders.clear();
+    this.sent.clear();
     this.members.clear();
     this.infos.clear();
+    this.listed.clear();
   }
 
   // ---------------------------------------------------------------------------
@@ -100,9 +104,11 @@ export class SfuTransport implements Transport {
     return false;
   }
 
-  /** `signal { streams }`: a member's stream kinds and mute flags. */
+  /** `signal { streams }`: a member's streams, their kinds and mute flags. */
   handleSignal(from: string, data: SignalData): boolean {
     if (!this.running || !data.streams) return false;
+    this.listed.set(from, data.streams.map((i) => i.streamid));
+    for (const [key, remote] of this.remotes) if (remote.userid === from && !this.isListed(key)) this.end(key);
     for (const info of data.streams) {
       const key = `${from} ${info.streamid}`;
       const previous = this.infos.get(key);
@@ -121,26 +127,29 @@ export class SfuTransport implements Transport {
   // Publishing: one sendonly transceiver per local track; any change renegotiates (negotiationneeded).
 
   addStream(stream: MediaStream): void {
-    if (!this.running || this.senders.has(stream.id)) return;
+    if (!this.running || this.sent.has(stream.id)) return;
+    this.sent.set(stream.id, []);
+    for (const track of stream.getTracks()) this.addTrack(stream, track);
+  }
+
+  private addTrack(stream: MediaStream, track: MediaStreamTrack): void {
     const pc = (this.pcs.publisher ??= this.open('publisher'));
-    this.senders.set(
-      stream.id,
-      stream.getTracks().map((track) => pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] }).sender),
-    );
+    this.sent.get(stream.id)?.push(pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] }));
   }
 
   removeStream(streamid: string): void {
-    for (const sender of this.senders.get(streamid) ?? []) this.pcs.publisher?.removeTrack(sender);
-    this.senders.delete(streamid);
+    // Stopped, not just inactive: Janus then drops the feed's m-lines and renegotiates the subscribers.
+    for (const t of this.sent.get(streamid) ?? []) t.stop();
+    this.sent.delete(streamid);
   }
 
   replaceTrack(streamid: string, oldTrack: MediaStreamTrack | null, newTrack: MediaStreamTrack): void {
-    const senders = this.senders.get(streamid);
-    const sender = senders?.find((s) => s.track === oldTrack) ?? senders?.find((s) => s.track?.kind === newTrack.kind);
+    const sent = this.sent.get(streamid)?.map((t) => t.sender);
+    const sender = sent?.find((s) => s.track === oldTrack) ?? sent?.find((s) => s.track?.kind === newTrack.kind);
     if (sender) sender.replaceTrack(newTrack).catch((err: unknown) => this.hooks.warn('replaceTrack', err));
-    else if (senders) {
+    else {
       const stream = this.context.published().find((e) => e.stream.id === streamid)?.stream;
-      if (stream) senders.push(this.pcs.publisher!.addTransceiver(newTrack, { direction: 'sendonly', streams: [stream] }).sender);
+      if (stream && sent) this.addTrack(stream, newTrack);
     }
   }
 
@@ -151,18 +160,27 @@ export class SfuTransport implements Transport {
   syncStreams(): void {
     const published = this.context.published();
     for (const { stream } of published) this.addStream(stream);
-    for (const streamid of [...this.senders.keys()]) if (!published.some((e) => e.stream.id === streamid)) this.removeStream(streamid);
+    for (const streamid of [...this.sent.keys()]) if (!published.some((e) => e.stream.id === streamid)) this.removeStream(streamid);
   }
 
+  /** Our streams to `to` (once we publish; an empty list when we stopped). */
   private announce(to: Iterable<string>): void {
-    const streams = this.context.published().filter((e) => this.senders.has(e.stream.id)).map((e) => e.info);
-    if (streams.length) for (const userid of to) this.hooks.signal(userid, { streams });
+    const streams = this.context.published().filter((e) => this.sent.has(e.stream.id)).map((e) => e.info);
+    if (this.pcs.publisher) for (const userid of to) this.hooks.signal(userid, { streams });
+  }
+
+  /** A remote stream its member still lists (or never listed any: an older client). */
+  private isListed(key: string): boolean {
+    const [userid, streamid] = key.split(' ') as [string, string];
+    return !streamid || (this.listed.get(userid)?.includes(streamid) ?? true);
   }
 
   private publish(): void {
     this.queue('publisher', async (pc) => {
       if (!pc) return;
       await pc.setLocalDescription();
+      // Said before the offer, so the others know a stream's kind before its feed reaches them.
+      this.announceStreams();
       try {
         const { jsep } = await this.sdp('publisher', 'sfu:publish', pc.localDescription!);
         await pc.setRemoteDescription(jsep);
@@ -170,7 +188,6 @@ export class SfuTransport implements Transport {
         if (pc.signalingState === 'have-local-offer') await pc.setLocalDescription({ type: 'rollback' });
         throw err;
       }
-      this.announceStreams();
     });
   }
 
@@ -202,8 +219,8 @@ export class SfuTransport implements Transport {
     const live = new Map<string, MediaStreamTrack[]>();
     for (const t of this.pcs.subscriber?.getTransceivers() ?? []) {
       const s = t.mid === null ? undefined : this.mids.get(t.mid);
-      if (!s || !this.members.has(s.userid)) continue;
-      const key = `${s.userid} ${s.streamid ?? ''}`;
+      const key = `${s?.userid} ${s?.streamid ?? ''}`;
+      if (!s || t.currentDirection === 'inactive' || !this.members.has(s.userid) || !this.isListed(key)) continue;
       live.set(key, [...(live.get(key) ?? []), t.receiver.track]);
     }
     for (const key of [...this.remotes.keys()]) if (!live.has(key)) this.end(key);
@@ -214,7 +231,7 @@ export class SfuTransport implements Transport {
         for (const track of tracks) if (!remote.stream.getTracks().includes(track)) remote.stream.addTrack(track);
         continue;
       }
-      const userid = key.slice(0, key.indexOf(' '));
+      const userid = key.split(' ')[0]!;
       const stream = new MediaStream(tracks);
       const said = this.infos.get(key);
       const info: StreamInfo = { kind: stream.getVideoTracks().length ? 'camera' : 'audio', ...said, streamid: stream.id };
@@ -233,6 +250,7 @@ export class SfuTransport implements Transport {
   private dropUser(userid: string): void {
     for (const [key, remote] of this.remotes) if (remote.userid === userid) this.end(key);
     for (const key of [...this.infos.keys()]) if (key.startsWith(`${userid} `)) this.infos.delete(key);
+    this.listed.delete(userid);
   }
 
   private readonly onFeeds = ({ added, removed }: SfuFeedsPayload): void => {

@@ -267,10 +267,12 @@ export class SfuRooms {
 
   /** What each active m-line of a subscriber connection carries, with the publisher's stream id when its offer named one. */
   private streamInfo(room: SfuRoom, streams: SubscribedStream[]): SfuStreamInfo[] {
+    const sent = (s: SubscribedStream) => (s.feedMid === undefined ? undefined : room.members.get(s.feed)?.sent.get(s.feedMid));
+    // Janus keeps forwarding-slots for m-lines a publisher stopped (until the subscriber renegotiates): not media anymore.
     return streams
-      .filter((s) => s.active && s.type !== 'data')
+      .filter((s) => s.active && s.type !== 'data' && (sent(s) !== undefined || !room.members.get(s.feed)?.publishing))
       .map((s) => {
-        const streamid = s.feedMid !== undefined ? room.members.get(s.feed)?.sent.get(s.feedMid) : undefined;
+        const streamid = sent(s);
         return {
           userid: s.feed,
           mid: s.mid,

@@ -146,6 +146,20 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu">, real Janus)', { s
       );
     }
 
+    // Alice shares her screen too: a second tile at the others (the publisher connection renegotiates).
+    await alice.page.evaluate(async () => {
+      const screen = await navigator.mediaDevices.getDisplayMedia({ video: true });
+      (window as unknown as { screen2: MediaStream }).screen2 = screen;
+      (document.querySelector('rtc-room') as unknown as { addStream(s: MediaStream, k: string): void }).addStream(screen, 'screen');
+    });
+    const screenTile = `remote-stream[userid="${alice.userid}"][kind="screen"]`;
+    for (const p of [bob, carol]) await expectRemoteFrames(p.page, screenTile, 5, 30000);
+    await alice.page.evaluate(() =>
+      (document.querySelector('rtc-room') as unknown as { removeStream(s: MediaStream): void }).removeStream((window as unknown as { screen2: MediaStream }).screen2),
+    );
+    for (const p of [bob, carol]) await p.page.waitForSelector(screenTile, { state: 'detached', timeout: 15000 });
+    await expectRemoteFrames(bob.page, `remote-stream[userid="${alice.userid}"][kind="camera"]`);
+
     // Alice turns her camera off: the others hear it (the mute flags travel as in a mesh).
     const muteSeen = [bob, carol].map((p) => nextEvent(p.page, 'stream-mute', { userid: alice.userid, kind: 'video', muted: true }));
     await alice.page.evaluate(() => (document.querySelector('media-capture') as unknown as { setMuted(k: string, m: boolean): void }).setMuted('video', true));
