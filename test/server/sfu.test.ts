@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { RoomJoinedPayload } from '../../src/protocol.js';
+import { sentStreams } from '../../src/server/sfu-rooms.js';
 import { mintRoomToken } from '../../src/server/tokens.js';
 import { ROOT, launchBrowser } from '../e2e/browser.js';
 import { roomInJanus, skipWithoutJanus, startJanus, type JanusProcess } from './janus-harness.js';
@@ -22,6 +23,23 @@ async function eventually(what: string, check: () => Promise<boolean>, ms = 1000
     await sleep(200);
   }
 }
+
+describe('sentStreams', () => {
+  it('lists the m-lines an offer sends, with their msid stream ids; not inactive, recvonly, stopped or data ones', () => {
+    const m = (kind: string, mid: string, extra: string, port = 9) => `m=${kind} ${port} UDP/TLS/RTP/SAVPF 96\r\na=mid:${mid}\r\n${extra}`;
+    const sdp = [
+      'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n',
+      m('audio', '0', 'a=sendonly\r\na=msid:cam track-a\r\n'),
+      m('video', '1', 'a=sendonly\r\na=msid:cam track-v\r\n'),
+      m('video', '2', 'a=inactive\r\na=msid:screen track-s\r\n'),
+      m('video', '3', 'a=sendonly\r\na=msid:old track-o\r\n', 0),
+      m('video', '4', 'a=recvonly\r\n'),
+      m('video', '5', 'a=sendonly\r\n'),
+      'm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:6\r\n',
+    ].join('');
+    assert.deepEqual([...sentStreams(sdp)], [['0', 'cam'], ['1', 'cam'], ['5', '']]);
+  });
+});
 
 describe('sfu rooms without Janus', () => {
   it('topology sfu is refused with sfu-unavailable; mesh and auto rooms say mesh; sfu:* requests are refused', async () => {
@@ -179,6 +197,7 @@ describe('sfu rooms on a real Janus', { skip: skipWithoutJanus }, () => {
           });
 
           const camera = await navigator.mediaDevices.getUserMedia({ video: true });
+          w.camera = camera.id;
           for (const track of camera.getTracks()) pcs.publisher.addTrack(track, camera);
           await pcs.publisher.setLocalDescription();
           const published = await must('sfu:publish', { jsep: { type: 'offer', sdp: pcs.publisher.localDescription!.sdp } });
@@ -236,6 +255,14 @@ describe('sfu rooms on a real Janus', { skip: skipWithoutJanus }, () => {
       for (const name of names) pages.push(await member(server.url!, 'media', name));
       for (const [i, page] of pages.entries()) await expectFramesFrom(page, names.filter((_, j) => j !== i));
       for (const page of pages) assert.equal(await page.evaluate(() => (window as unknown as { subscribeError?: unknown }).subscribeError), undefined);
+      // Each m-line names its publisher's MediaStream (the msid of the publisher's offer), so a page can tell a camera from a screen.
+      const cameras = new Map<string, string>();
+      for (const [i, page] of pages.entries()) cameras.set(names[i]!, await page.evaluate(() => (window as unknown as { camera: string }).camera));
+      for (const page of pages) {
+        const streams = await page.evaluate(() => (window as unknown as { streams: Array<{ userid: string; streamid?: string }> }).streams);
+        assert.equal(streams.length, 2);
+        for (const s of streams) assert.equal(s.streamid, cameras.get(s.userid), `the stream id of ${s.userid}'s camera`);
+      }
 
       for (const page of pages) {
         await page.evaluate(() => new Promise((r) => (window as unknown as { socket: { emit(e: string, p: unknown, a: unknown): void } }).socket.emit('room:leave', {}, r)));
