@@ -64,6 +64,7 @@ Rooms beyond the mesh (SFU)
   --janus-api-secret <s>      JANUS_API_SECRET  Janus' api_secret, if set (never sent to browsers)
   --janus-admin-key <k>       JANUS_ADMIN_KEY   The VideoRoom plugin's admin_key, if set
   --sfu-room-size <n>         SFU_ROOM_SIZE   Largest SFU room (default 50)
+  --mesh-max <n>              MESH_MAX        "auto" rooms asking for more members go to the SFU (default 4)
 
 Logs and help
   --log-level <level>         LOG_LEVEL       fatal, error, warn, info (default), debug, trace, silent
@@ -111,7 +112,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     ...stringFlags(
       'port', 'host', 'allowed-origins', 'room-size', 'max-room-size', 'tls-cert', 'tls-key', 'ice-servers',
       'token', 'token-secret', 'jwks-url', 'token-issuer', 'token-audience', 'turn-secret', 'turn-urls', 'turn-ttl',
-      'redis-url', 'redis-prefix', 'log-level', 'max-connections-per-ip', 'max-buffered-bytes', 'janus-api-secret', 'janus-admin-key', 'sfu-room-size',
+      'redis-url', 'redis-prefix', 'log-level', 'max-connections-per-ip', 'max-buffered-bytes', 'janus-api-secret', 'janus-admin-key', 'sfu-room-size', 'mesh-max',
     ),
     'janus-url': { type: 'string', multiple: true },
     'relay-only': { type: 'boolean' },
@@ -236,6 +237,8 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   if (janusAdminKey !== undefined) options.janusAdminKey = janusAdminKey;
   const sfuRoomSize = pick('sfu-room-size', 'SFU_ROOM_SIZE');
   if (sfuRoomSize !== undefined) options.sfuRoomSize = int(sfuRoomSize, '--sfu-room-size', 2, 1024);
+  const meshMax = pick('mesh-max', 'MESH_MAX');
+  if (meshMax !== undefined) options.meshMax = int(meshMax, '--mesh-max', 2, 1024);
   const level = pick('log-level', 'LOG_LEVEL');
   if (level !== undefined) {
     if (!(LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level: one of ${LEVELS.join(', ')}`);

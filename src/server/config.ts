@@ -146,10 +146,14 @@ export interface SignalingServerOptions {
   janusAdminKey?: string;
   /** Largest SFU room; openers asking for more get this. Default 50. */
   sfuRoomSize?: number;
+  /** A room opened with `topology: 'auto'` asking for more members than this is an `sfu` room (with Janus). Default 4. */
+  meshMax?: number;
 }
 
 /** Largest SFU room unless `sfuRoomSize` says otherwise. */
 export const DEFAULT_SFU_ROOM_SIZE = 50;
+/** `auto` rooms larger than this go to the SFU unless `meshMax` says otherwise. */
+export const DEFAULT_MESH_MAX = 4;
 
 /**
  * Requests waiting in one socket's queue before further ones get
@@ -205,6 +209,7 @@ export interface ResolvedConfig {
   janus: { urls: string[]; apiSecret?: string; adminKey?: string } | null;
   /** Largest SFU room. */
   sfuRoomSize: number;
+  meshMax: number;
   /** The server's logger (a child of the given one). */
   log: Logger;
 }
@@ -302,6 +307,7 @@ export function resolveConfig(options: SignalingServerOptions = {}): ResolvedCon
     defaultMetrics: options.defaultMetrics ?? false,
     janus,
     sfuRoomSize,
+    meshMax: integer(options.meshMax ?? DEFAULT_MESH_MAX, 'meshMax', 2, 1024),
     log,
   };
 }

@@ -70,6 +70,24 @@ describe('sfu rooms on a real Janus', { skip: skipWithoutJanus }, () => {
 
   const janusOptions = () => ({ janusUrls: [janus.url], janusApiSecret: janus.apiSecret, janusAdminKey: janus.adminKey });
 
+  it('topology auto: an sfu room when more members are asked for than --mesh-max (default 4), else a mesh room', async () => {
+    const topology = async (server: Awaited<ReturnType<typeof startServer>>, roomid: string, maxParticipants?: number) => {
+      const socket = await connect(server, { auth: { userid: `u-${roomid}` } });
+      const joined = (await ok(socket, 'room:open', { roomid, topology: 'auto', ...(maxParticipants ? { maxParticipants } : {}) })) as unknown as RoomJoinedPayload;
+      await ok(socket, 'room:leave', {});
+      socket.disconnect();
+      return joined.topology;
+    };
+    const server = await startServer(janusOptions());
+    assert.equal(await topology(server, 'auto-4', 4), 'mesh');
+    assert.equal(await topology(server, 'auto-5', 5), 'sfu');
+    assert.equal(await topology(server, 'auto-unsized'), 'mesh', 'no size asked for: a mesh room');
+    const roomy = await startServer({ ...janusOptions(), meshMax: 6 });
+    assert.equal(await topology(roomy, 'auto-roomy-6', 6), 'mesh');
+    assert.equal(await topology(roomy, 'auto-roomy-7', 7), 'sfu');
+    await eventually('the Janus rooms destroyed', async () => !(await roomInJanus(janus, 'auto-5')).exists && !(await roomInJanus(janus, 'auto-roomy-7')).exists);
+  });
+
   it('opens the Janus room on demand (secrets never in an ack), caps it at sfuRoomSize, refuses publish without the permission, destroys it when the room empties', async () => {
     const server = await startServer({ ...janusOptions(), sfuRoomSize: 2, tokenSecret: SECRET });
     const token = (userid: string, permissions?: ('open' | 'publish' | 'data')[]) =>

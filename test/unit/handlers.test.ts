@@ -38,7 +38,7 @@ function world(config: Partial<HandlerContext['config']> = {}) {
     evict: (connId, roomid) => void sent.push({ to: `conn:${connId}`, event: 'evict', payload: roomid }),
   };
   const metrics = createMetrics(store, { defaultMetrics: false });
-  const cfg = { defaultRoomSize: 8, maxRoomSize: 8, scryptCost: 1024, relayOnly: false, sfuRoomSize: 50, ...config };
+  const cfg = { defaultRoomSize: 8, maxRoomSize: 8, scryptCost: 1024, relayOnly: false, sfuRoomSize: 50, meshMax: 4, ...config };
   let n = 0;
   /** A member's context: a connection that is up until `session.connected` is set false. */
   function member(userid: string, grant: { rooms?: string[]; permissions?: Permission[] } | null = null) {
