@@ -24,7 +24,7 @@ interface Remote {
 export class SfuTransport implements Transport {
   readonly name = 'sfu';
   private running = false;
-  private readonly pcs: Partial<Record<SfuTarget, RTCPeerConnection>> = {};
+  private pcs: Partial<Record<SfuTarget, RTCPeerConnection>> = {};
   /** Each connection's negotiations and Janus' candidates, one at a time, in order. */
   private readonly chains: Record<SfuTarget, Promise<unknown>> = { publisher: Promise.resolve(), subscriber: Promise.resolve() };
   /** Our candidates wait until the connection's SDP went to the server (it relays them to Janus in order). */
@@ -49,26 +49,28 @@ export class SfuTransport implements Transport {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.socket.on('sfu:feeds', this.onFeeds);
-    this.socket.on('sfu:offer', this.onOffer);
-    this.socket.on('sfu:trickle', this.onTrickle);
+    this.listen('on');
     this.syncStreams();
     this.subscribe();
   }
 
   stop(): void {
     this.running = false;
-    this.socket.off('sfu:feeds', this.onFeeds);
-    this.socket.off('sfu:offer', this.onOffer);
-    this.socket.off('sfu:trickle', this.onTrickle);
+    this.listen('off');
     for (const key of [...this.remotes.keys()]) this.end(key);
     for (const pc of Object.values(this.pcs)) pc.close();
-    delete this.pcs.publisher;
-    delete this.pcs.subscriber;
+    this.pcs = {};
     this.sent.clear();
     this.members.clear();
     this.infos.clear();
     this.listed.clear();
+  }
+
+  private listen(how: 'on' | 'off'): void {
+    const socket = this.socket as unknown as Record<typeof how, (event: string, listener: unknown) => void>;
+    socket[how]('sfu:feeds', this.onFeeds);
+    socket[how]('sfu:offer', this.onOffer);
+    socket[how]('sfu:trickle', this.onTrickle);
   }
 
   // ---------------------------------------------------------------------------
@@ -313,7 +315,7 @@ export class SfuTransport implements Transport {
 
   send(data: DataPayload, userid?: string): void {
     if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
-      this.hooks.warn('send(): binary data is not relayed in SFU rooms yet; send strings or JSON');
+      this.hooks.warn('send(): no binary data in SFU rooms yet');
       return;
     }
     request(this.socket, 'custom', { event: SFU_DATA, data: data as never, ...(userid !== undefined ? { to: userid } : {}) }).catch((err: unknown) =>
