@@ -442,6 +442,8 @@ export class RoomClient {
     if (socket && wasIn && socket.connected) socket.emit('room:leave', {}, () => {});
     this.members.removeAll('leave');
     this.media.stop();
+    // An SFU transport belongs to this socket's room: a revived element starts from a mesh.
+    if (this.media.name === 'sfu') this.media = this.mesh();
     this.roomid = null;
     if (socket) {
       socket.removeAllListeners();
