@@ -116,7 +116,7 @@ describe('<rtc-room> stage: layout, pin, screen share, waiting tile', function (
     for (const [w, h] of [
       [320, 568],
       [3840, 2160],
-    ]) {
+    ] as const) {
       room.style.width = `${w}px`;
       room.style.height = `${h}px`;
       const big = await expectGrid(room, 4);
