@@ -12,7 +12,8 @@ export interface StageHost extends ReactiveControllerHost, HTMLElement {
   controls: string | null;
   layout: string | null;
   pinned: string | null;
-  readonly peers: Map<string, unknown>;
+  /** The room's logic; read only while joined (it exists then). */
+  readonly room: { peers: Map<string, unknown> };
   readonly renderRoot: HTMLElement | DocumentFragment;
 }
 
@@ -99,7 +100,8 @@ export class RoomStage implements ReactiveController {
     const active = this.active;
     if (!active && !this.stage) return html`<slot></slot>`;
     const tiles = [...host.querySelectorAll<Tile>(':scope>:not([hidden],script,style,template,[slot]:not([slot=main]))')];
-    const waiting = active && host.controls !== null && host.state === 'joined' && !host.peers.size;
+    // Alone: no other member (whether or not a connection to them is up yet).
+    const waiting = active && host.controls !== null && host.state === 'joined' && !host.room.peers.size;
     const of = (id: string | null) => tiles.filter((e) => id && this.userid(e) === id);
     const screen = (list: Tile[]) => list.filter((e) => e.kind === 'screen').pop();
     const remote = tiles.filter((e) => e.localName === 'remote-stream');
