@@ -35,7 +35,7 @@ export function initials(name: string): string {
   return first(words[0]) + (words.length > 1 ? first(words[words.length - 1]) : '');
 }
 
-/** The pre-join panel (part `prejoin`). */
+/** The pre-join panel (part `prejoin`); Tab goes name, device menus, mic and camera toggles, Join; Enter in the name field joins. */
 export function prejoinTemplate(m: PrejoinModel, a: PrejoinActions, t: Translate): TemplateResult {
   const level = Math.min(1, Math.max(0, m.level || 0));
   const showVideo = m.cameraOn && !!m.stream?.getVideoTracks().length;
@@ -44,9 +44,6 @@ export function prejoinTemplate(m: PrejoinModel, a: PrejoinActions, t: Translate
       <video part="preview" aria-label=${t('preview')} ?hidden=${!showVideo} .srcObject=${m.stream} .muted=${true} autoplay playsinline></video>
       ${showVideo ? nothing : html`<div part="avatar" aria-hidden="true">${initials(m.name) || icons.cameraOff}</div>`}
       <meter part="level" aria-label=${t('level')} min="0" max="1" .value=${m.micOn ? level : 0}></meter>
-      <div part="preview-toggles">
-        ${micToggle(m.micOn, a.toggleMic, t)}${cameraToggle(m.cameraOn, a.toggleCamera, t)}
-      </div>
     </div>
     <div part="prejoin-side">
       <h2 part="prejoin-title">${t('ready')}</h2>
@@ -55,6 +52,7 @@ export function prejoinTemplate(m: PrejoinModel, a: PrejoinActions, t: Translate
         ><input part="name-input" name="name" autocomplete="name" maxlength="64" placeholder=${t('namePh')} .value=${m.name} @input=${(e: Event) => a.setName((e.target as HTMLInputElement).value)}
       /></label>
       ${deviceSelects(m.devices, a.pickDevice, t)}
+      <div part="preview-toggles">${micToggle(m.micOn, a.toggleMic, t)}${cameraToggle(m.cameraOn, a.toggleCamera, t)}</div>
       <button part="join-button" ?disabled=${!!m.busy}>${t('join')}</button>
     </div>
   </form>`;

@@ -328,12 +328,7 @@ export const uiStyles = css`
     background: #34a853;
   }
   [part~='preview-toggles'] {
-    position: absolute;
-    left: 0;
-    right: 0;
-    bottom: 12px;
     display: flex;
-    justify-content: center;
     gap: 12px;
   }
   [part~='prejoin-side'] {
