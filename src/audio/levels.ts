@@ -40,19 +40,21 @@ let timer: ReturnType<typeof setInterval> | undefined;
 const watched = new Set<Watched>();
 
 /**
- * The one AudioContext, created on first use. Browsers may create it
- * suspended (autoplay policy): it is resumed on the next click or key press.
+ * The one AudioContext, created on first use and closed with the last
+ * unwatch. Browsers may create it suspended (autoplay policy): it is resumed
+ * on the next click or key press.
  */
 function context(): AudioContext {
   if (!ctx) {
     ctx = new AudioContext();
-    const resume = () => {
-      if (watched.size) void ctx?.resume().catch(() => {});
-    };
     for (const type of ['pointerdown', 'keydown']) addEventListener(type, resume, { capture: true, passive: true });
   }
-  if (ctx.state === 'suspended') void ctx.resume().catch(() => {});
+  resume();
   return ctx;
+}
+
+function resume(): void {
+  if (ctx?.state === 'suspended') void ctx.resume().catch(() => {});
 }
 
 /** Whether the shared polling loop runs (it runs only while some stream is watched). */
@@ -138,8 +140,11 @@ export function watch(stream: MediaStream, onChange: LevelListener, options: Lev
     if (!watched.size) {
       clearInterval(timer);
       timer = undefined;
-      // Nothing to measure: let the audio thread sleep until the next watch().
-      void ctx?.suspend().catch(() => {});
+      // Nothing to measure: release the audio thread until the next watch(). Closed, not suspended:
+      // a suspend() still pending when the next watch() resumes could leave the new watch silent.
+      for (const type of ['pointerdown', 'keydown']) removeEventListener(type, resume, { capture: true });
+      void ctx?.close().catch(() => {});
+      ctx = undefined;
     }
   };
   const onEnded = () => {

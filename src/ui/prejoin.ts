@@ -1,5 +1,6 @@
 // The pre-join panel as a lit template: camera preview, mic level meter, device menus, name field, mic/camera toggles, Join.
-import { html, nothing, type TemplateResult } from 'lit';
+import { html, noChange, nothing, type TemplateResult } from 'lit';
+import { Directive, directive, type ElementPart } from 'lit/directive.js';
 import { cameraToggle, deviceSelects, micToggle, type DeviceLists, type DeviceKind } from './controls.js';
 import { icons } from './icons.js';
 import type { Translate } from './strings.js';
@@ -28,6 +29,24 @@ export interface PrejoinActions {
   join(): void;
 }
 
+/**
+ * Plays a stream in a media element, setting `srcObject` only when it changes:
+ * lit sets an object-valued property on every render, and each set reloads
+ * the element (the preview would never play while the meter re-renders).
+ */
+const srcObject = directive(
+  class extends Directive {
+    render(_stream: MediaStream | null) {
+      return noChange;
+    }
+    override update(part: ElementPart, [stream]: [MediaStream | null]) {
+      const el = part.element as HTMLMediaElement;
+      if (el.srcObject !== stream) el.srcObject = stream;
+      return noChange;
+    }
+  },
+);
+
 /** Up to two initials of a name ("Ada Lovelace" → "AL"), for tiles without a picture. */
 export function initials(name: string): string {
   const words = name.trim().split(/\s+/).filter(Boolean);
@@ -41,7 +60,7 @@ export function prejoinTemplate(m: PrejoinModel, a: PrejoinActions, t: Translate
   const showVideo = m.cameraOn && !!m.stream?.getVideoTracks().length;
   return html`<form part="prejoin" @submit=${(e: Event) => (e.preventDefault(), a.join())}>
     <div part="preview-tile">
-      <video part="preview" aria-label=${t('preview')} ?hidden=${!showVideo} .srcObject=${m.stream} .muted=${true} autoplay playsinline></video>
+      <video part="preview" aria-label=${t('preview')} ?hidden=${!showVideo} ${srcObject(m.stream)} .muted=${true} autoplay playsinline></video>
       ${showVideo ? nothing : html`<div part="avatar" aria-hidden="true">${initials(m.name) || icons.cameraOff}</div>`}
       <meter part="level" aria-label=${t('level')} min="0" max="1" .value=${m.micOn ? level : 0}></meter>
     </div>
