@@ -3,15 +3,6 @@
 /** Called when a watched stream's level changes: `speaking` with hysteresis, `level` 0..1 (a dB scale, -60..0 dBFS). */
 export type LevelListener = (speaking: boolean, level: number) => void;
 
-export interface LevelOptions {
-  /** Level (0..1) above which the stream counts as sound. Default 0.45 (about -33 dBFS). */
-  threshold?: number;
-  /** How long the level must stay above the threshold before `speaking` turns true, ms. Default 150. */
-  startMs?: number;
-  /** How long it must stay below before `speaking` turns false again, ms. Default 650. */
-  stopMs?: number;
-}
-
 interface Watched {
   tracks: MediaStreamTrack[];
   stop: () => void;
@@ -19,9 +10,6 @@ interface Watched {
   analyser: AnalyserNode;
   buf: Float32Array<ArrayBuffer>;
   onChange: LevelListener;
-  threshold: number;
-  startMs: number;
-  stopMs: number;
   /** The envelope: follows rises at once and falls at FALL_PER_S, so syllables and beeps read as one sound. */
   level: number;
   reported: number;
@@ -30,6 +18,11 @@ interface Watched {
   since: number;
 }
 
+/** Level (0..1) above which a stream counts as sound: about -33 dBFS. */
+const THRESHOLD = 0.45;
+/** How long the level must stay above the threshold before `speaking` turns true, and below before it turns false again, ms. */
+const START_MS = 150;
+const STOP_MS = 650;
 /** Poll period: 20 checks a second is enough for a speaking ring and a meter. */
 const TICK_MS = 50;
 /** How fast the envelope falls, in level units per second (a VU meter's release). */
@@ -78,10 +71,10 @@ function tick(): void {
     const rms = Math.sqrt(sum / w.buf.length);
     const instant = rms > 0 ? Math.min(1, Math.max(0, (20 * Math.log10(rms) + 60) / 60)) : 0;
     w.level = Math.max(instant, w.level - (FALL_PER_S * TICK_MS) / 1000);
-    const above = w.level > w.threshold;
+    const above = w.level > THRESHOLD;
     if (above === w.speaking) w.since = NaN;
     else if (Number.isNaN(w.since)) w.since = now;
-    const flip = !Number.isNaN(w.since) && now - w.since >= (above ? w.startMs : w.stopMs);
+    const flip = !Number.isNaN(w.since) && now - w.since >= (above ? START_MS : STOP_MS);
     if (flip) {
       w.speaking = above;
       w.since = NaN;
@@ -100,7 +93,7 @@ function tick(): void {
  * shared loop when it was the last one); a stream whose audio tracks all end
  * is released by itself. A stream without audio is never reported.
  */
-export function watch(stream: MediaStream, onChange: LevelListener, options: LevelOptions = {}): () => void {
+export function watch(stream: MediaStream, onChange: LevelListener): () => void {
   const tracks = stream.getAudioTracks().filter((t) => t.readyState === 'live');
   if (!tracks.length) return () => {};
   let source: MediaStreamAudioSourceNode;
@@ -119,9 +112,6 @@ export function watch(stream: MediaStream, onChange: LevelListener, options: Lev
     analyser,
     buf: new Float32Array(analyser.fftSize),
     onChange,
-    threshold: options.threshold ?? 0.45,
-    startMs: options.startMs ?? 150,
-    stopMs: options.stopMs ?? 650,
     level: 0,
     reported: 0,
     speaking: false,
