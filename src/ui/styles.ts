@@ -310,11 +310,11 @@ export const uiStyles = css`
   [part~='level'] {
     position: absolute;
     left: 12px;
-    top: 12px;
-    width: 120px;
-    height: 8px;
-    border-radius: 4px;
-    background: #0008;
+    bottom: 12px;
+    width: min(160px, 40%);
+    height: 10px;
+    border-radius: 5px;
+    background: #000b;
   }
   [part~='level']::-webkit-meter-bar {
     background: none;

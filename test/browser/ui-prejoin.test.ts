@@ -1,6 +1,6 @@
 // <rtc-room prejoin>: the pre-join panel driven as a person does (typing, clicks, keyboard only), checked on what the other person in the call sees.
 import { expect } from '@open-wc/testing';
-import { executeServerCommand, sendKeys, sendMouse, setViewport } from '@web/test-runner-commands';
+import { emulateMedia, executeServerCommand, sendKeys, sendMouse, setViewport } from '@web/test-runner-commands';
 import type { MediaCapture, RemoteStream, RtcRoom } from '../../dist/index.js';
 import { PREFS_KEY } from '../../dist/ui/prefs.js';
 import { expectFrames, sleep, waitFor } from './helpers.js';
@@ -213,6 +213,13 @@ describe('<rtc-room prejoin>', function () {
       const v = part<HTMLVideoElement>(ada.room, 'preview')!;
       expect(v.paused || v.readyState < 2, 'the preview plays').to.equal(false);
       await executeServerCommand('screenshot', { name: `prejoin-${w}x${h}` });
+      // Dark scheme, camera off: the initials instead of the preview.
+      await emulateMedia({ colorScheme: 'dark' });
+      part(ada.room, 'camera-toggle')!.click();
+      await waitFor(() => part(ada.room, 'avatar')?.textContent === 'AL', 'initials while the camera is off');
+      expect(getComputedStyle(panel(ada.room)!).backgroundColor, 'dark surface').to.equal('rgb(32, 33, 36)');
+      await executeServerCommand('screenshot', { name: `prejoin-${w}x${h}-dark-camera-off` });
+      await emulateMedia({ colorScheme: 'light' });
       document.body.style.margin = '';
     });
   }

@@ -1,6 +1,6 @@
 // Active speaker in <rtc-room>: Chromium's fake microphone beeps, so the other side's tile for that user shows `speaking` (a ring), and the room fires speaking-change and active-speaker with the right userid; a muted microphone stops it.
 import { expect } from '@open-wc/testing';
-import { sendMouse } from '@web/test-runner-commands';
+import { executeServerCommand, sendMouse } from '@web/test-runner-commands';
 import type { ActiveSpeakerEvent, RemoteStream, SpeakingChangeEvent } from '../../dist/index.js';
 import { levelLoopRunning } from '../../dist/audio/levels.js';
 import { record, sleep, waitFor } from './helpers.js';
@@ -37,6 +37,7 @@ describe('<rtc-room> active speaker', function () {
     await userGesture();
     await waitFor(() => tile.hasAttribute('speaking'), 'Bob\'s tile at Ada says speaking', 15000);
     expect(ring(tile)).to.equal('3px solid');
+    await executeServerCommand('screenshot', { name: 'speaking-ring' });
     const on = changes.events.find((e) => e.detail.speaking);
     expect(on?.detail).to.deep.equal({ userid: bob.userid, streamid: tile.streamid, speaking: true });
     await waitFor(() => active.events.length, 'active-speaker fired');
