@@ -2,6 +2,7 @@
 import type { ReactiveControllerHost, TemplateResult } from 'lit';
 import { watch } from '../audio/levels.js';
 import type { MediaCapture } from '../capture/media-capture.js';
+import { CaptureErrorEvent } from '../events.js';
 import { deviceLists } from '../ui/controls.js';
 import { loadPrefs, savePrefs } from '../ui/prefs.js';
 import { prejoinTemplate, type PrejoinActions, type PrejoinModel } from '../ui/prejoin.js';
@@ -15,7 +16,7 @@ export interface PrejoinHost extends ReactiveControllerHost, HTMLElement {
   openOrJoin(): Promise<unknown>;
 }
 
-const CAPTURE_EVENTS = ['stream', 'stream-end', 'track-change'];
+const CAPTURE_EVENTS = ['stream', 'stream-end', 'track-change', 'capture-error'];
 
 /**
  * The panel shows while `prejoin` is set and the room has not been in the
@@ -42,11 +43,11 @@ export class RoomPrejoin {
 
   /** The panel, or null when it is not (or no longer) shown. */
   render(t: Translate): TemplateResult | null {
-    if (this.host.state === 'joined' && !this.done) {
-      this.stop();
-      this.done = true;
+    if (this.host.state === 'joined') this.done = true;
+    if (!this.host.prejoin || this.done) {
+      if (this.m) this.stop();
+      return null;
     }
-    if (!this.host.prejoin || this.done) return null;
     return prejoinTemplate((this.m ??= this.start()), this.actions, t);
   }
 
@@ -70,16 +71,17 @@ export class RoomPrejoin {
       for (const type of CAPTURE_EVENTS) cap.addEventListener(type, this.attach);
       if (!cap.stream) cap.start().catch(() => {}); // a failure shows on the capture (capture-error)
     }
-    queueMicrotask(this.attach);
+    queueMicrotask(() => this.attach());
     return m;
   }
 
-  /** Follows the capture's stream: preview, meter, and the device lists (labelled once the capture is allowed). */
-  private readonly attach = (): void => {
+  /** Follows the capture's stream: preview, meter, the device lists (labelled once the capture is allowed), and why it failed. */
+  private readonly attach = (e?: Event): void => {
     const m = this.m;
     if (!m) return;
     const stream = this.capture?.stream ?? null;
     m.stream = stream;
+    m.error = e instanceof CaptureErrorEvent ? e.detail.message : undefined;
     m.level = 0;
     this.unwatch();
     this.unwatch = stream

@@ -87,7 +87,7 @@ const STATUS_KEY: Partial<Record<RoomState, 'connecting' | 'reconnecting'>> = {
  * @csspart invite-link - The read-only field with the page's address.
  * @csspart copy-button - Copies the link; says "Copied" for 2 s (where the clipboard refuses, it selects the link instead).
  * @slot main - The large tile. The room moves a tile there itself (`slot="main"`); pages do not set it.
- * @csspart prejoin - With `prejoin`, before joining: the pre-join panel (a form); inside it `preview-tile`, `preview` (the camera `<video>`), `avatar` (initials while the camera is off), `level` (the microphone `<meter>`), `prejoin-side`, `prejoin-title`, `name-field`, `name-input`, `device-field`, `device-select`, `preview-toggles` with `mic-toggle` and `camera-toggle`, and `join-button`.
+ * @csspart prejoin - With `prejoin`, before joining: the pre-join panel (a form); inside it `preview-tile`, `preview` (the camera `<video>`), `avatar` (initials while the camera is off), `level` (the microphone `<meter>`), `prejoin-side`, `prejoin-title`, `prejoin-error` (why the camera or microphone could not start), `name-field`, `name-input`, `device-field`, `device-select`, `preview-toggles` with `mic-toggle` and `camera-toggle`, and `join-button`.
  * @cssproperty --rtc-room-tile-min - Smallest tile width of the default grid (default 240px).
  * @cssproperty --rtc-room-gap - Gap between tiles (default 8px).
  * @cssproperty --rtc-strip - Width of the speaker layout's strip, or its height when it is below (default min(33%, max(20%, 170px)); below: min(25%, max(16%, 96px)), and two tiles fit its width).

@@ -18,6 +18,8 @@ export interface PrejoinModel {
   devices: DeviceLists;
   /** True while joining: the Join button is disabled. */
   busy?: boolean;
+  /** Why there is no preview (the capture failed: permission refused, no camera...). */
+  error?: string | undefined;
 }
 
 /** What the panel's controls do. */
@@ -66,6 +68,7 @@ export function prejoinTemplate(m: PrejoinModel, a: PrejoinActions, t: Translate
     </div>
     <div part="prejoin-side">
       <h2 part="prejoin-title">${t('ready')}</h2>
+      ${m.error ? html`<p part="prejoin-error" role="alert">${m.error}</p>` : nothing}
       <label part="name-field"
         ><span>${t('name')}</span
         ><input part="name-input" name="name" autocomplete="name" maxlength="64" placeholder=${t('namePh')} .value=${m.name} @input=${(e: Event) => a.setName((e.target as HTMLInputElement).value)}

@@ -337,6 +337,10 @@ export const uiStyles = css`
     display: grid;
     gap: 12px;
   }
+  [part~='prejoin-error'] {
+    margin: 0;
+    color: var(--_danger);
+  }
   [part~='prejoin-title'] {
     margin: 0;
     font-size: 22px;

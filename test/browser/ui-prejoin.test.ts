@@ -141,6 +141,19 @@ describe('<rtc-room prejoin>', function () {
     expect(second.capture.videoMuted).to.equal(true);
   });
 
+  it('a camera that cannot start says why in the panel; Join still joins', async () => {
+    const roomid = uniqueRoom('pj');
+    const ada = prejoinRoom(roomid, { name: 'Ada' });
+    ada.capture.setAttribute('width', 'exact:99999'); // no camera can do this: OverconstrainedError
+    const alert = await waitFor(() => part(ada.room, 'prejoin-error'), 'the panel shows the capture error');
+    expect(alert.getAttribute('role')).to.equal('alert');
+    expect(alert.textContent).to.match(/width/i);
+    expect(part(ada.room, 'preview')!.hidden).to.equal(true);
+    expect(part(ada.room, 'avatar')!.textContent).to.equal('A');
+    part(ada.room, 'join-button')!.click();
+    await waitFor(() => ada.room.state === 'joined', 'joined without media');
+  });
+
   it('autojoin waits for the Join click', async () => {
     const roomid = uniqueRoom('pj');
     const bob = await createUser(roomid, 'bob');
