@@ -153,6 +153,9 @@ export class RoomPrejoin {
       host.requestUpdate();
       void host.updateComplete
         .then(() => host.openOrJoin())
+        .then(() => host.updateComplete)
+        // The panel is gone: keyboard users continue on the control bar, not at the top of the page.
+        .then(() => host.shadowRoot?.querySelector<HTMLElement>('[part~=controls] button')?.focus())
         .catch(() => {
           // Reported by the room (room-error and its status line); Join can be pressed again.
           m.busy = false;

@@ -174,7 +174,7 @@ describe('<rtc-room prejoin>', function () {
     before.textContent = 'before';
     document.body.prepend(before);
     try {
-      const ada = prejoinRoom(roomid, { autojoin: '', lang: 'de' });
+      const ada = prejoinRoom(roomid, { autojoin: '', lang: 'de', controls: 'mic camera leave' });
       await panelWithPreview(ada.room);
       await waitFor(() => part(ada.room, 'device-select'), 'device menus listed');
       await ada.room.updateComplete;
@@ -196,6 +196,7 @@ describe('<rtc-room prejoin>', function () {
       await sendKeys({ type: 'Ada' });
       await sendKeys({ press: 'Enter' });
       await waitFor(() => ada.room.state === 'joined', 'Enter in the name field joins');
+      await waitFor(() => focused(ada.room) === 'mic-toggle', 'focus moves on to the control bar');
       await waitFor(async () => (await nameAt(bob, ada.userid)) === 'Ada', 'Bob reads the name');
       const tile = remoteStreamsFrom(bob, ada.userid)[0] as RemoteStream;
       await waitFor(() => tile.videoMuted, 'and sees the camera off');
