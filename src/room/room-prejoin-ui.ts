@@ -60,7 +60,7 @@ export class RoomPrejoin {
       cameraOn: p.cameraOn ?? !cap?.videoMuted,
       stream: null,
       level: 0,
-      devices: { cameras: [], mics: [], speakers: [], selected: { ...(p.camera ? { camera: p.camera } : {}), ...(p.mic ? { mic: p.mic } : {}) } },
+      devices: { cameras: [], mics: [], speakers: [], selected: { camera: p.camera, mic: p.mic } },
     };
     this.restored = false;
     navigator.mediaDevices?.addEventListener('devicechange', this.onDeviceChange);
