@@ -161,7 +161,7 @@ describe('<rtc-room prejoin>', function () {
     await panelWithPreview(ada.room);
     await sleep(1500);
     expect(ada.room.state).to.equal('idle');
-    expect(ada.room.socket, 'no connection before the click').to.equal(null);
+    expect(bob.room.peers.has(ada.userid), 'Bob has not met Ada').to.equal(false);
     expect(remoteStreamsFrom(bob, ada.userid)).to.have.length(0);
     part(ada.room, 'join-button')!.click();
     await expectVideoFrom(bob, { room: ada.room, capture: ada.capture, userid: ada.userid });
