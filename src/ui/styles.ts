@@ -287,8 +287,11 @@ export const uiStyles = css`
     flex: 1;
     box-sizing: border-box;
     min-height: 100%;
+    /* In a room of fixed height (controls: 480px on a phone) the panel scrolls; "safe" keeps its top reachable. */
+    max-height: 100%;
+    overflow: auto;
     display: flex;
-    align-content: center;
+    align-content: safe center;
     flex-wrap: wrap;
     gap: 24px;
     align-items: center;
