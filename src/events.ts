@@ -313,6 +313,29 @@ export class RoomMessageEvent extends DetailEvent<RoomMessageDetail> {
   }
 }
 
+export interface SpeakingChangeDetail {
+  /** Who: a remote user, or this user (the room's own userid) for the local capture. */
+  userid: string;
+  streamid: string;
+  speaking: boolean;
+}
+
+/** `speaking-change`: sound on one stream started or stopped counting as speech (a level with hysteresis). */
+export class SpeakingChangeEvent extends DetailEvent<SpeakingChangeDetail> {
+  static readonly eventName = 'speaking-change';
+  constructor(detail: SpeakingChangeDetail) {
+    super(SpeakingChangeEvent.eventName, detail);
+  }
+}
+
+/** `active-speaker`: the loudest recent speaker changed (held for a second before someone else takes over). */
+export class ActiveSpeakerEvent extends DetailEvent<{ userid: string }> {
+  static readonly eventName = 'active-speaker';
+  constructor(detail: { userid: string }) {
+    super(ActiveSpeakerEvent.eventName, detail);
+  }
+}
+
 declare global {
   interface HTMLElementEventMap {
     stream: StreamEvent;
@@ -334,5 +357,7 @@ declare global {
     'peer-state': PeerStateEvent;
     'stream-mute': StreamMuteEvent;
     'room-message': RoomMessageEvent;
+    'speaking-change': SpeakingChangeEvent;
+    'active-speaker': ActiveSpeakerEvent;
   }
 }

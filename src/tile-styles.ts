@@ -18,6 +18,11 @@ export const tileStyles = css`
     color: #eee;
     font: 14px/1.4 system-ui, sans-serif;
   }
+  /* Speaking (set by <rtc-room>): a ring inside the tile's edge, over the video. */
+  :host([speaking]) {
+    outline: 3px solid var(--rtc-accent, #1a73e8);
+    outline-offset: -3px;
+  }
   :host([hidden]) {
     display: none;
   }

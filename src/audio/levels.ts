@@ -3,15 +3,6 @@
 /** Called when a watched stream's level changes: `speaking` with hysteresis, `level` 0..1 (a dB scale, -60..0 dBFS). */
 export type LevelListener = (speaking: boolean, level: number) => void;
 
-export interface LevelOptions {
-  /** Level (0..1) above which the stream counts as sound. Default 0.45 (about -33 dBFS). */
-  threshold?: number;
-  /** How long the level must stay above the threshold before `speaking` turns true, ms. Default 150. */
-  startMs?: number;
-  /** How long it must stay below before `speaking` turns false again, ms. Default 650. */
-  stopMs?: number;
-}
-
 interface Watched {
   tracks: MediaStreamTrack[];
   stop: () => void;
@@ -19,9 +10,6 @@ interface Watched {
   analyser: AnalyserNode;
   buf: Float32Array<ArrayBuffer>;
   onChange: LevelListener;
-  threshold: number;
-  startMs: number;
-  stopMs: number;
   /** The envelope: follows rises at once and falls at FALL_PER_S, so syllables and beeps read as one sound. */
   level: number;
   reported: number;
@@ -30,6 +18,11 @@ interface Watched {
   since: number;
 }
 
+/** Level (0..1) above which a stream counts as sound: about -33 dBFS. */
+const THRESHOLD = 0.45;
+/** How long the level must stay above the threshold before `speaking` turns true, and below before it turns false again, ms. */
+const START_MS = 150;
+const STOP_MS = 650;
 /** Poll period: 20 checks a second is enough for a speaking ring and a meter. */
 const TICK_MS = 50;
 /** How fast the envelope falls, in level units per second (a VU meter's release). */
@@ -40,19 +33,21 @@ let timer: ReturnType<typeof setInterval> | undefined;
 const watched = new Set<Watched>();
 
 /**
- * The one AudioContext, created on first use. Browsers may create it
- * suspended (autoplay policy): it is resumed on the next click or key press.
+ * The one AudioContext, created on first use and closed with the last
+ * unwatch. Browsers may create it suspended (autoplay policy): it is resumed
+ * on the next click or key press.
  */
 function context(): AudioContext {
   if (!ctx) {
     ctx = new AudioContext();
-    const resume = () => {
-      if (watched.size) void ctx?.resume().catch(() => {});
-    };
     for (const type of ['pointerdown', 'keydown']) addEventListener(type, resume, { capture: true, passive: true });
   }
-  if (ctx.state === 'suspended') void ctx.resume().catch(() => {});
+  resume();
   return ctx;
+}
+
+function resume(): void {
+  if (ctx?.state === 'suspended') void ctx.resume().catch(() => {});
 }
 
 /** Whether the shared polling loop runs (it runs only while some stream is watched). */
@@ -76,10 +71,10 @@ function tick(): void {
     const rms = Math.sqrt(sum / w.buf.length);
     const instant = rms > 0 ? Math.min(1, Math.max(0, (20 * Math.log10(rms) + 60) / 60)) : 0;
     w.level = Math.max(instant, w.level - (FALL_PER_S * TICK_MS) / 1000);
-    const above = w.level > w.threshold;
+    const above = w.level > THRESHOLD;
     if (above === w.speaking) w.since = NaN;
     else if (Number.isNaN(w.since)) w.since = now;
-    const flip = !Number.isNaN(w.since) && now - w.since >= (above ? w.startMs : w.stopMs);
+    const flip = !Number.isNaN(w.since) && now - w.since >= (above ? START_MS : STOP_MS);
     if (flip) {
       w.speaking = above;
       w.since = NaN;
@@ -98,7 +93,7 @@ function tick(): void {
  * shared loop when it was the last one); a stream whose audio tracks all end
  * is released by itself. A stream without audio is never reported.
  */
-export function watch(stream: MediaStream, onChange: LevelListener, options: LevelOptions = {}): () => void {
+export function watch(stream: MediaStream, onChange: LevelListener): () => void {
   const tracks = stream.getAudioTracks().filter((t) => t.readyState === 'live');
   if (!tracks.length) return () => {};
   let source: MediaStreamAudioSourceNode;
@@ -117,9 +112,6 @@ export function watch(stream: MediaStream, onChange: LevelListener, options: Lev
     analyser,
     buf: new Float32Array(analyser.fftSize),
     onChange,
-    threshold: options.threshold ?? 0.45,
-    startMs: options.startMs ?? 150,
-    stopMs: options.stopMs ?? 650,
     level: 0,
     reported: 0,
     speaking: false,
@@ -138,8 +130,11 @@ export function watch(stream: MediaStream, onChange: LevelListener, options: Lev
     if (!watched.size) {
       clearInterval(timer);
       timer = undefined;
-      // Nothing to measure: let the audio thread sleep until the next watch().
-      void ctx?.suspend().catch(() => {});
+      // Nothing to measure: release the audio thread until the next watch(). Closed, not suspended:
+      // a suspend() still pending when the next watch() resumes could leave the new watch silent.
+      for (const type of ['pointerdown', 'keydown']) removeEventListener(type, resume, { capture: true });
+      void ctx?.close().catch(() => {});
+      ctx = undefined;
     }
   };
   const onEnded = () => {

@@ -41,6 +41,7 @@ export type CaptureState = 'idle' | 'starting' | 'live' | 'stopped' | 'error';
  * @cssproperty --media-capture-object-fit - object-fit of the preview (default cover).
  * @cssproperty --media-capture-background - Background behind the preview (default #111).
  * @cssproperty --media-capture-radius - Corner radius (default 8px).
+ * @cssproperty --rtc-accent - Colour of the ring shown while `speaking`.
  */
 export class MediaCapture extends LitElement {
   static override properties = {
@@ -64,6 +65,7 @@ export class MediaCapture extends LitElement {
     state: { reflect: true },
     audioMuted: { type: Boolean, reflect: true, attribute: 'audio-muted' },
     videoMuted: { type: Boolean, reflect: true, attribute: 'video-muted' },
+    speaking: { type: Boolean, reflect: true },
     errorMessage: { state: true },
     tileLabel: { attribute: false },
     pin: { attribute: false },
@@ -159,6 +161,8 @@ export class MediaCapture extends LitElement {
   audioMuted = false;
   /** Reflects whether the camera is muted. */
   videoMuted = false;
+  /** This user is speaking (set by `<rtc-room>` while it measures levels, reflected; the tile shows a ring). */
+  speaking = false;
   private errorMessage: string | null = null;
 
   private readonly session = new CaptureSession({

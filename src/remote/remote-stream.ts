@@ -26,6 +26,7 @@ export type RemoteStreamState = 'waiting' | 'playing' | 'ended';
  * @cssproperty --remote-stream-object-fit - object-fit of the video (default cover).
  * @cssproperty --remote-stream-background - Background (default #111).
  * @cssproperty --remote-stream-radius - Corner radius (default 8px).
+ * @cssproperty --rtc-accent - Colour of the ring shown while `speaking`.
  */
 export class RemoteStream extends LitElement {
   static override properties = {
@@ -41,6 +42,7 @@ export class RemoteStream extends LitElement {
     autoplayBlocked: { type: Boolean, reflect: true, attribute: 'autoplay-blocked' },
     audioMuted: { type: Boolean, reflect: true, attribute: 'audio-muted' },
     videoMuted: { type: Boolean, reflect: true, attribute: 'video-muted' },
+    speaking: { type: Boolean, reflect: true },
     strings: { attribute: false },
     pin: { attribute: false },
   };
@@ -101,6 +103,8 @@ export class RemoteStream extends LitElement {
   audioMuted = false;
   /** The sender muted its camera (set by `<rtc-room>`, reflected). */
   videoMuted = false;
+  /** The sender is speaking (set by `<rtc-room>` while it measures levels, reflected; the tile shows a ring). */
+  speaking = false;
   /** Overrides of the UI strings (`muted`), as `<rtc-room>`'s `strings` property; the language is the nearest `lang`. */
   strings: StringOverrides | null = null;
   /** Set by `<rtc-room>`'s stage: true/false shows the pin button pressed/not; null (default) shows none. */

@@ -32,6 +32,8 @@ import { RoomError, type RoomSocket } from './signaling.js';
 import { adoptUi } from '../ui/styles.js';
 import { RoomStage } from './room-stage.js';
 import { RoomControls } from './room-controls-ui.js';
+import { RoomPrejoin } from './room-prejoin-ui.js';
+import { RoomSpeaking } from './room-speaking.js';
 import { pickLang, translator, type StringOverrides, type Translate } from '../ui/strings.js';
 
 /** What `peers` lists for each remote user. */
@@ -72,6 +74,8 @@ const STATUS_KEY: Partial<Record<RoomState, 'connecting' | 'reconnecting'>> = {
  * @fires stream-end - `{ type: 'remote', streamid, userid, kind, reason }`.
  * @fires stream-mute - `{ userid, streamid, kind, muted }`.
  * @fires room-message - `{ userid, data, via, event? }`.
+ * @fires speaking-change - `{ userid, streamid, speaking }`: a stream's sound started or stopped counting as speech (this user's capture too, with its own userid). Measured only in a call, with `controls` or `layout`, or once a `speaking-change`/`active-speaker` listener is added on the room; `<remote-stream>` and `<media-capture>` tiles get a `speaking` attribute (a ring).
+ * @fires active-speaker - `{ userid }`: the loudest recent speaker changed (someone else must stay the loudest for a second: no flapping).
  * @csspart status - The line that says "Connecting…", "Reconnecting…" or an error.
  * @csspart stage - With `controls` or `layout`: the box the tiles fill. Attributes `layout` (`grid` or `speaker`) and `direction` (`column` in a portrait box); it carries `--rtc-cols`, `--rtc-tile-w`, `--rtc-tile-h`, the grid it was sized with.
  * @csspart main - The large tile's area (speaker layout, a pinned tile, a screen share).
@@ -83,6 +87,7 @@ const STATUS_KEY: Partial<Record<RoomState, 'connecting' | 'reconnecting'>> = {
  * @csspart invite-link - The read-only field with the page's address.
  * @csspart copy-button - Copies the link; says "Copied" for 2 s (where the clipboard refuses, it selects the link instead).
  * @slot main - The large tile. The room moves a tile there itself (`slot="main"`); pages do not set it.
+ * @csspart prejoin - With `prejoin`, before joining: the pre-join panel (a form); inside it `preview-tile`, `preview` (the camera `<video>`), `avatar` (initials while the camera is off), `level` (the microphone `<meter>`), `prejoin-side`, `prejoin-title`, `prejoin-error` (why the camera or microphone could not start), `name-field`, `name-input`, `device-field`, `device-select`, `preview-toggles` with `mic-toggle` and `camera-toggle`, and `join-button`.
  * @cssproperty --rtc-room-tile-min - Smallest tile width of the default grid (default 240px).
  * @cssproperty --rtc-room-gap - Gap between tiles (default 8px).
  * @cssproperty --rtc-strip - Width of the speaker layout's strip, or its height when it is below (default min(33%, max(20%, 170px)); below: min(25%, max(16%, 96px)), and two tiles fit its width).
@@ -113,6 +118,7 @@ export class RtcRoom extends LitElement {
     controls: {},
     layout: {},
     pinned: { attribute: false },
+    prejoin: { type: Boolean },
     autojoin: { type: Boolean },
     connect: {},
     capture: {},
@@ -143,6 +149,9 @@ export class RtcRoom extends LitElement {
       border-radius: 6px;
       background: #fff3cd;
       color: #5c4400;
+    }
+    [part~='prejoin'] {
+      grid-column: 1 / -1;
     }
     :host([state='error']) [part='status'] {
       background: #fde2e1;
@@ -184,6 +193,14 @@ export class RtcRoom extends LitElement {
   /** The userid whose tile is shown large (set by `pin()`, `unpin()` or a click on a tile's pin button), or null. */
   pinned: string | null = null;
   private readonly stage = new RoomStage(this);
+  /**
+   * Before joining, show the pre-join panel instead of the tiles: camera
+   * preview, microphone meter, device menus, name, mic/camera on or off, and
+   * Join (which sets `name` and calls `openOrJoin()`; with `autojoin`, joining
+   * waits for it). Choices are remembered per origin. Gone once joined.
+   */
+  prejoin = false;
+  private readonly pre = new RoomPrejoin(this);
   /** Overrides of any UI string, by key of the strings table (see README); the language comes from `lang`. */
   strings: StringOverrides | null = null;
   /** Open-or-join as soon as the element is connected and has a room id. */
@@ -221,6 +238,7 @@ export class RtcRoom extends LitElement {
   private readonly captureTargets = new Set<Element>();
   private teardownTimer: ReturnType<typeof setTimeout> | undefined;
   private listening = false;
+  private readonly speak = new RoomSpeaking(this, () => [this.client?.userid, this.localSources.values()]);
 
   /** The RoomClient: the room logic without the element (created on first use). */
   get room(): RoomClient {
@@ -400,6 +418,7 @@ export class RtcRoom extends LitElement {
     target[method]('stream-end', this.onLocalStreamEnd as EventListener);
     target[method]('track-change', this.onTrackChange as EventListener);
     target[method]('mute-change', this.onMuteChange as EventListener);
+    for (const type of ['stream', 'track-change']) target[method](type, this.speak.schedule);
   }
 
   /** Picks up captures that were live before the room was connected or upgraded. */
@@ -575,10 +594,21 @@ export class RtcRoom extends LitElement {
     this.tiles.clear();
     this.localSources.clear();
     this.bar?.stop();
+    this.speak.stop();
+    this.pre.stop();
+  }
+
+  /** Audio levels are measured for speaking events once someone listens for them on the room. */
+  override addEventListener<K extends keyof HTMLElementEventMap>(type: K, listener: (this: HTMLElement, ev: HTMLElementEventMap[K]) => unknown, options?: boolean | AddEventListenerOptions): void;
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void {
+    super.addEventListener(type, listener, options);
+    // The stage's own listener (it follows active-speaker only while `controls`/`layout` already ask for levels) does not count.
+    if (listener !== this.stage) this.speak?.listener(type);
   }
 
   private maybeAutojoin(): void {
-    if (!this.autojoin || !this.roomId || !this.isConnected) return;
+    if (!this.autojoin || !this.roomId || !this.isConnected || this.pre.holds) return;
     const state = this.client?.state ?? 'idle';
     if (state === 'joined' || state === 'connecting' || state === 'reconnecting') return;
     this.openOrJoin().catch(() => {
@@ -623,7 +653,9 @@ export class RtcRoom extends LitElement {
   }
 
   protected override render() {
-    return html`${this.statusMessage ? html`<div part="status" role="status">${this.statusMessage}</div>` : nothing}${this.stage.render(this.t)}${this.renderControls()}`;
+    const panel = this.pre.render(this.t);
+    if (panel) adoptUi(this.renderRoot as ShadowRoot);
+    return html`${this.statusMessage ? html`<div part="status" role="status">${this.statusMessage}</div>` : nothing}${panel ?? html`${this.stage.render(this.t)}${this.renderControls()}`}`;
   }
 }
 

@@ -287,8 +287,11 @@ export const uiStyles = css`
     flex: 1;
     box-sizing: border-box;
     min-height: 100%;
+    /* In a room of fixed height (controls: 480px on a phone) the panel scrolls; "safe" keeps its top reachable. */
+    max-height: 100%;
+    overflow: auto;
     display: flex;
-    align-content: center;
+    align-content: safe center;
     flex-wrap: wrap;
     gap: 24px;
     align-items: center;
@@ -310,11 +313,11 @@ export const uiStyles = css`
   [part~='level'] {
     position: absolute;
     left: 12px;
-    top: 12px;
-    width: 120px;
-    height: 8px;
-    border-radius: 4px;
-    background: #0008;
+    bottom: 12px;
+    width: min(160px, 40%);
+    height: 10px;
+    border-radius: 5px;
+    background: #000b;
   }
   [part~='level']::-webkit-meter-bar {
     background: none;
@@ -328,12 +331,7 @@ export const uiStyles = css`
     background: #34a853;
   }
   [part~='preview-toggles'] {
-    position: absolute;
-    left: 0;
-    right: 0;
-    bottom: 12px;
     display: flex;
-    justify-content: center;
     gap: 12px;
   }
   [part~='prejoin-side'] {
@@ -341,6 +339,10 @@ export const uiStyles = css`
     max-width: 360px;
     display: grid;
     gap: 12px;
+  }
+  [part~='prejoin-error'] {
+    margin: 0;
+    color: var(--_danger);
   }
   [part~='prejoin-title'] {
     margin: 0;
