@@ -64,6 +64,8 @@ Rooms beyond the mesh (SFU)
   --janus-api-secret <s>      JANUS_API_SECRET  Janus' api_secret, if set (never sent to browsers)
   --janus-admin-key <k>       JANUS_ADMIN_KEY   The VideoRoom plugin's admin_key, if set
   --sfu-room-size <n>         SFU_ROOM_SIZE   Largest SFU room (default 50)
+  --lobby-timeout <seconds>   LOBBY_TIMEOUT   How long a joiner may wait in a lobby (default 300)
+  --ban-time <seconds>        BAN_TIME        How long a member a host removed stays out (default 600)
 
 Logs and help
   --log-level <level>         LOG_LEVEL       fatal, error, warn, info (default), debug, trace, silent
@@ -111,7 +113,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     ...stringFlags(
       'port', 'host', 'allowed-origins', 'room-size', 'max-room-size', 'tls-cert', 'tls-key', 'ice-servers',
       'token', 'token-secret', 'jwks-url', 'token-issuer', 'token-audience', 'turn-secret', 'turn-urls', 'turn-ttl',
-      'redis-url', 'redis-prefix', 'log-level', 'max-connections-per-ip', 'max-buffered-bytes', 'janus-api-secret', 'janus-admin-key', 'sfu-room-size',
+      'redis-url', 'redis-prefix', 'log-level', 'max-connections-per-ip', 'max-buffered-bytes', 'janus-api-secret', 'janus-admin-key', 'sfu-room-size', 'lobby-timeout', 'ban-time',
     ),
     'janus-url': { type: 'string', multiple: true },
     'relay-only': { type: 'boolean' },
@@ -236,6 +238,10 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   if (janusAdminKey !== undefined) options.janusAdminKey = janusAdminKey;
   const sfuRoomSize = pick('sfu-room-size', 'SFU_ROOM_SIZE');
   if (sfuRoomSize !== undefined) options.sfuRoomSize = int(sfuRoomSize, '--sfu-room-size', 2, 1024);
+  const lobbyTimeout = pick('lobby-timeout', 'LOBBY_TIMEOUT');
+  if (lobbyTimeout !== undefined) options.lobbyTimeout = int(lobbyTimeout, '--lobby-timeout', 1, 86_400) * 1000;
+  const banTime = pick('ban-time', 'BAN_TIME');
+  if (banTime !== undefined) options.banTime = int(banTime, '--ban-time', 0, 31 * 86_400) * 1000;
   const level = pick('log-level', 'LOG_LEVEL');
   if (level !== undefined) {
     if (!(LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level: one of ${LEVELS.join(', ')}`);

@@ -36,9 +36,11 @@ function world(config: Partial<HandlerContext['config']> = {}) {
     toConnection: (connId, event, payload) => void sent.push({ to: `conn:${connId}`, event, payload }),
     toRoom: (roomid, event, payload, except) => void sent.push({ to: `room:${roomid}`, event, payload, ...(except ? { except } : {}) }),
     evict: (connId, roomid) => void sent.push({ to: `conn:${connId}`, event: 'evict', payload: roomid }),
+    expel: (connId, roomid, event, payload) => void sent.push({ to: `conn:${connId}`, event, payload: { roomid, ...payload } }),
+    closeRoom: (roomid) => void sent.push({ to: `room:${roomid}`, event: 'evict' }),
   };
   const metrics = createMetrics(store, { defaultMetrics: false });
-  const cfg = { defaultRoomSize: 8, maxRoomSize: 8, scryptCost: 1024, relayOnly: false, sfuRoomSize: 50, ...config };
+  const cfg = { defaultRoomSize: 8, maxRoomSize: 8, scryptCost: 1024, relayOnly: false, sfuRoomSize: 50, lobbyTimeoutMs: 60_000, removeBanMs: 60_000, ...config };
   let n = 0;
   /** A member's context: a connection that is up until `session.connected` is set false. */
   function member(userid: string, grant: { rooms?: string[]; permissions?: Permission[] } | null = null) {
@@ -92,7 +94,7 @@ describe('request handlers (no sockets)', () => {
     assert.equal(opened.ok && opened.isInitiator, true);
     w.sent.length = 0;
     const joined = await handlers['room:join'](b.ctx, { roomid: 'r1', extra: { name: 'Bob' } });
-    assert.ok(joined.ok);
+    assert.ok(joined.ok && !('waiting' in joined));
     assert.deepEqual(joined.peers, [{ userid: 'alice', extra: {} }]);
     assert.equal(joined.isInitiator, false);
     assert.deepEqual(w.sent, [{ to: 'room:r1', event: 'peer:join', payload: { userid: 'bob', extra: { name: 'Bob' } }, except: b.session.id }]);

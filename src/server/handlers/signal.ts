@@ -12,6 +12,12 @@ export async function signal(ctx: HandlerContext, p: Payload<'signal'>): Promise
   if (refusal) return refusal;
   const target = await peerConnId(ctx, roomid, p.to);
   if (!target) return fail('peer-not-found', `${p.to} is not in your room`);
+  if (p.data.streams?.length) {
+    // A host muted this member: announcing that kind unmuted waits for the member's own member:unmute.
+    const muted = (await ctx.store.member(roomid, ctx.session.data.userid))?.hostMuted ?? [];
+    const kind = muted.find((k) => p.data.streams!.some((s) => !(k === 'audio' ? s.audioMuted : s.videoMuted)));
+    if (kind) return fail('forbidden', `a host muted your ${kind}: unmute it yourself (member:unmute) first`);
+  }
   const claimed = await claimStreams(ctx, roomid, p.data);
   if (claimed) return claimed;
   ctx.relay.toConnection(target, 'signal', { from: ctx.session.data.userid, data: p.data });
