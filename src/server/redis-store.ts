@@ -108,8 +108,8 @@ local function with_role(rec, role)
   return head .. role .. tail
 end
 local function lentry(rec)
-  local c, until, adm, extra = string.match(rec, '^([^\n]*)\n([^\n]*)\n([^\n]*)\n(.*)$')
-  return c, tonumber(until), adm == '1', extra
+  local c, upto, adm, extra = string.match(rec, '^([^\n]*)\n([^\n]*)\n([^\n]*)\n(.*)$')
+  return c, tonumber(upto), adm == '1', extra
 end
 
 local function info(r)
@@ -122,8 +122,8 @@ local function lobby(r, now)
   local out = {}
   for _, u in ipairs(redis.call('ZRANGE', qk(r), 0, -1)) do
     local rec = redis.call('HGET', lk(r), u)
-    local _, until = rec and lentry(rec)
-    if rec and until > now then
+    local _, upto = rec and lentry(rec)
+    if rec and upto > now then
       out[#out + 1] = { u, rec }
     else
       redis.call('HDEL', lk(r), u)
@@ -326,9 +326,9 @@ return cjson.encode(lobby(ARGV[2], tonumber(ARGV[3])))`,
   admit: String.raw`
 local rec = redis.call('HGET', lk(ARGV[2]), ARGV[3])
 if not rec then return false end
-local c, until, adm, extra = lentry(rec)
-if adm or until <= tonumber(ARGV[4]) then return false end
-redis.call('HSET', lk(ARGV[2]), ARGV[3], c .. '\n' .. until .. '\n1\n' .. extra)
+local c, upto, adm, extra = lentry(rec)
+if adm or upto <= tonumber(ARGV[4]) then return false end
+redis.call('HSET', lk(ARGV[2]), ARGV[3], c .. '\n' .. upto .. '\n1\n' .. extra)
 return c`,
 
   // ARGV: prefix, roomid, userid, connId ('' = any)
@@ -358,7 +358,7 @@ if ARGV[4] == 'a' then a = ARGV[5] == '1' else v = ARGV[5] == '1' end
 redis.call('HSET', mk(ARGV[2]), ARGV[3], with_role(rec, string.sub(role, 1, 1) .. (a and 'a' or '') .. (v and 'v' or '')))
 return 1`,
 
-  // ARGV: prefix, roomid, userid, ban until
+  // ARGV: prefix, roomid, userid, ban upto
   remove: String.raw`
 local r, u = ARGV[2], ARGV[3]
 if redis.call('EXISTS', rk(r)) == 0 then return false end

@@ -3,7 +3,7 @@
 // result status, awaited whether the store answers synchronously or not.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Extra, Permission } from '../../src/protocol.js';
+import type { Extra, Permission, Role } from '../../src/protocol.js';
 import { MAX_STREAM_CLAIMS, type EnterResult, type RoomInfo, type RoomMember, type RoomStore } from '../../src/server/rooms.js';
 
 export interface StoreFixture {
@@ -16,8 +16,8 @@ export interface StoreFixture {
   other: RoomStore;
 }
 
-const m = (userid: string, connId = `${userid}-c1`, extra: Extra = {}, permissions?: Permission[]): RoomMember =>
-  permissions ? { userid, connId, extra, permissions } : { userid, connId, extra };
+const m = (userid: string, connId = `${userid}-c1`, extra: Extra = {}, permissions?: Permission[], role: Role = 'participant'): RoomMember =>
+  permissions ? { userid, connId, extra, permissions, role } : { userid, connId, extra, role };
 
 function ok(result: EnterResult): Extract<EnterResult, { status: 'ok' }> {
   assert.equal(result.status, 'ok', `expected ok, got ${JSON.stringify(result)}`);
@@ -42,7 +42,7 @@ export function roomStoreSuite(name: string, make: () => Promise<StoreFixture>, 
         const { store } = await make();
         const created = ok(await store.create({ roomid: 'r', maxParticipants: 5, passwordHash: 'scrypt$h' }, m('a')));
         const room = await info(store, 'r');
-        assert.deepEqual(room, { roomid: 'r', token: created.room.token, maxParticipants: 5, passwordHash: 'scrypt$h', size: 1 });
+        assert.deepEqual(room, { roomid: 'r', token: created.room.token, maxParticipants: 5, passwordHash: 'scrypt$h', size: 1, lobby: false, locked: false });
         assert.equal(typeof room.token, 'string');
         ok(await store.join('r', room.token, m('b')));
         assert.equal((await info(store, 'r')).size, 2);
@@ -57,7 +57,7 @@ export function roomStoreSuite(name: string, make: () => Promise<StoreFixture>, 
         const r = ok(await store.create({ roomid: 'r', maxParticipants: 4, passwordHash: null }, m('a')));
         assert.deepEqual(r.peers, []);
         assert.equal(r.replaced, null);
-        assert.deepEqual({ ...r.room, token: 'x' }, { roomid: 'r', token: 'x', maxParticipants: 4, passwordHash: null, size: 1 });
+        assert.deepEqual({ ...r.room, token: 'x' }, { roomid: 'r', token: 'x', maxParticipants: 4, passwordHash: null, size: 1, lobby: false, locked: false });
         assert.deepEqual(await store.member('r', 'a'), m('a'));
       });
 

@@ -95,9 +95,9 @@ describe('request handlers (no sockets)', () => {
     w.sent.length = 0;
     const joined = await handlers['room:join'](b.ctx, { roomid: 'r1', extra: { name: 'Bob' } });
     assert.ok(joined.ok && !('waiting' in joined));
-    assert.deepEqual(joined.peers, [{ userid: 'alice', extra: {} }]);
+    assert.deepEqual(joined.peers, [{ userid: 'alice', extra: {}, role: 'host' }]);
     assert.equal(joined.isInitiator, false);
-    assert.deepEqual(w.sent, [{ to: 'room:r1', event: 'peer:join', payload: { userid: 'bob', extra: { name: 'Bob' } }, except: b.session.id }]);
+    assert.deepEqual(w.sent, [{ to: 'room:r1', event: 'peer:join', payload: { userid: 'bob', extra: { name: 'Bob' }, role: 'participant' }, except: b.session.id }]);
     assert.deepEqual([a.session.rooms, b.session.rooms], [['r1'], ['r1']]);
     assert.equal(b.session.data.roomid, 'r1');
     assert.equal((await roomOf(w.store, 'r1'))?.size, 2);
