@@ -188,7 +188,7 @@ export interface MintOptions {
   room: string | string[];
   /** Lifetime in seconds. */
   ttlSeconds: number;
-  /** Default: all (the claim is left out). */
+  /** Default: open, publish and data (the claim is left out); `moderate` must be asked for. */
   permissions?: Permission[];
   issuer?: string;
   audience?: string;
