@@ -122,8 +122,9 @@ local function lobby(r, now)
   local out = {}
   for _, u in ipairs(redis.call('ZRANGE', qk(r), 0, -1)) do
     local rec = redis.call('HGET', lk(r), u)
-    local _, upto = rec and lentry(rec)
-    if rec and upto > now then
+    local upto = 0
+    if rec then upto = select(2, lentry(rec)) end
+    if upto > now then
       out[#out + 1] = { u, rec }
     else
       redis.call('HDEL', lk(r), u)
