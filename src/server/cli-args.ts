@@ -261,7 +261,7 @@ Options:
   --room <id,id>              Room(s) the token opens or joins ("*" = any)
   --user <id>                 The userid ("sub"): 1-64 characters of [A-Za-z0-9_.-]
   --ttl <time>                Lifetime: 90, 90s, 15m, 1h, 7d (default 1h)
-  --permissions <a,b>         Any of ${PERMISSIONS.join(', ')} (default: all, claim left out)
+  --permissions <a,b>         Any of ${PERMISSIONS.join(', ')} (default: all but moderate, claim left out)
   --token-secret <secret>     RTC_TOKEN_SECRET   The signing secret (prefer the environment variable)
   --token-issuer <iss>        RTC_TOKEN_ISSUER   Sets "iss"
   --token-audience <aud>      RTC_TOKEN_AUDIENCE Sets "aud"
