@@ -4,7 +4,6 @@ import type {
   ClientToServerEvents,
   Extra,
   IceServerConfig,
-  MediaKind,
   Permission,
   Role,
   RoomJoinedPayload,
@@ -178,6 +177,7 @@ export class RoomClient {
     });
     socket.on('lobby:knock', (p) => this.hooks.notice?.('knock', p));
     socket.on('lobby:resolved', (p) => this.hooks.notice?.('lobby-resolved', p));
+    // Admitted: the same join request enters now.
     socket.on('lobby:admitted', () => this.lobbyWait?.());
     socket.on('lobby:denied', ({ reason }) => this.lobbyWait?.(new RoomError('denied', `Not let into the room (${reason}).`)));
     socket.on('room:locked', (p) => {
@@ -632,10 +632,6 @@ export class RoomClient {
     if (event === 'room:end') await this.leave();
   }
 
-  /** Kinds a host muted that this user has not unmuted yet. */
-  get hostMuted(): ReadonlySet<MediaKind> {
-    return this.local.hostMuted;
-  }
 
   // ---------------------------------------------------------------------------
   // Room token

@@ -273,7 +273,6 @@ export class RtcRoom extends LitElement {
             for (const cap of this.localSources.values()) (cap as { setMuted?(k: MediaKind, m: boolean): void }).setMuted?.((detail as { kind: MediaKind }).kind, true);
           }
           this.dispatchEvent(new RoomNoticeEvent(type, detail));
-          this.requestUpdate();
         },
         peerLeave: (userid, reason) => {
           this.tiles.userLeft(userid);
