@@ -6,7 +6,7 @@ const eventClasses = new Map(); // eventName -> { name, detail }
 
 export default {
   globs: ['src/**/*.ts'],
-  exclude: ['src/server/**', 'src/**/*.d.ts'],
+  exclude: ['src/server/**', 'src/server-entry.ts', 'src/**/*.d.ts'],
   outdir: '.',
   litelement: true,
   plugins: [

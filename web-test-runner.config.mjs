@@ -139,6 +139,24 @@ function screenshotPlugin() {
   };
 }
 
+/**
+ * `executeServerCommand('grant-clipboard')` lets the test page read the clipboard
+ * (a person would paste it), so a test can check what a Copy button put there.
+ */
+function clipboardPlugin() {
+  return {
+    name: 'rtc-clipboard',
+    async executeCommand({ command, session }) {
+      if (command !== 'grant-clipboard') return undefined;
+      const page = session.browser.getPage(session.id);
+      // setPermission changes only these (overridePermissions would deny the camera and microphone).
+      const granted = (name) => ({ permission: { name }, state: 'granted' });
+      await page.browserContext().setPermission(new URL(page.url()).origin, granted('clipboard-read'), granted('clipboard-write'));
+      return true;
+    },
+  };
+}
+
 /** Counts passed/failed tests into build/browser-tests.json for npm test's closing line. */
 function countingReporter() {
   const count = (suite, acc) => {
@@ -177,6 +195,7 @@ export default {
     signalingPlugin(),
     signalingProcessPlugin(),
     screenshotPlugin(),
+    clipboardPlugin(),
   ],
   reporters: [defaultReporter(), countingReporter()],
   browsers: [

@@ -3,10 +3,11 @@
 //
 // Parts: ttff, mesh, size, server, leaks (the default, in that order), and soak
 // (200 join/leave cycles, graceful, removal and abrupt; --soak-cycles N), fuzz
-// (100,000 hostile messages, bench/fuzz.mjs) and cluster (the relay with 1, 2
+// (100,000 hostile messages, bench/fuzz.mjs), cluster (the relay with 1, 2
 // and 3 nodes sharing rooms through Redis, bench/cluster.mjs; needs
-// redis-server; --cluster-clients N, --cluster-rate N, --cluster-rounds N),
-// only when named.
+// redis-server; --cluster-clients N, --cluster-rate N, --cluster-rounds N)
+// and install (what npm install puts on disk, front-end vs server package,
+// bench/install.mjs), only when named.
 // Builds dist/ when it is missing, then re-runs itself inside a network
 // namespace that holds only loopback (as npm test does), prints a table,
 // writes bench/results.json and rewrites bench/RESULTS.md. A missed target is
@@ -22,8 +23,8 @@ import { ANALYSIS_END, ANALYSIS_START, consoleTable, renderResultsMd, summaryRow
 import { BENCH, loadOurServer, ROOT, snapshotAssets } from './lib/servers.mjs';
 import { parseArgs } from './lib/util.mjs';
 
-const PARTS = ['ttff', 'mesh', 'size', 'server', 'leaks', 'soak', 'fuzz', 'cluster'];
-// Run only when named: soak, fuzz and cluster take a few minutes each (cluster needs redis-server).
+const PARTS = ['ttff', 'mesh', 'size', 'server', 'leaks', 'soak', 'fuzz', 'cluster', 'install'];
+// Run only when named: soak, fuzz and cluster take a few minutes each (cluster needs redis-server); install packs and installs three times.
 const DEFAULT_PARTS = ['ttff', 'mesh', 'size', 'server', 'leaks'];
 const argv = process.argv.slice(2);
 const { opts, words } = parseArgs(argv);
@@ -151,6 +152,9 @@ for (const name of parts) {
     // Hostile clients (issue 8): 100,000 generated messages while two well-behaved clients relay.
     const { run } = await import('./fuzz.mjs');
     await part(name, async () => (await run({ log })).data);
+  } else if (name === 'install') {
+    const { runInstall } = await import('./install.mjs');
+    await part(name, () => runInstall({ log }));
   } else if (name === 'cluster') {
     if (browser) {
       await browser.close();

@@ -73,6 +73,7 @@ export type RtcRoomProps = Base<RtcRoom> &
     lobby?: Flag;
     capture?: string;
     'no-render'?: Flag;
+    layout?: 'grid' | 'speaker';
     'ice-transport-policy'?: 'all' | 'relay';
     'reconnect-attempts'?: string | number;
     'reconnect-delay'?: string | number;

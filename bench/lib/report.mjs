@@ -3,6 +3,7 @@
 // ratio, and the target with PASS / MISS (or "info" where there is none).
 import { clusterDetails, clusterRows } from '../cluster.mjs';
 import { fuzzRows } from '../fuzz.mjs';
+import { installDetails, installRows } from '../install.mjs';
 import { fmt } from './util.mjs';
 
 const KB = 1024;
@@ -78,6 +79,7 @@ export function summaryRows(parts) {
   }
   if (parts.fuzz?.data) rows.push(...fuzzRows(parts.fuzz.data));
   if (parts.cluster?.data) rows.push(...clusterRows(parts.cluster.data));
+  if (parts.install?.data) rows.push(...installRows(parts.install.data));
   const so = parts.soak?.data;
   if (so) {
     const label = `${so.cycles} cycles (leave / removal / abrupt: ${so.byExit.leave}/${so.byExit.remove}/${so.byExit.abrupt})`;
@@ -229,6 +231,7 @@ function details(parts) {
     out.push('');
   }
   if (parts.cluster?.data) out.push(clusterDetails(parts.cluster, mdTable));
+  if (parts.install?.data) out.push(installDetails(parts.install, mdTable));
   return out.join('\n');
 }
 
@@ -264,6 +267,7 @@ ${details(parts)}
 - **size**: node zlib gzip level 9 of the minified files as shipped; RTCMultiConnection counts its min.js plus socket.io's client-dist/socket.io.min.js (what its server serves), two files, two gzip streams.
 - **server**: the send time (\`performance.now()\` of the load generator) travels in the relayed candidate's \`sdpMid\` (the server strips unknown keys, so it cannot ride elsewhere); the receiving client of the same process subtracts it: one-way relay latency, no clock skew. Throughput counts deliveries during the measured window. Memory per socket: (heap used / RSS after GC with 1,000 clients connected and in rooms) minus (the same before any client), divided by the clients. Node clients send no Origin header, which our server's origin check allows.
 - **cluster**: the server part's load generator and latency measure against 1, 2 and 3 nodes (\`createSignalingServer({ redisUrl })\`, each its own process) and one redis-server on loopback; client i connects to node i mod N. Also one node without Redis, to show what shared mode costs. CPU of the nodes, Redis and the load generator from \`process.cpuUsage()\` and /proc.
+- **install**: see its section above: \`npm pack\` of each package, \`npm ci --offline\` into an empty folder, the packages and bytes that land in node_modules.
 - **leaks**: one page, two \`<rtc-room>\`s each with its own \`<media-capture>\` (320x240@15 + audio); each cycle: A open-or-join, B join, both render a remote frame, both leave (variant *leave*) or both room elements are removed and new ones are created around the same captures (variant *remove*). ${WARMUP_NOTE}. Heap: \`gc()\` (\`--js-flags=--expose-gc\`) four times, CDP \`HeapProfiler.collectGarbage\`, then \`Runtime.getHeapUsage\`.
 
 ## Analysis

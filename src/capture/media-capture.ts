@@ -1,7 +1,7 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { tileStyles } from '../tile-styles.js';
 import type { Translate } from '../ui/strings.js';
-import { nameLabel, tileAvatar, tileLabelStyles } from '../ui/tiles.js';
+import { nameLabel, pinButton, tileAvatar, tileLabelStyles } from '../ui/tiles.js';
 import {
   CaptureErrorEvent,
   DevicesChangeEvent,
@@ -34,6 +34,7 @@ export type CaptureState = 'idle' | 'starting' | 'live' | 'stopped' | 'error';
  * @csspart placeholder - Shown instead of the preview for audio-only captures and before start.
  * @csspart start-button - The button that starts the capture (without `autostart`, or after an error).
  * @csspart error - The error message shown after a failed start.
+ * @csspart pin-button - Pins the tile in a room's stage (on the room's camera tile).
  * @cssproperty --media-capture-width - Width of the preview (default 100%).
  * @cssproperty --media-capture-height - Height of the preview (default auto).
  * @cssproperty --media-capture-aspect-ratio - Aspect ratio of the preview box (default 16 / 9).
@@ -65,6 +66,7 @@ export class MediaCapture extends LitElement {
     videoMuted: { type: Boolean, reflect: true, attribute: 'video-muted' },
     errorMessage: { state: true },
     tileLabel: { attribute: false },
+    pin: { attribute: false },
   };
 
   static override styles = [
@@ -141,6 +143,8 @@ export class MediaCapture extends LitElement {
    * room's string lookup. Null (default): no label.
    */
   tileLabel: { label: string; name: string; t: Translate } | null = null;
+  /** Set by `<rtc-room>`'s stage: true/false shows the pin button (with the tile label) pressed/not; null (default): none. */
+  pin: boolean | null = null;
   /** Mirror the preview: `auto` (default: the user-facing camera is mirrored), `true` or `false`. */
   mirror: string | null = null;
   /** Do not render the preview. */
@@ -416,7 +420,7 @@ export class MediaCapture extends LitElement {
     const tl = this.tileLabel;
     if (!tl || !live) return nothing;
     const label = nameLabel(tl.label, this.audioMuted, tl.t);
-    return hasVideo && this.videoMuted ? tileAvatar(tl.name || tl.label, label) : label;
+    return html`${hasVideo && this.videoMuted ? tileAvatar(tl.name || tl.label, label) : label}${this.pin === null ? nothing : pinButton(this.pin, tl.t)}`;
   }
 
   private onStartClick = () => {

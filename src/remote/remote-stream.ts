@@ -3,7 +3,7 @@ import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { AutoplayBlockedEvent } from '../events.js';
 import { tileStyles } from '../tile-styles.js';
 import { pickLang, translator, type StringOverrides } from '../ui/strings.js';
-import { nameLabel, tileAvatar, tileLabelStyles } from '../ui/tiles.js';
+import { nameLabel, pinButton, tileAvatar, tileLabelStyles } from '../ui/tiles.js';
 
 export type RemoteStreamState = 'waiting' | 'playing' | 'ended';
 
@@ -17,8 +17,9 @@ export type RemoteStreamState = 'waiting' | 'playing' | 'ended';
  * @csspart video - The `<video>` that plays the stream (also for audio-only streams, hidden).
  * @csspart placeholder - Shown for audio-only streams and muted cameras: the user's initials and name.
  * @csspart avatar - The initials in the placeholder.
- * @csspart name - The name label (always text).
+ * @csspart name - The name label (always text); for a screen share "{name} is presenting".
  * @csspart muted - The muted-microphone marker in the name label (an SVG icon named "Muted" in the UI language).
+ * @csspart pin-button - Pins the tile in a room's stage (shown while the room sets `pin`).
  * @csspart unmute-button - "Click to unmute", shown after autoplay with sound was blocked.
  * @cssproperty --remote-stream-width - Width (default 100%).
  * @cssproperty --remote-stream-aspect-ratio - Aspect ratio of the box (default 16 / 9).
@@ -41,6 +42,7 @@ export class RemoteStream extends LitElement {
     audioMuted: { type: Boolean, reflect: true, attribute: 'audio-muted' },
     videoMuted: { type: Boolean, reflect: true, attribute: 'video-muted' },
     strings: { attribute: false },
+    pin: { attribute: false },
   };
 
   static override styles = [
@@ -101,6 +103,8 @@ export class RemoteStream extends LitElement {
   videoMuted = false;
   /** Overrides of the UI strings (`muted`), as `<rtc-room>`'s `strings` property; the language is the nearest `lang`. */
   strings: StringOverrides | null = null;
+  /** Set by `<rtc-room>`'s stage: true/false shows the pin button pressed/not; null (default) shows none. */
+  pin: boolean | null = null;
 
   private watched: MediaStream | null = null;
   private readonly onTracksChanged = () => this.syncTracks();
@@ -214,10 +218,10 @@ export class RemoteStream extends LitElement {
     const name = this.displayName;
     const t = translator(pickLang(this.closest('[lang]')?.getAttribute('lang'), null, navigator.languages), this.strings);
     // lit renders `name` as text: a name is never HTML.
-    const label = name || this.audioMuted ? nameLabel(name, this.audioMuted, t) : nothing;
+    const label = name || this.audioMuted ? nameLabel(this.kind === 'screen' ? t('presenting', { name }) : name, this.audioMuted, t) : nothing;
     return html`
       <video part="video" class=${showPlaceholder ? 'concealed' : ''} autoplay playsinline></video>
-      ${showPlaceholder ? tileAvatar(name, label) : label}
+      ${showPlaceholder ? tileAvatar(name, label) : label}${this.pin === null ? nothing : pinButton(this.pin, t)}
       ${this.autoplayBlocked
         ? html`<button part="unmute-button" type="button" @click=${() => void this.unmute()}>🔈 Click to unmute</button>`
         : nothing}

@@ -215,6 +215,8 @@ export class RoomClient {
   }
 
   private readonly onConnect = () => {
+    // Connected ahead of a join (see <rtc-room connect>) after the server was unreachable: no longer an error.
+    if (this.reportedUnreachable && !this.intent && this.state === 'error') this.setState('idle');
     this.reportedUnreachable = false;
     this.refused = false;
     const socket = this.socket!;

@@ -30,7 +30,8 @@ import { RemoteTiles } from './remote-tiles.js';
 import { readIceTransportPolicy, readJoinOptions, readReconnectPolicy, releaseUserid, rememberedUserid } from './room-attributes.js';
 import { RoomClient, type JoinMode, type RoomState } from './room-client.js';
 import { RoomError, type RoomSocket } from './signaling.js';
-import { uiStyles } from '../ui/styles.js';
+import { adoptUi } from '../ui/styles.js';
+import { RoomStage } from './room-stage.js';
 import { RoomControls } from './room-controls-ui.js';
 import { pickLang, translator, type StringOverrides, type Translate } from '../ui/strings.js';
 
@@ -79,8 +80,19 @@ const STATUS_KEY: Partial<Record<RoomState, 'connecting' | 'reconnecting'>> = {
  * @fires room-locked - `{ locked, by }`.
  * @fires host-mute - `{ kind, by }`: a host muted this user's microphone or camera (its captures are muted; unmuting is up to the user).
  * @csspart status - The line that says "Connecting…", "Reconnecting…" or an error.
+ * @csspart stage - With `controls` or `layout`: the box the tiles fill. Attributes `layout` (`grid` or `speaker`) and `direction` (`column` in a portrait box); it carries `--rtc-cols`, `--rtc-tile-w`, `--rtc-tile-h`, the grid it was sized with.
+ * @csspart main - The large tile's area (speaker layout, a pinned tile, a screen share).
+ * @csspart strip - The other tiles, beside the large one (below it in a portrait box); it scrolls when they do not fit.
+ * @csspart waiting - The "Waiting for others to join" tile (with `controls`, alone in the room); inside: `waiting-title`, `invite-text`, `invite` (holding `invite-link` and `copy-button`).
+ * @csspart waiting-title - "Waiting for others to join".
+ * @csspart invite-text - "Share this link to invite others".
+ * @csspart invite - The invite link and its copy button.
+ * @csspart invite-link - The read-only field with the page's address.
+ * @csspart copy-button - Copies the link; says "Copied" for 2 s (where the clipboard refuses, it selects the link instead).
+ * @slot main - The large tile. The room moves a tile there itself (`slot="main"`); pages do not set it.
  * @cssproperty --rtc-room-tile-min - Smallest tile width of the default grid (default 240px).
  * @cssproperty --rtc-room-gap - Gap between tiles (default 8px).
+ * @cssproperty --rtc-strip - Width of the speaker layout's strip, or its height when it is below (default min(33%, max(20%, 170px)); below: min(25%, max(16%, 96px)), and two tiles fit its width).
  */
 export class RtcRoom extends LitElement {
   static override properties = {
@@ -105,8 +117,11 @@ export class RtcRoom extends LitElement {
     name: {},
     strings: { attribute: false },
     controls: {},
+    layout: {},
+    pinned: { attribute: false },
     autojoin: { type: Boolean },
     lobby: { type: Boolean },
+    connect: {},
     capture: {},
     noRender: { type: Boolean, attribute: 'no-render' },
     iceTransportPolicy: { attribute: 'ice-transport-policy' },
@@ -135,9 +150,6 @@ export class RtcRoom extends LitElement {
       border-radius: 6px;
       background: #fff3cd;
       color: #5c4400;
-    }
-    [part~='controls'] {
-      grid-column: 1 / -1;
     }
     :host([state='error']) [part='status'] {
       background: #fde2e1;
@@ -168,12 +180,27 @@ export class RtcRoom extends LitElement {
   /** Show the control bar: present (`controls`) for every control, or a subset in order (`controls="mic camera leave"`). */
   controls: string | null = null;
   private bar: RoomControls | null = null;
+  /**
+   * `grid` (the default with `controls`): the tiles fill the room's box; `speaker`: the active speaker (or the
+   * pinned tile) large, the others in a strip. Setting it (or `controls`) turns the stage on; a screen share or a
+   * pinned tile is shown large in either layout.
+   */
+  layout: string | null = null;
+  /** The userid whose tile is shown large (set by `pin()`, `unpin()` or a click on a tile's pin button), or null. */
+  pinned: string | null = null;
+  private readonly stage = new RoomStage(this);
   /** Overrides of any UI string, by key of the strings table (see README); the language comes from `lang`. */
   strings: StringOverrides | null = null;
   /** Open-or-join as soon as the element is connected and has a room id. */
   autojoin = false;
   /** A room this element opens gets a lobby: joiners wait until a host admits them. */
   lobby = false;
+  /**
+   * `auto` (default): connect to the signaling server as soon as the element
+   * is in the page with a `room-id`, so that joining costs one round trip;
+   * `manual`: only when joining or checking presence.
+   */
+  connect: string | null = null;
   /** Space-separated ids of `<media-capture>` elements elsewhere in the same document or shadow root. */
   capture: string | null = null;
   /** Do not create `<remote-stream>` elements. */
@@ -529,6 +556,16 @@ export class RtcRoom extends LitElement {
     return this.client?.roles.get(userid) ?? 'participant';
   }
 
+  /** Shows this user's tile large (its screen share first), until `unpin()`; a click on a tile's pin button does the same. */
+  pin(userid: string): void {
+    this.pinned = userid;
+  }
+
+  /** Back to the layout's own choice of the large tile. */
+  unpin(): void {
+    this.pinned = null;
+  }
+
   /** Sends data over the data channels: a string, a JSON-able value or binary, to everyone or to one user. */
   send(data: DataPayload, userid?: string): void {
     this.room.send(data, userid);
@@ -548,8 +585,15 @@ export class RtcRoom extends LitElement {
   };
 
   private readonly onPageShow = () => {
-    if (this.isConnected) this.maybeAutojoin();
+    if (!this.isConnected) return;
+    this.maybeAutojoin();
+    this.preconnect();
   };
+
+  /** Opens the signaling socket ahead of a join (see `connect`). */
+  private preconnect(): void {
+    if (this.connect !== 'manual' && this.roomId && this.isConnected && !this.client?.socket) this.room.connect();
+  }
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -564,6 +608,8 @@ export class RtcRoom extends LitElement {
     this.resolveCaptureRefs();
     this.adoptLiveCaptures([this]);
     this.maybeAutojoin();
+    // Back in the page after a removal (the first connection waits for the first update).
+    if (this.hasUpdated) this.preconnect();
   }
 
   override disconnectedCallback(): void {
@@ -619,6 +665,8 @@ export class RtcRoom extends LitElement {
         if (err instanceof RoomError) this.reportError(err.code, err.message);
       });
     }
+    // After the first update: properties set right after insertion are in by then.
+    if (changed.has('roomId') || changed.has('connect')) this.preconnect();
     if (changed.has('roomId') || changed.has('autojoin')) {
       const inOther = this.client?.state === 'joined' && this.client.roomid !== this.roomId;
       // With autojoin, a new room-id moves the user to that room (enter() leaves the old one).
@@ -631,17 +679,14 @@ export class RtcRoom extends LitElement {
 
   /** The bar (only when `controls` is set: the UI's styles are adopted then, so pages without it see no change). */
   private renderControls() {
+    if (this.stage.active) adoptUi(this.renderRoot as ShadowRoot);
     if (this.controls === null) return nothing;
-    if (!this.bar) {
-      this.bar = new RoomControls(this);
-      const root = this.renderRoot as ShadowRoot;
-      if (uiStyles.styleSheet && root.adoptedStyleSheets) root.adoptedStyleSheets = [...root.adoptedStyleSheets, uiStyles.styleSheet];
-    }
+    this.bar ??= new RoomControls(this);
     return this.bar.render(this.controls, this.t);
   }
 
   protected override render() {
-    return html`${this.statusMessage ? html`<div part="status" role="status">${this.statusMessage}</div>` : nothing}<slot></slot>${this.renderControls()}`;
+    return html`${this.statusMessage ? html`<div part="status" role="status">${this.statusMessage}</div>` : nothing}${this.stage.render(this.t)}${this.renderControls()}`;
   }
 }
 

@@ -96,9 +96,13 @@ export class Connections {
       iceServersFor: (userid) => this.iceServersFor(userid),
       sfu: this.sfu,
     };
+    let connLog: Logger | undefined;
     const conn: Connection = {
       socket,
-      log: log.child({ sid: socket.id, userid: socket.data.userid }),
+      // Made on first use: most connections never log anything of their own.
+      get log() {
+        return (connLog ??= log.child({ sid: socket.id, userid: socket.data.userid }));
+      },
       guard: Object.assign(guardOf(socket), { ioSocket: socket }),
       ctx,
       queue: Promise.resolve(),

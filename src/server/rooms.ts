@@ -7,6 +7,14 @@ import type { Extra, MediaKind, Permission, Role } from '../protocol.js';
 
 export type Awaitable<T> = T | Promise<T>;
 
+/**
+ * Applies `fn` to `value` now, or once it resolves: with a synchronous store
+ * (memory) a whole request runs in the tick it arrived in, with no promise hop.
+ */
+export function andThen<T, R>(value: Awaitable<T>, fn: (value: T) => Awaitable<R>): Awaitable<R> {
+  return value instanceof Promise ? value.then(fn) : fn(value);
+}
+
 export interface RoomMember {
   userid: string;
   /** The socket.io socket id of the connection that holds this membership. */

@@ -58,48 +58,78 @@ export interface RequestQueue {
   pending: number;
 }
 
-export function enqueue(q: RequestQueue, log: Logger, task: () => Promise<void>): void {
+/**
+ * Runs `task` after the connection's earlier requests. With nothing queued it
+ * runs at once, and a task that finishes synchronously (a signal with the
+ * memory store) never touches the queue: no promise is created for it.
+ */
+export function enqueue(q: RequestQueue, log: Logger, task: () => Awaitable<void>): void {
+  if (q.pending === 0) {
+    let result: Awaitable<void>;
+    try {
+      result = task();
+    } catch (err) {
+      log.error({ err }, 'request failed');
+      return;
+    }
+    if (!(result instanceof Promise)) return;
+    track(q, log, result);
+    return;
+  }
+  track(q, log, q.queue.then(task));
+}
+
+function track(q: RequestQueue, log: Logger, running: Promise<void>): void {
   q.pending++;
-  q.queue = q.queue
-    .then(task)
+  q.queue = running
     .catch((err: unknown) => log.error({ err }, 'request failed'))
     .finally(() => {
       q.pending--;
     });
 }
 
-/** Validates one request, runs its handler and acks the outcome; never throws. */
-export async function route(
+/** Validates one request, runs its handler and acks the outcome; never throws. Synchronous when the handler is. */
+export function route(
   ctx: HandlerContext,
   event: ClientEventName,
   payload: unknown,
   ack: AnyAck,
   log: Logger,
   metrics: Pick<Metrics, 'rejected'>,
-): Promise<void> {
+): Awaitable<void> {
   // A leave sent just before the socket closed (pagehide) still counts as a leave,
   // so peers hear 'leave' rather than 'disconnect'; anything else is moot once gone.
   if (!ctx.session.connected && event !== 'room:leave') return;
-  let result: Ack<object>;
+  let outcome: Awaitable<Ack<object>>;
   try {
     if (!isPlainObject(payload)) {
-      result = fail('invalid-request', `${event}: the payload must be an object`);
+      outcome = fail('invalid-request', `${event}: the payload must be an object`);
     } else {
       const parsed = v.safeParse(payloadSchemas[event], payload);
-      result = parsed.success
-        ? await (handlers[event] as Handler<ClientEventName>)(ctx, parsed.output as never)
+      outcome = parsed.success
+        ? (handlers[event] as Handler<ClientEventName>)(ctx, parsed.output as never)
         : fail('invalid-request', `${event}: ${describeIssues(parsed.issues)}`);
     }
   } catch (err) {
-    if (err instanceof BusyError) {
-      result = fail('rate-limited', 'the server is busy checking passwords; try again shortly');
-    } else {
-      log.error({ err, event }, 'handler failed');
-      result = fail('internal-error', 'internal error');
-    }
+    outcome = failure(err, event, log);
   }
+  if (!(outcome instanceof Promise)) return answer(outcome, event, ack, log, metrics);
+  return outcome.then(
+    (result) => answer(result, event, ack, log, metrics),
+    (err: unknown) => answer(failure(err, event, log), event, ack, log, metrics),
+  );
+}
+
+/** A handler's throw, as the ack the client gets. */
+function failure(err: unknown, event: ClientEventName, log: Logger): Ack<object> {
+  if (err instanceof BusyError) return fail('rate-limited', 'the server is busy checking passwords; try again shortly');
+  log.error({ err, event }, 'handler failed');
+  return fail('internal-error', 'internal error');
+}
+
+function answer(result: Ack<object>, event: ClientEventName, ack: AnyAck, log: Logger, metrics: Pick<Metrics, 'rejected'>): void {
   if (!result.ok) metrics.rejected.inc({ reason: result.error.code });
-  log.debug({ event, ok: result.ok, code: result.ok ? undefined : result.error.code }, 'request');
+  if (log.isLevelEnabled('debug')) log.debug({ event, ok: result.ok, code: result.ok ? undefined : result.error.code }, 'request');
   try {
     ack(result);
   } catch (err) {

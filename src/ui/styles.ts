@@ -4,9 +4,10 @@ import { css } from 'lit';
 /**
  * For the shadow root of the element hosting the UI. Public custom properties:
  * `--rtc-accent`, `--rtc-surface`, `--rtc-on-surface`, `--rtc-radius`,
- * `--rtc-font`. The stage reads `--rtc-cols`, `--rtc-tile-w`, `--rtc-tile-h`
- * (from layout.ts) when the host sets them; in the speaker layout `--rtc-strip`
- * (the strip's share) and `--rtc-strip-w`, and a `direction` attribute.
+ * `--rtc-font`. The stage (part `stage`) reads `--rtc-cols`, `--rtc-tile-w`,
+ * `--rtc-tile-h` (gridFor()'s grid, set by the room), a `layout` attribute
+ * (`grid` or `speaker`: parts `main` and `strip`), `direction` (`column`: the
+ * strip below) and `--rtc-strip` (the strip's width, or height below).
  */
 export const uiStyles = css`
   :host {
@@ -68,8 +69,7 @@ export const uiStyles = css`
   }
   [part~='controls'] > button,
   [part~='device-menu-button'],
-  [part~='preview-toggles'] > button,
-  [part~='pin-button'] {
+  [part~='preview-toggles'] > button {
     display: inline-grid;
     place-items: center;
     width: 48px;
@@ -148,8 +148,7 @@ export const uiStyles = css`
     font-size: 15px;
   }
 
-  /* Tiles: name label, markers, initials, speaking ring. */
-  [part~='tile'],
+  /* The pre-join preview (the kit's tiles add tileOverlayStyles). */
   [part~='preview-tile'] {
     position: relative;
     aspect-ratio: 16 / 9;
@@ -157,14 +156,6 @@ export const uiStyles = css`
     border-radius: var(--_radius);
     background: #3c4043;
     color: #fff;
-  }
-  [part~='tile'][speaking]::after {
-    content: '';
-    position: absolute;
-    inset: 0;
-    border-radius: inherit;
-    box-shadow: inset 0 0 0 3px var(--_accent);
-    pointer-events: none;
   }
   [part~='avatar'] {
     position: absolute;
@@ -181,58 +172,49 @@ export const uiStyles = css`
     font-size: clamp(16px, 4vw, 36px);
     font-weight: 600;
   }
-  [part~='name'] {
-    position: absolute;
-    left: 8px;
-    bottom: 8px;
-    max-width: calc(100% - 16px);
-    display: flex;
-    align-items: center;
-    gap: 4px;
-    padding: 2px 8px;
-    border-radius: 6px;
-    background: #000a;
-    font-size: 13px;
-    white-space: nowrap;
-    overflow: hidden;
-    text-overflow: ellipsis;
-  }
-  [part~='muted'] svg {
-    width: 16px;
-    height: 16px;
-    color: #f28b82;
-  }
-  [part~='pin-button'] {
-    position: absolute;
-    top: 8px;
-    right: 8px;
-    width: 36px;
-    height: 36px;
-    background: #000a;
-    opacity: 0;
-  }
-  [part~='tile']:hover [part~='pin-button'],
-  [part~='pin-button']:focus-visible,
-  [part~='pin-button'][aria-pressed='true'] {
-    opacity: 1;
-  }
 
-  /* Layouts: a grid sized by layout.ts, or the speaker layout (main + strip). */
+  /* The stage of <rtc-room controls|layout>: the room's box; the slotted tiles in a grid sized by
+     gridFor(), or the speaker layout: main tile, strip beside it (below in a portrait box). */
+  :host([controls]),
+  :host([layout]) {
+    display: flex;
+    flex-direction: column;
+    align-items: stretch;
+    gap: 0;
+    min-width: 0;
+    overflow: hidden;
+    /* A page's own height wins; else 16:9 of the screen's width, at least 480px, at most the screen. */
+    height: min(100dvh, max(480px, 56.25vw));
+    background: var(--_bar);
+  }
   [part~='stage'] {
     flex: 1;
     min-height: 0;
+    min-width: 0;
+    overflow: hidden;
     display: grid;
     gap: 8px;
     place-content: center;
     grid-template-columns: repeat(var(--rtc-cols, auto-fit), var(--rtc-tile-w, minmax(240px, 1fr)));
     grid-auto-rows: var(--rtc-tile-h, auto);
     padding: 8px;
+    container-type: size;
   }
-  [part~='stage'][layout='speaker'] {
+  slot::slotted(*) {
+    width: 100%;
+    height: 100%;
+    min-width: 0;
+  }
+  /* A shared screen is never cropped. */
+  slot::slotted([kind='screen']),
+  slot::slotted([screen]) {
+    --remote-stream-object-fit: contain;
+    --media-capture-object-fit: contain;
+  }
+  [layout='speaker'] {
     display: flex;
-    place-content: stretch;
   }
-  [part~='stage'][layout='speaker'] > [part~='main'] {
+  [part~='main'] {
     flex: 1;
     min-width: 0;
     min-height: 0;
@@ -240,31 +222,42 @@ export const uiStyles = css`
     place-items: center;
     container-type: size;
   }
-  [part~='main'] > * {
+  [part~='main'] ::slotted(*) {
     width: min(100cqw, 100cqh * 16 / 9);
+    height: auto;
+    aspect-ratio: 16 / 9;
   }
   [part~='strip'] {
     display: flex;
     flex-direction: column;
+    justify-content: safe center;
     gap: 8px;
-    flex: 0 0 var(--rtc-strip, 20%);
+    flex: 0 0 var(--rtc-strip, min(33%, max(20%, 170px)));
     min-height: 0;
     overflow: auto;
   }
-  /* speakerLayout().direction 'column' (a portrait box): the strip goes below. */
-  [part~='stage'][direction='column'] {
+  [part~='strip'] ::slotted(*) {
+    flex: none;
+    height: auto;
+    aspect-ratio: 16 / 9;
+  }
+  [direction='column'] {
     flex-direction: column;
   }
   [direction='column'] > [part~='strip'] {
     flex-direction: row;
+    /* Two strip tiles always fit the width (a phone); more scroll. */
+    flex-basis: var(--rtc-strip, min(25cqh, max(16cqh, 96px), (100cqw - 8px) * 9 / 32));
   }
-  [part~='strip'] > * {
-    flex: none;
-    width: var(--rtc-strip-w, auto);
+  [direction='column'] > [part~='strip'] ::slotted(*) {
+    width: auto;
+    height: 100%;
   }
 
   /* The waiting tile. */
   [part~='waiting'] {
+    box-sizing: border-box;
+    overflow: auto;
     display: grid;
     place-content: center;
     gap: 8px;
@@ -358,3 +351,9 @@ export const uiStyles = css`
     margin-right: 8px;
   }
 `;
+
+/** Adopts uiStyles into a shadow root once (the room does when `controls`, `layout` or `prejoin` is set). */
+export function adoptUi(root: ShadowRoot): void {
+  const sheet = uiStyles.styleSheet;
+  if (sheet && root.adoptedStyleSheets && !root.adoptedStyleSheets.includes(sheet)) root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+}

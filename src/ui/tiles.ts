@@ -26,13 +26,20 @@ export function tileOverlay(info: TileInfo, t: Translate, onPin?: () => void): T
   const name = tileName(info, t);
   return html`${info.cameraOff ? html`<div part="avatar" role="img" aria-label=${t('noCam')}>${initials(info.local ? info.name || name : name)}</div>` : nothing}
     <div part="name">${info.micMuted ? html`<span part="muted" role="img" aria-label=${t('muted')}>${icons.micOff}</span>` : nothing}<span>${name}</span></div>
-    ${onPin
-      ? html`<button type="button" part="pin-button" aria-label=${t(info.pinned ? 'unpin' : 'pin')} title=${t(info.pinned ? 'unpin' : 'pin')} aria-pressed=${info.pinned ? 'true' : 'false'} @click=${onPin}>${icons.pin}</button>`
-      : nothing}`;
+    ${onPin ? pinButton(!!info.pinned, t, onPin) : nothing}`;
 }
 
+/**
+ * A tile's pin button (part `pin-button`, pressed while pinned). In a room the
+ * tiles draw it when the room sets their `pin`, and the room handles the click.
+ */
+export const pinButton = (pinned: boolean, t: Translate, onPin?: () => void): TemplateResult => {
+  const label = t(pinned ? 'unpin' : 'pin');
+  return html`<button type="button" part="pin-button" aria-label=${label} title=${label} aria-pressed=${pinned} @click=${onPin}>${icons.pin}</button>`;
+};
+
 /** The tile a person alone in the room sees: waiting text, the invite link and a copy button. */
-export function waitingTemplate(href: string, copied: boolean, copy: () => void, t: Translate): TemplateResult {
+export function waitingTemplate(href: string, copied: boolean, copy: (e: Event) => void, t: Translate): TemplateResult {
   return html`<div part="waiting" role="status">
     <p part="waiting-title">${t('waiting')}</p>
     <p part="invite-text">${t('invite')}</p>
@@ -98,5 +105,35 @@ export const tileLabelStyles = css`
   [part='muted'] svg {
     width: 14px;
     height: 14px;
+  }
+  [part='pin-button'] {
+    position: absolute;
+    top: 8px;
+    right: 8px;
+    display: grid;
+    place-items: center;
+    width: 36px;
+    height: 36px;
+    padding: 0;
+    border: 0;
+    border-radius: 50%;
+    background: #000a;
+    color: #fff;
+    cursor: pointer;
+    opacity: 0;
+  }
+  :host(:hover) [part='pin-button'],
+  [part='pin-button']:focus-visible,
+  [aria-pressed='true'] {
+    opacity: 1;
+  }
+  @media (hover: none) {
+    [part='pin-button'] {
+      opacity: 1;
+    }
+  }
+  [part='pin-button'] svg {
+    width: 20px;
+    height: 20px;
   }
 `;

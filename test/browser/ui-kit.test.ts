@@ -9,7 +9,8 @@ import { loadPrefs, PREFS_KEY, savePrefs } from '../../dist/ui/prefs.js';
 import { prejoinTemplate, type PrejoinModel } from '../../dist/ui/prejoin.js';
 import { pickLang, translator, type Translate } from '../../dist/ui/strings.js';
 import { uiStyles } from '../../dist/ui/styles.js';
-import { tileOverlay, waitingTemplate, type TileInfo } from '../../dist/ui/tiles.js';
+import { tileOverlayStyles } from '../../dist/ui/kit-styles.js';
+import { tileLabelStyles, tileOverlay, waitingTemplate, type TileInfo } from '../../dist/ui/tiles.js';
 import { expectFrames, waitFor } from './helpers.js';
 
 /** A stand-in for phase 2's <rtc-room> shadow root: the kit's styles, and a template rendered into it. */
@@ -17,7 +18,7 @@ class UiHost extends HTMLElement {
   readonly root = this.attachShadow({ mode: 'open' });
   constructor() {
     super();
-    this.root.adoptedStyleSheets = [uiStyles.styleSheet!];
+    this.root.adoptedStyleSheets = [uiStyles, tileLabelStyles, tileOverlayStyles].map((s) => s.styleSheet!);
   }
   show(tpl: TemplateResult): void {
     render(tpl, this.root);

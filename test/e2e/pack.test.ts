@@ -1,11 +1,14 @@
-// The package as npm ships it: packed, installed into an empty folder, then used the ways users use it
-// (Node/SSR import, the server, the CDN files in Chromium, the types, `npx rtc-elements --help`, the manifest).
+// The npm packages as npm ships them: rtc-elements (the front-end) and
+// @rtc-elements/server (packages/server: the server's dependencies), packed,
+// installed into empty folders, then used the ways users use them (Node/SSR
+// import, the server, the CDN files in Chromium, the types, `npx`, the
+// manifest). The installs run offline: scripts/pack-install.mjs.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, ROOT } from './browser.js';
@@ -15,25 +18,26 @@ interface Ran {
   stdout: string;
   stderr: string;
 }
-
-function run(cmd: string, args: string[], cwd: string, timeoutMs = 120_000): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${cmd} ${args.join(' ')}: no exit within ${timeoutMs} ms; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+interface Manifest {
+  name: string;
+  version: string;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  devDependencies?: Record<string, string>;
+  scripts?: Record<string, string>;
+  bin?: Record<string, string>;
 }
+type Tarballs = Record<string, { filename: string; files: string[]; manifest: Manifest }>;
+interface PackInstall {
+  capture(cmd: string, args: string[], cwd: string, timeoutMs?: number): Promise<Ran>;
+  packBoth(dest: string): Promise<Tarballs>;
+  installApp(dir: string, name: string, deps: Record<string, string>, tarballs: Tarballs): Promise<string>;
+  fileDeps(tarballs: Tarballs, ...names: string[]): Record<string, string>;
+  measureInstall(app: string): { packages: number; names: string[]; bytes: number };
+}
+const packInstall = (await import(pathToFileURL(join(ROOT, 'scripts/pack-install.mjs')).href)) as PackInstall;
+const run = packInstall.capture;
 
 async function must(cmd: string, args: string[], cwd: string, timeoutMs?: number): Promise<string> {
   const r = await run(cmd, args, cwd, timeoutMs);
@@ -41,49 +45,15 @@ async function must(cmd: string, args: string[], cwd: string, timeoutMs?: number
   return r.stdout;
 }
 
-interface LockEntry {
-  version: string;
-  name?: string;
-  dev?: boolean;
-  devOptional?: boolean;
-  [key: string]: unknown;
-}
+const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
 
-/**
- * The app's package-lock.json: the tarball, and its dependencies at exactly
- * the versions our own lockfile pins (the entries npm marks neither dev nor
- * devOptional), with their registry URLs spelled out. npm test runs in a
- * network namespace with no registry, so `npm install <tarball>` cannot
- * resolve anything; `npm ci --offline` from this lock takes every tarball from
- * the cache that `npm ci` filled, by its integrity.
- */
-function appLock(tarball: string, integrity: string): object {
-  const ours = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
-  const packages: Record<string, unknown> = {
-    '': { name: 'app', dependencies: { 'rtc-elements': `file:${tarball}` } },
-    'node_modules/rtc-elements': {
-      version: pkg.version,
-      resolved: `file:${tarball}`,
-      integrity,
-      license: pkg.license,
-      dependencies: pkg.dependencies,
-      bin: pkg.bin,
-      engines: pkg.engines,
-    },
-  };
-  for (const [path, entry] of Object.entries(ours.packages)) {
-    if (!path || entry.dev || entry.devOptional) continue;
-    const name = entry.name ?? path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
-    packages[path] = { ...entry, resolved: `https://registry.npmjs.org/${name}/-/${name.split('/').pop()}-${entry.version}.tgz` };
-  }
-  return { name: 'app', lockfileVersion: 3, requires: true, packages };
-}
+/** What a browser-only project must not get: the server and what only it uses. */
+const SERVER_ONLY = ['socket.io', 'engine.io', 'redis', '@redis/client', 'pino', 'prom-client', '@socket.io/redis-streams-adapter', 'jose', 'valibot'];
 
-/** `npx rtc-elements` from the app folder, until its start line says where it listens. */
+/** `npx @rtc-elements/server` from the server app, until its start line says where it listens. */
 function startInstalledServer(app: string): Promise<{ child: ChildProcess; url: string }> {
   // Its own process group: npx runs the command as a child, and stopping the group stops both.
-  const child = spawn('npx', ['rtc-elements', '--port', '0'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn('npx', ['@rtc-elements/server', '--port', '0'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -100,44 +70,43 @@ function startInstalledServer(app: string): Promise<{ child: ChildProcess; url: 
         resolve({ child, url: `http://127.0.0.1:${port}` });
       }
     });
-    child.on('exit', (code) => reject(new Error(`npx rtc-elements exited with ${code}: ${err}`)));
+    child.on('exit', (code) => reject(new Error(`npx @rtc-elements/server exited with ${code}: ${err}`)));
   });
 }
 
-describe('the npm package, packed and installed into an empty folder', { timeout: 240_000 }, () => {
+describe('the npm packages, packed and installed into empty folders', { timeout: 300_000 }, () => {
   let dir: string;
+  /** A project that installed rtc-elements alone (a front-end). */
   let app: string;
-  let packed: string[];
+  /** A project that installed @rtc-elements/server (which brings rtc-elements). */
+  let serverApp: string;
+  let tarballs: Tarballs;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rtc-elements-pack-'));
-    app = join(dir, 'app');
     // A fresh clone has no dist/: `npm pack` must build it (prepack). npm test
-    // has just run that very build (scripts/build.mjs), so the tarball is
+    // has just run that very build (scripts/build.mjs), so the tarballs are
     // packed from this tree without running it a second time; the first test
     // holds prepack to that command.
-    const out = await must('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], ROOT);
-    const [info] = JSON.parse(out) as { filename: string; files: { path: string }[] }[];
-    packed = info!.files.map((f) => f.path);
-    const tarball = join(dir, info!.filename);
-    const integrity = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
-    mkdirSync(app);
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module', dependencies: { 'rtc-elements': `file:../${info!.filename}` } }));
-    writeFileSync(join(app, 'package-lock.json'), JSON.stringify(appLock(`../${info!.filename}`, integrity)));
-    await must('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--loglevel=error'], app, 180_000);
+    tarballs = await packInstall.packBoth(dir);
+    app = await packInstall.installApp(dir, 'app', packInstall.fileDeps(tarballs, 'rtc-elements'), tarballs);
+    serverApp = await packInstall.installApp(dir, 'server-app', packInstall.fileDeps(tarballs, '@rtc-elements/server'), tarballs);
   });
   after(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('npm pack builds first, and ships the build, the manifest and the command, not the tests', () => {
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    assert.equal(pkg.scripts.prepack, 'node scripts/build.mjs');
+    const pkg = readJson<Manifest>(join(ROOT, 'package.json'));
+    assert.equal(pkg.scripts!.prepack, 'node scripts/build.mjs');
+    const packed = tarballs['rtc-elements']!.files;
     for (const file of [
       'dist/index.js',
       'dist/index.d.ts',
       'dist/webrtc-shims.js',
+      'dist/server-entry.js',
       'dist/server/index.js',
+      'dist/server/index.d.ts',
       'dist/server/cli.js',
       'dist/protocol.js',
       'dist/react.d.ts',
@@ -149,7 +118,34 @@ describe('the npm package, packed and installed into an empty folder', { timeout
     ]) {
       assert.ok(packed.includes(file), `${file} is in the tarball`);
     }
-    assert.deepEqual(packed.filter((f) => /^(test|build|bench|\.ci)\//.test(f)), []);
+    assert.deepEqual(packed.filter((f) => /^(test|build|bench|packages|\.ci)\//.test(f)), []);
+    assert.deepEqual(tarballs['@rtc-elements/server']!.files.sort(), ['README.md', 'bin.js', 'index.d.ts', 'index.js', 'package.json']);
+  });
+
+  it('the two packages agree: one version, and @rtc-elements/server brings exactly the server\'s dependencies', () => {
+    const front = tarballs['rtc-elements']!.manifest;
+    const server = tarballs['@rtc-elements/server']!.manifest;
+    assert.equal(server.version, front.version);
+    const { 'rtc-elements': frontSpec, ...serverDeps } = server.dependencies!;
+    assert.equal(frontSpec, front.version, '@rtc-elements/server depends on the rtc-elements of its own version');
+    // rtc-elements names them as optional peers, so that npm places them where
+    // its dist/server/ finds them and refuses a version it does not accept.
+    assert.deepEqual(serverDeps, front.peerDependencies);
+    for (const name of Object.keys(serverDeps)) {
+      assert.equal(front.peerDependenciesMeta?.[name]?.optional, true, `${name} is an optional peer of rtc-elements`);
+      assert.equal(front.devDependencies?.[name], serverDeps[name], `${name}: the repo's own install (devDependencies) has the same range`);
+    }
+    assert.deepEqual(Object.keys(front.dependencies!).sort(), ['lit', 'socket.io-client']);
+  });
+
+  it('a front-end install is small: no socket.io server, redis, pino or prom-client', () => {
+    const front = packInstall.measureInstall(app);
+    const full = packInstall.measureInstall(serverApp);
+    assert.deepEqual(SERVER_ONLY.filter((name) => front.names.includes(name)), [], `front-end install: ${front.names.join(' ')}`);
+    // The same names do come with the server: the list above is not misspelled.
+    assert.deepEqual(SERVER_ONLY.filter((name) => !full.names.includes(name)), []);
+    assert.ok(front.packages <= 20, `${front.packages} packages: ${front.names.join(' ')}`);
+    assert.ok(front.bytes < full.bytes / 2, `front-end ${front.bytes} bytes, with the server ${full.bytes}`);
   });
 
   it('imports in Node without a DOM: defines nothing, touches no window (what SSR frameworks do)', async () => {
@@ -158,7 +154,6 @@ describe('the npm package, packed and installed into an empty folder', { timeout
     const script = `
       const before = Object.keys(globalThis);
       const m = await import('rtc-elements');
-      const server = await import('rtc-elements/server');
       const protocol = await import('rtc-elements/protocol');
       console.log(JSON.stringify({
         window: typeof window,
@@ -166,7 +161,6 @@ describe('the npm package, packed and installed into an empty folder', { timeout
         defined: ['media-capture', 'rtc-room', 'remote-stream'].filter((t) => globalThis.customElements?.get(t)),
         adapter: m.applyAdapter(),
         classes: [m.RtcRoom, m.MediaCapture, m.RemoteStream, m.RoomClient, m.PeerLeaveEvent].map((c) => typeof c),
-        createSignalingServer: typeof server.createSignalingServer,
         version: protocol.PROTOCOL_VERSION,
         newGlobals: Object.keys(globalThis).filter((k) => !before.includes(k)),
       }));`;
@@ -176,30 +170,67 @@ describe('the npm package, packed and installed into an empty folder', { timeout
     assert.deepEqual(result.defined, []);
     assert.equal(result.adapter, null);
     assert.deepEqual(result.classes, ['function', 'function', 'function', 'function', 'function']);
-    assert.equal(result.createSignalingServer, 'function');
     assert.equal(typeof result.version, 'number');
     // lit's Node build adds its own bookkeeping globals (and a customElements stand-in); nothing named window or document.
     assert.deepEqual((result.newGlobals as string[]).filter((k) => /window|document|navigator|HTMLElement/i.test(k)), []);
   });
 
-  it('npx rtc-elements --help works from the install', async () => {
-    const help = await must('npx', ['rtc-elements', '--help'], app);
-    assert.match(help, /^Usage: rtc-elements \[options\]/);
-    assert.match(help, /--turn-secret/);
+  it('the front-end install: rtc-elements/server and npx rtc-elements name the package to install', async () => {
+    const imported = await run(process.execPath, ['--input-type=module', '-e', "await import('rtc-elements/server')"], app);
+    assert.notEqual(imported.code, 0);
+    assert.match(imported.stderr, /the signaling server is not installed \(Node cannot find the package '[^']+'\)/);
+    assert.match(imported.stderr, /npm install @rtc-elements\/server/);
+    const command = await run('npx', ['rtc-elements', '--help'], app);
+    assert.equal(command.code, 1);
+    assert.equal(command.stdout, '');
+    assert.match(command.stderr, /^rtc-elements: the signaling server is not installed/);
+    assert.match(command.stderr, /npx @rtc-elements\/server \[options\]/);
+    assert.doesNotMatch(command.stderr, /\n\s+at /, 'a message, not a stack trace');
   });
 
-  it('the types work from the install: tags, events with their unions, the server', async () => {
+  it('the server install: @rtc-elements/server and rtc-elements/server export the whole server', async () => {
+    const script = `
+      const names = (m) => Object.keys(m).sort();
+      const scoped = await import('@rtc-elements/server');
+      const documented = await import('rtc-elements/server');
+      const source = await import('./node_modules/rtc-elements/dist/server/index.js');
+      console.log(JSON.stringify({
+        scoped: names(scoped), documented: names(documented), source: names(source),
+        same: scoped.createSignalingServer === documented.createSignalingServer && documented.RedisRoomStore === source.RedisRoomStore,
+      }));`;
+    const r = JSON.parse(await must(process.execPath, ['--input-type=module', '-e', script], serverApp)) as Record<string, unknown>;
+    assert.ok((r.source as string[]).includes('createSignalingServer'));
+    assert.deepEqual(r.documented, r.source, 'src/server-entry.ts re-exports every value of src/server/index.ts');
+    assert.deepEqual(r.scoped, r.source);
+    assert.equal(r.same, true);
+  });
+
+  it('the server install: npx @rtc-elements/server, rtc-elements-server and rtc-elements --help', async () => {
+    for (const command of [['@rtc-elements/server'], ['rtc-elements-server'], ['rtc-elements']]) {
+      const help = await must('npx', [...command, '--help'], serverApp);
+      assert.match(help, /^Usage: rtc-elements \[options\]/, command[0]);
+      assert.match(help, /--turn-secret/);
+    }
+  });
+
+  /** Type-checks `source` as a strict TypeScript project of `cwd`, with the tsc of this repo. */
+  async function typecheck(cwd: string, source: string): Promise<void> {
     writeFileSync(
-      join(app, 'tsconfig.json'),
+      join(cwd, 'tsconfig.json'),
       JSON.stringify({
         compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022', 'DOM', 'DOM.Iterable'], strict: true, noEmit: true, skipLibCheck: true, types: [] },
         files: ['check.ts'],
       }),
     );
-    writeFileSync(
-      join(app, 'check.ts'),
+    writeFileSync(join(cwd, 'check.ts'), source);
+    const r = await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], cwd);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+  }
+
+  it('the types work from the front-end install: tags, events with their unions, the protocol', async () => {
+    await typecheck(
+      app,
       `import { RtcRoom, type PeerLeaveDetail, type PeerStateDetail, type RoomErrorDetail } from 'rtc-elements';
-import { createSignalingServer, type SignalingServerOptions } from 'rtc-elements/server';
 import type { ErrorCode } from 'rtc-elements/protocol';
 
 const room: RtcRoom = document.createElement('rtc-room');
@@ -220,13 +251,27 @@ const serverCode: ErrorCode = 'room-full';
 const badCode: RoomErrorDetail['code'] = 'oops';
 // @ts-expect-error maxParticipants is a number
 room.maxParticipants = '4';
-const options: SignalingServerOptions = { port: 0, relayOnly: false };
-const start: (o: SignalingServerOptions) => Promise<unknown> = createSignalingServer;
-export { size, ok, bad, state, badState, code, serverCode, badCode, options, start };
+export { size, ok, bad, state, badState, code, serverCode, badCode };
 `,
     );
-    const r = await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], app);
-    assert.equal(r.code, 0, r.stdout + r.stderr);
+  });
+
+  it('the types work from the server install: @rtc-elements/server and rtc-elements/server', async () => {
+    await typecheck(
+      serverApp,
+      `import { createSignalingServer, MemoryRoomStore, type SignalingServerOptions, type RoomStore } from '@rtc-elements/server';
+import * as documented from 'rtc-elements/server';
+
+const options: SignalingServerOptions = { port: 0, relayOnly: false };
+// @ts-expect-error port is a number
+const badOptions: SignalingServerOptions = { port: '0' };
+const start: (o: SignalingServerOptions) => Promise<unknown> = createSignalingServer;
+const same: typeof documented.createSignalingServer = createSignalingServer;
+const store: RoomStore = new MemoryRoomStore();
+const documentedStore: documented.RoomStore = new documented.MemoryRoomStore();
+export { options, badOptions, start, same, store, documentedStore };
+`,
+    );
   });
 
   it('custom-elements.json: every event with its type and detail, no internal state as attributes', () => {
@@ -270,7 +315,7 @@ export { size, ok, bad, state, badState, code, serverCode, badCode, options, sta
     let server: { child: ChildProcess; url: string } | undefined;
     let browser: Browser | undefined;
     before(async () => {
-      server = await startInstalledServer(app);
+      server = await startInstalledServer(serverApp);
       browser = await launchBrowser();
     });
     after(async () => {
@@ -305,7 +350,7 @@ export { size, ok, bad, state, badState, code, serverCode, badCode, options, sta
       for (const file of ['rtc-elements.js', 'rtc-elements.iife.js']) {
         const served = await fetch(`${server!.url}/dist/${file}`);
         assert.equal(served.status, 200);
-        assert.equal(await served.text(), readFileSync(join(app, 'node_modules/rtc-elements/dist', file), 'utf8'), `/dist/${file} is the installed file`);
+        assert.equal(await served.text(), readFileSync(join(serverApp, 'node_modules/rtc-elements/dist', file), 'utf8'), `/dist/${file} is the installed file`);
       }
       const esm = await page();
       await esm.addScriptTag({ url: '/dist/rtc-elements.js', type: 'module' });

@@ -44,6 +44,23 @@ describe('.ci/audit.mjs', () => {
     assert.equal(audit({ auditReportVersion: 2, vulnerabilities: {}, metadata: { vulnerabilities: counts(0, 1) } }).code, 1);
   });
 
+  it('a high finding in a build or test tool only (not installed by users) is listed, not failed', () => {
+    const r = audit({
+      auditReportVersion: 2,
+      vulnerabilities: { rollup: { name: 'rollup', severity: 'high', via: ['x'], range: '<0' } },
+      metadata: { vulnerabilities: counts(1) },
+    });
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /build\/test tool only.*rollup/);
+    // The server's libraries are dev dependencies of the root, yet users install them: they fail.
+    const redis = audit({
+      auditReportVersion: 2,
+      vulnerabilities: { redis: { name: 'redis', severity: 'critical', via: ['x'] } },
+      metadata: { vulnerabilities: counts(0, 1) },
+    });
+    assert.equal(redis.code, 1, redis.out);
+  });
+
   it('passes a clean report and one with moderate findings only', () => {
     assert.equal(audit({ auditReportVersion: 2, vulnerabilities: {}, metadata: { vulnerabilities: counts(0) } }).code, 0);
     const moderate = audit({

@@ -3,26 +3,43 @@ import type { Ack } from '../../protocol.js';
 import { MAX_STREAMS } from '../../protocol.js';
 import { isNonRelayCandidate, sdpHasNonRelayCandidate, sdpStreamIds, sendsMedia } from '../sdp.js';
 import type { Payload } from '../validation.js';
-import { fail, may, peerConnId, type HandlerContext, type Refusal, type Session } from './context.js';
+import { andThen, type Awaitable } from '../rooms.js';
+import { fail, may, type HandlerContext, type Refusal, type Session } from './context.js';
 
-export async function signal(ctx: HandlerContext, p: Payload<'signal'>): Promise<Ack> {
+/** Synchronous with the memory store (the relay's hot path: no promise, no await); a promise with Redis. */
+export function signal(ctx: HandlerContext, p: Payload<'signal'>): Awaitable<Ack> {
   const roomid = ctx.session.data.roomid;
   if (roomid === null) return fail('not-in-room', 'join a room first');
   const refusal = checkSignal(ctx.session, ctx.config.relayOnly, p.data);
   if (refusal) return refusal;
-  const target = await peerConnId(ctx, roomid, p.to);
-  if (!target) return fail('peer-not-found', `${p.to} is not in your room`);
-  if (p.data.streams?.length) {
-    // A host muted this member: announcing that kind unmuted waits for the member's own member:unmute.
-    const muted = (await ctx.store.member(roomid, ctx.session.data.userid))?.hostMuted ?? [];
-    const kind = muted.find((k) => p.data.streams!.some((s) => !(k === 'audio' ? s.audioMuted : s.videoMuted)));
-    if (kind) return fail('forbidden', `a host muted your ${kind}: unmute it yourself (member:unmute) first`);
-  }
-  const claimed = await claimStreams(ctx, roomid, p.data);
-  if (claimed) return claimed;
-  ctx.relay.toConnection(target, 'signal', { from: ctx.session.data.userid, data: p.data });
-  ctx.metrics.relayed.inc({ type: 'signal' });
-  return { ok: true };
+  const from = ctx.session.data.userid;
+  const notFound = () => fail('peer-not-found', `${p.to} is not in your room`);
+  if (p.to === from) return notFound();
+  return andThen(ctx.store.member(roomid, p.to), (target) => {
+    if (!target) return notFound();
+    return andThen(hostMuteRefusal(ctx, roomid, p.data), (muted) => {
+      if (muted) return muted;
+      return andThen(claimStreams(ctx, roomid, p.data), (claimed): Ack => {
+        if (claimed) return claimed;
+        ctx.relay.toConnection(target.connId, 'signal', { from, data: p.data });
+        ctx.metrics.relayed.inc({ type: 'signal' });
+        return { ok: true };
+      });
+    });
+  });
+}
+
+/**
+ * A host muted this member: a stream list showing that kind unmuted waits for
+ * the member's own member:unmute. Only signals with a stream list ask the store.
+ */
+function hostMuteRefusal(ctx: HandlerContext, roomid: string, data: Payload<'signal'>['data']): Awaitable<Refusal | null> {
+  const streams = data.streams;
+  if (!streams?.length) return null;
+  return andThen(ctx.store.member(roomid, ctx.session.data.userid), (me) => {
+    const kind = me?.hostMuted?.find((k) => streams.some((s) => !(k === 'audio' ? s.audioMuted : s.videoMuted)));
+    return kind ? fail('forbidden', `a host muted your ${kind}: unmute it yourself (member:unmute) first`) : null;
+  });
 }
 
 /** Media and address rules on a signal: `publish` permission, relay-only policy. */
@@ -43,17 +60,19 @@ export function checkSignal(session: Session, relayOnly: boolean, data: Payload<
  * msid) become the sender's in this room; one another member announced first
  * is refused, so nobody can put their media in another member's tile.
  */
-async function claimStreams(ctx: HandlerContext, roomid: string, data: Payload<'signal'>['data']): Promise<Refusal | null> {
+function claimStreams(ctx: HandlerContext, roomid: string, data: Payload<'signal'>['data']): Awaitable<Refusal | null> {
   const ids = new Set(data.streams?.map((s) => s.streamid));
   if (data.description) for (const id of sdpStreamIds(data.description.sdp)) ids.add(id);
+  // Candidates (most signals) name no stream.
   if (ids.size === 0) return null;
   // Each `streams` list is capped by validation; an SDP may name a few more (one per track).
   if (ids.size > MAX_STREAMS * 2) return fail('invalid-request', 'too many stream ids in one signal');
-  const claim = await ctx.store.claimStreams(roomid, ctx.session.data.userid, ctx.session.id, [...ids]);
-  if (claim.status === 'taken') {
-    ctx.log.warn({ streamid: claim.streamid, owner: claim.owner }, 'signal refused: stream id of another member');
-    return fail('forbidden', `stream ${claim.streamid} belongs to another member of the room`);
-  }
-  if (claim.status === 'not-member') return fail('not-in-room', 'join a room first');
-  return null;
+  return andThen(ctx.store.claimStreams(roomid, ctx.session.data.userid, ctx.session.id, [...ids]), (claim) => {
+    if (claim.status === 'taken') {
+      ctx.log.warn({ streamid: claim.streamid, owner: claim.owner }, 'signal refused: stream id of another member');
+      return fail('forbidden', `stream ${claim.streamid} belongs to another member of the room`);
+    }
+    if (claim.status === 'not-member') return fail('not-in-room', 'join a room first');
+    return null;
+  });
 }
