@@ -369,6 +369,8 @@ export interface SfuStreamInfo {
   mid: string;
   /** The m-line in the publisher's own SDP. */
   feedMid?: string;
+  /** The publisher's MediaStream id (its SDP's msid) this m-line belongs to. */
+  streamid?: string;
   type?: 'audio' | 'video' | 'data';
 }
 /** Ack of `sfu:publish`. */

@@ -1,4 +1,6 @@
 /** <rtc-room>'s configuration attributes read into RoomClient settings: userids remembered per tab, reconnect policy, ICE policy, join options. */
+import { TOPOLOGIES, type TopologyRequest } from '../protocol.js';
+import type { JoinOptions } from './room-types.js';
 import { DEFAULT_RECONNECT, RoomError, type ReconnectPolicy } from './signaling.js';
 
 /** Says what is wrong with an attribute (the element reports it as an `invalid-attribute` room-error). */
@@ -73,11 +75,18 @@ export function readReconnectPolicy(attrs: ReconnectAttributes, report: ReportIn
   };
 }
 
-/** Password and room size for a join; an invalid max-participants throws `invalid-request`. */
-export function readJoinOptions(password: string | null, maxParticipants: string | number | null): { password?: string; maxParticipants?: number } {
+/** Password, room size and topology for a join; an invalid max-participants or topology throws `invalid-request`. */
+export function readJoinOptions(password: string | null, maxParticipants: string | number | null, topology: string | null = null): JoinOptions {
   const max = maxParticipants === null || maxParticipants === '' ? undefined : Number(maxParticipants);
   if (max !== undefined && (!Number.isInteger(max) || max < 2)) {
     throw new RoomError('invalid-request', `max-participants="${maxParticipants}" is invalid: expected a whole number of at least 2.`);
   }
-  return { ...(password ? { password } : {}), ...(max !== undefined ? { maxParticipants: max } : {}) };
+  if (topology && !(TOPOLOGIES as readonly string[]).includes(topology)) {
+    throw new RoomError('invalid-request', `topology="${topology}" is invalid: expected "mesh", "sfu" or "auto".`);
+  }
+  return {
+    ...(password ? { password } : {}),
+    ...(max !== undefined ? { maxParticipants: max } : {}),
+    ...(topology ? { topology: topology as TopologyRequest } : {}),
+  };
 }

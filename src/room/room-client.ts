@@ -16,6 +16,7 @@ import type { DataPayload } from './data-messages.js';
 import { LocalStreams } from './local-streams.js';
 import { grants, Members, type PeerRecord } from './members.js';
 import { MeshTransport } from './mesh.js';
+import { SFU_DATA, SfuTransport } from './sfu.js';
 import { createSocket, DEFAULT_RECONNECT, handshakeRefusal, request, RoomError, type RoomSocket } from './signaling.js';
 import { TokenExpiryWatch } from './token.js';
 import { StreamOwners } from './stream-owners.js';
@@ -109,11 +110,23 @@ export class RoomClient {
     this.peers = this.members.records;
     this.local = new LocalStreams(() => this.media, () => this.may('publish'));
     this.localStreams = this.local.entries;
-    this.media = new MeshTransport(this.transportContext(), this.transportHooks(), { offerFallbackMs: options.offerFallbackMs });
+    this.media = this.mesh();
     this.media.start();
   }
 
-  /** The transport carrying this room's media and data (the mesh). */
+  private mesh(): Transport {
+    return new MeshTransport(this.transportContext(), this.transportHooks(), { offerFallbackMs: this.options.offerFallbackMs });
+  }
+
+  /** Replaces the transport (the room's topology changed); it learns the members we have. */
+  private use(media: Transport): void {
+    this.media.stop();
+    this.media = media;
+    media.start();
+    for (const userid of this.peers.keys()) media.peerJoined(userid, true);
+  }
+
+  /** The transport carrying this room's media and data (the mesh, or the SFU in `sfu` rooms). */
   get transport(): Transport {
     return this.media;
   }
@@ -192,7 +205,10 @@ export class RoomClient {
     socket.on('room:ended', () => this.out('room-ended', 'A host ended the room.'));
     socket.on('signal', (msg) => this.onSignal(msg));
     socket.on('custom', ({ from, event, data }) => {
-      if (this.peers.has(from)) this.hooks.message(from, data, 'socket', event);
+      if (!this.peers.has(from)) return;
+      // send() in an SFU room: the server relayed it.
+      if (event !== SFU_DATA) this.hooks.message(from, data, 'socket', event);
+      else if (this.members.maySendData(from)) this.hooks.message(from, data, 'data');
     });
     socket.on('ice:servers', ({ iceServers }) => {
       // Fresh TURN credentials before the old ones expire: for new peers and later ICE restarts.
@@ -348,6 +364,7 @@ export class RoomClient {
         ...(intent.password ? { password: intent.password } : {}),
         ...(intent.maxParticipants && intent.mode !== 'join' ? { maxParticipants: intent.maxParticipants } : {}),
         ...(intent.lobby && intent.mode !== 'join' ? { lobby: true } : {}),
+        ...(intent.topology && intent.mode !== 'join' ? { topology: intent.topology } : {}),
       };
       const event = intent.mode === 'open' ? 'room:open' : intent.mode === 'join' ? 'room:join' : 'room:open-or-join';
       let ack = await request(socket, event, payload);
@@ -440,6 +457,9 @@ export class RoomClient {
     this.serverIceServers = ack.iceServers;
     this.serverForcesRelay = relay;
     if (iceChanged) this.media.configure();
+    // An sfu room gets a fresh SFU transport on every (re)join: the server's Janus side starts over too.
+    if (ack.topology === 'sfu') this.use(new SfuTransport(this.transportContext(), this.transportHooks(), this.socket!));
+    else if (this.media.name === 'sfu') this.use(this.mesh());
     const fresh = this.members.reconcile(ack.peers, rejoin);
     // A rejoin with another token may have gained or lost `publish`.
     this.media.syncStreams();
@@ -470,6 +490,7 @@ export class RoomClient {
     const told = wasIn && socket?.connected ? request(socket, 'room:leave', {}, 2000).catch(() => {}) : null;
     this.lobbyWait?.(new RoomError('aborted', 'Left the lobby.'));
     this.members.removeAll('leave');
+    if (this.media.name === 'sfu') this.use(this.mesh());
     this.roomid = null;
     this.isInitiator = false;
     if (!wasIn) return;
@@ -487,6 +508,8 @@ export class RoomClient {
     if (socket && wasIn && socket.connected) socket.emit('room:leave', {}, () => {});
     this.members.removeAll('leave');
     this.media.stop();
+    // An SFU transport belongs to this socket's room: a revived element starts from a mesh.
+    if (this.media.name === 'sfu') this.media = this.mesh();
     this.roomid = null;
     if (socket) {
       socket.removeAllListeners();

@@ -1,5 +1,5 @@
 /** The public types of RoomClient: its states, the hooks it calls, its options and join options. */
-import type { Extra, LobbyKnockPayload, LobbyResolvedPayload, MediaKind, PeerLeaveReason, Role, RoomJoinedPayload, RoomLockedPayload, RoomWaitingPayload, StreamInfo, StreamKind } from '../protocol.js';
+import type { Extra, LobbyKnockPayload, LobbyResolvedPayload, MediaKind, PeerLeaveReason, Role, RoomJoinedPayload, RoomLockedPayload, RoomWaitingPayload, StreamInfo, StreamKind, TopologyRequest } from '../protocol.js';
 import type { PeerState } from './transport.js';
 import type { ReconnectPolicy, RoomError } from './signaling.js';
 
@@ -61,4 +61,6 @@ export interface JoinOptions {
   maxParticipants?: number;
   /** A room this opens gets a lobby. */
   lobby?: boolean;
+  /** How a room opened by this join carries media (the server's default: `mesh`). */
+  topology?: TopologyRequest;
 }

@@ -101,6 +101,7 @@ export class RtcRoom extends LitElement {
     userid: {},
     password: {},
     maxParticipants: { attribute: 'max-participants', converter: (value: string | null) => (value === null || value.trim() === '' ? null : Number(value)) },
+    topology: {},
     extra: {
       converter: {
         fromAttribute: (value: string | null): unknown => {
@@ -167,6 +168,8 @@ export class RtcRoom extends LitElement {
   password: string | null = null;
   /** Room size asked for when this client opens the room (the server may allow fewer). */
   maxParticipants: number | null = null;
+  /** How a room this element opens carries media: `mesh` (default), `sfu` (through the server's Janus) or `auto` (the server decides). Joining keeps the room's own. */
+  topology: 'mesh' | 'sfu' | 'auto' | null = null;
   /** Application data shared with peers (JSON in the attribute; any JSON-able value as a property). */
   extra: unknown = null;
   /**
@@ -474,7 +477,7 @@ export class RtcRoom extends LitElement {
       if (roomid !== undefined) this.roomId = roomid;
       // A token set just before this call has not reached the client through updated() yet.
       this.client?.setToken(this.token);
-      const options = readJoinOptions(this.password, this.getAttribute('max-participants') ?? this.maxParticipants);
+      const options = readJoinOptions(this.password, this.getAttribute('max-participants') ?? this.maxParticipants, this.topology);
       const id = roomid ?? this.roomId ?? '';
       return await this.room.enter({ mode, roomid: id, ...options, lobby: this.lobby });
     } catch (err) {

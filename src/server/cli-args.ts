@@ -66,6 +66,7 @@ Rooms beyond the mesh (SFU)
   --sfu-room-size <n>         SFU_ROOM_SIZE   Largest SFU room (default 50)
   --lobby-timeout <seconds>   LOBBY_TIMEOUT   How long a joiner may wait in a lobby (default 300)
   --ban-time <seconds>        BAN_TIME        How long a member a host removed stays out (default 600)
+  --mesh-max <n>              MESH_MAX        "auto" rooms asking for more members go to the SFU (default 4)
 
 Logs and help
   --log-level <level>         LOG_LEVEL       fatal, error, warn, info (default), debug, trace, silent
@@ -113,7 +114,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     ...stringFlags(
       'port', 'host', 'allowed-origins', 'room-size', 'max-room-size', 'tls-cert', 'tls-key', 'ice-servers',
       'token', 'token-secret', 'jwks-url', 'token-issuer', 'token-audience', 'turn-secret', 'turn-urls', 'turn-ttl',
-      'redis-url', 'redis-prefix', 'log-level', 'max-connections-per-ip', 'max-buffered-bytes', 'janus-api-secret', 'janus-admin-key', 'sfu-room-size', 'lobby-timeout', 'ban-time',
+      'redis-url', 'redis-prefix', 'log-level', 'max-connections-per-ip', 'max-buffered-bytes', 'janus-api-secret', 'janus-admin-key', 'sfu-room-size', 'mesh-max', 'lobby-timeout', 'ban-time',
     ),
     'janus-url': { type: 'string', multiple: true },
     'relay-only': { type: 'boolean' },
@@ -242,6 +243,8 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   if (lobbyTimeout !== undefined) options.lobbyTimeout = int(lobbyTimeout, '--lobby-timeout', 1, 86_400) * 1000;
   const banTime = pick('ban-time', 'BAN_TIME');
   if (banTime !== undefined) options.banTime = int(banTime, '--ban-time', 0, 31 * 86_400) * 1000;
+  const meshMax = pick('mesh-max', 'MESH_MAX');
+  if (meshMax !== undefined) options.meshMax = int(meshMax, '--mesh-max', 2, 1024);
   const level = pick('log-level', 'LOG_LEVEL');
   if (level !== undefined) {
     if (!(LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level: one of ${LEVELS.join(', ')}`);

@@ -150,6 +150,8 @@ export interface SignalingServerOptions {
   lobbyTimeout?: number;
   /** How long (ms) a member a host removed may not enter that room again. Default 600000 (10 min). */
   banTime?: number;
+  /** A room opened with `topology: 'auto'` asking for more members than this is an `sfu` room (with Janus). Default 4. */
+  meshMax?: number;
 }
 
 /** How long a removed member stays out unless `banTime` says otherwise. */
@@ -157,6 +159,8 @@ export const DEFAULT_BAN_MS = 10 * 60_000;
 
 /** Largest SFU room unless `sfuRoomSize` says otherwise. */
 export const DEFAULT_SFU_ROOM_SIZE = 50;
+/** `auto` rooms larger than this go to the SFU unless `meshMax` says otherwise. */
+export const DEFAULT_MESH_MAX = 4;
 
 /**
  * Requests waiting in one socket's queue before further ones get
@@ -214,6 +218,7 @@ export interface ResolvedConfig {
   sfuRoomSize: number;
   lobbyTimeoutMs: number;
   removeBanMs: number;
+  meshMax: number;
   /** The server's logger (a child of the given one). */
   log: Logger;
 }
@@ -313,6 +318,7 @@ export function resolveConfig(options: SignalingServerOptions = {}): ResolvedCon
     sfuRoomSize,
     lobbyTimeoutMs: integer(options.lobbyTimeout ?? DEFAULT_LOBBY_MS, 'lobbyTimeout', 100, 86_400_000),
     removeBanMs: integer(options.banTime ?? DEFAULT_BAN_MS, 'banTime', 0, 31 * 86_400_000),
+    meshMax: integer(options.meshMax ?? DEFAULT_MESH_MAX, 'meshMax', 2, 1024),
     log,
   };
 }

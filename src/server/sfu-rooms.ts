@@ -29,6 +29,8 @@ interface SfuMember {
   session: JanusSession | undefined;
   publisher: VideoRoomPublisherHandle | undefined;
   publishing: boolean;
+  /** The m-lines the member's last offer sends: mid -> its MediaStream id (msid; '' without one). */
+  sent: Map<string, string>;
   subscriber: VideoRoomSubscriberHandle | undefined;
 }
 
@@ -100,7 +102,14 @@ export class SfuRooms {
         this.relay.toRoom(roomid, 'sfu:feeds', { added: [userid], removed: [] }, connId);
       });
     }
-    return member.publisher.publish(offer);
+    const answer = await publisher.publish(offer);
+    const had = member.sent;
+    member.sent = sentStreams(offer.sdp);
+    // A renegotiation that sends new m-lines (a screen share): subscribers ask for them.
+    if (member.publishing && [...member.sent.keys()].some((mid) => !had.has(mid))) {
+      this.relay.toRoom(roomid, 'sfu:feeds', { added: [userid], removed: [] }, connId);
+    }
+    return answer;
   }
 
   /** Stops publishing (Janus renegotiates every subscriber without this member's feeds). */
@@ -136,14 +145,19 @@ export class SfuRooms {
       subscriber.handle.on('trickle', (c) => this.trickleOut(member, 'subscriber', c));
       subscriber.handle.on('event', (_data, jsep) => {
         // Janus renegotiates on its own when a feed goes away.
-        if (jsep?.type === 'offer') this.relay.toConnection(member.connId, 'sfu:offer', { jsep, streams: streamInfo(subscriber.streams) });
+        if (jsep?.type === 'offer') this.relay.toConnection(member.connId, 'sfu:offer', { jsep, streams: this.streamInfo(room, subscriber.streams) });
       });
-      return { jsep: offer, streams: streamInfo(subscriber.streams) };
+      return { jsep: offer, streams: this.streamInfo(room, subscriber.streams) };
     }
-    const have = new Set(member.subscriber.streams.filter((s) => s.active).map((s) => s.feed));
-    const added = wanted.filter((f) => !have.has(f));
-    const jsep = added.length ? await member.subscriber.update({ subscribe: added.map((feed) => ({ feed })) }) : undefined;
-    return { ...(jsep ? { jsep } : {}), streams: streamInfo(member.subscriber.streams) };
+    // Whole feeds we do not have yet, and the new m-lines of feeds we have (a publisher added a stream).
+    const active = member.subscriber.streams.filter((s) => s.active);
+    const added = wanted.flatMap((feed) => {
+      const have = active.filter((s) => s.feed === feed).map((s) => s.feedMid);
+      if (!have.length) return [{ feed }];
+      return [...(room.members.get(feed)?.sent.keys() ?? [])].filter((mid) => !have.includes(mid)).map((mid) => ({ feed, mid }));
+    });
+    const jsep = added.length ? await member.subscriber.update({ subscribe: added }) : undefined;
+    return { ...(jsep ? { jsep } : {}), streams: this.streamInfo(room, member.subscriber.streams) };
   }
 
   /** The member's answer to the subscriber connection's latest offer. */
@@ -220,7 +234,7 @@ export class SfuRooms {
       member = undefined;
     }
     if (!member) {
-      member = { userid, connId, session: undefined, publisher: undefined, publishing: false, subscriber: undefined };
+      member = { userid, connId, session: undefined, publisher: undefined, publishing: false, sent: new Map(), subscriber: undefined };
       room.members.set(userid, member);
     }
     return member;
@@ -250,10 +264,33 @@ export class SfuRooms {
     await Promise.all([publisher?.leave(), subscriber?.leave()]);
     await session?.destroy().catch(() => {});
   }
+
+  /** What each active m-line of a subscriber connection carries, with the publisher's stream id when its offer named one. */
+  private streamInfo(room: SfuRoom, streams: SubscribedStream[]): SfuStreamInfo[] {
+    const sent = (s: SubscribedStream) => (s.feedMid === undefined ? undefined : room.members.get(s.feed)?.sent.get(s.feedMid));
+    // Janus keeps forwarding-slots for m-lines a publisher stopped (until the subscriber renegotiates): not media anymore.
+    return streams
+      .filter((s) => s.active && s.type !== 'data' && (sent(s) !== undefined || !room.members.get(s.feed)?.publishing))
+      .map((s) => {
+        const streamid = sent(s);
+        return {
+          userid: s.feed,
+          mid: s.mid,
+          ...(s.feedMid !== undefined ? { feedMid: s.feedMid } : {}),
+          ...(s.type ? { type: s.type } : {}),
+          ...(streamid ? { streamid } : {}),
+        };
+      });
+  }
 }
 
-function streamInfo(streams: SubscribedStream[]): SfuStreamInfo[] {
-  return streams
-    .filter((s) => s.active && s.type !== 'data')
-    .map((s) => ({ userid: s.feed, mid: s.mid, ...(s.feedMid !== undefined ? { feedMid: s.feedMid } : {}), ...(s.type ? { type: s.type } : {}) }));
+/** The m-lines an offer sends media on (not inactive, recvonly, rejected or data): mid -> msid stream id ('' without one). */
+export function sentStreams(sdp: string): Map<string, string> {
+  const sent = new Map<string, string>();
+  for (const section of sdp.split(/\r?\nm=/).slice(1)) {
+    if (/^(application|\S+ 0 )/.test(section) || /\na=(inactive|recvonly)/.test(section)) continue;
+    const mid = /\na=mid:(\S+)/.exec(section)?.[1];
+    if (mid) sent.set(mid, /\na=msid:(\S+)/.exec(section)?.[1] ?? '');
+  }
+  return sent;
 }

@@ -175,20 +175,20 @@ describe('parseCli', () => {
     assert.ok(HELP.includes('--redis-url') && HELP.includes('REDIS_URL') && HELP.includes('--redis-prefix'));
   });
 
-  it('reads --janus-url (repeatable or a comma list), --janus-api-secret, --janus-admin-key, --sfu-room-size, or their variables', () => {
+  it('reads --janus-url (repeatable or a comma list), --janus-api-secret, --janus-admin-key, --sfu-room-size, --mesh-max, or their variables', () => {
     assert.deepEqual(
       parseCli(
-        ['--janus-url', 'ws://127.0.0.1:8188', '--janus-url', 'ws://127.0.0.1:8189,wss://j.example/ws', '--janus-api-secret', 'api', '--janus-admin-key', 'adm', '--sfu-room-size', '20'],
+        ['--janus-url', 'ws://127.0.0.1:8188', '--janus-url', 'ws://127.0.0.1:8189,wss://j.example/ws', '--janus-api-secret', 'api', '--janus-admin-key', 'adm', '--sfu-room-size', '20', '--mesh-max', '6'],
         {},
       ),
       {
         help: false,
-        options: { janusUrls: ['ws://127.0.0.1:8188', 'ws://127.0.0.1:8189', 'wss://j.example/ws'], janusApiSecret: 'api', janusAdminKey: 'adm', sfuRoomSize: 20 },
+        options: { janusUrls: ['ws://127.0.0.1:8188', 'ws://127.0.0.1:8189', 'wss://j.example/ws'], janusApiSecret: 'api', janusAdminKey: 'adm', sfuRoomSize: 20, meshMax: 6 },
       },
     );
-    assert.deepEqual(parseCli([], { JANUS_URL: 'ws://a:1, ws://b:2', JANUS_API_SECRET: 'x', JANUS_ADMIN_KEY: 'y', SFU_ROOM_SIZE: '30' }), {
+    assert.deepEqual(parseCli([], { JANUS_URL: 'ws://a:1, ws://b:2', JANUS_API_SECRET: 'x', JANUS_ADMIN_KEY: 'y', SFU_ROOM_SIZE: '30', MESH_MAX: '5' }), {
       help: false,
-      options: { janusUrls: ['ws://a:1', 'ws://b:2'], janusApiSecret: 'x', janusAdminKey: 'y', sfuRoomSize: 30 },
+      options: { janusUrls: ['ws://a:1', 'ws://b:2'], janusApiSecret: 'x', janusAdminKey: 'y', sfuRoomSize: 30, meshMax: 5 },
     });
     const flagWins = parseCli(['--janus-url', 'ws://flag:1'], { JANUS_URL: 'ws://env:1' });
     assert.deepEqual(!flagWins.help && flagWins.options.janusUrls, ['ws://flag:1']);
@@ -199,10 +199,11 @@ describe('parseCli', () => {
       ['--janus-admin-key', 'x'],
       ['--sfu-room-size', '1'],
       ['--sfu-room-size', 'many'],
+      ['--mesh-max', '1'],
     ]) {
       assert.throws(() => parseCli(argv, {}), UsageError, argv.join(' '));
     }
-    assert.ok(['--janus-url', 'JANUS_URL', '--janus-api-secret', '--janus-admin-key', '--sfu-room-size', 'SFU_ROOM_SIZE'].every((x) => HELP.includes(x)));
+    assert.ok(['--janus-url', 'JANUS_URL', '--janus-api-secret', '--janus-admin-key', '--sfu-room-size', 'SFU_ROOM_SIZE', '--mesh-max', 'MESH_MAX'].every((x) => HELP.includes(x)));
   });
 });
 

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { RoomJoinedPayload } from '../../src/protocol.js';
+import { sentStreams } from '../../src/server/sfu-rooms.js';
 import { mintRoomToken } from '../../src/server/tokens.js';
 import { ROOT, launchBrowser } from '../e2e/browser.js';
 import { roomInJanus, skipWithoutJanus, startJanus, type JanusProcess } from './janus-harness.js';
@@ -22,6 +23,23 @@ async function eventually(what: string, check: () => Promise<boolean>, ms = 1000
     await sleep(200);
   }
 }
+
+describe('sentStreams', () => {
+  it('lists the m-lines an offer sends, with their msid stream ids; not inactive, recvonly, stopped or data ones', () => {
+    const m = (kind: string, mid: string, extra: string, port = 9) => `m=${kind} ${port} UDP/TLS/RTP/SAVPF 96\r\na=mid:${mid}\r\n${extra}`;
+    const sdp = [
+      'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n',
+      m('audio', '0', 'a=sendonly\r\na=msid:cam track-a\r\n'),
+      m('video', '1', 'a=sendonly\r\na=msid:cam track-v\r\n'),
+      m('video', '2', 'a=inactive\r\na=msid:screen track-s\r\n'),
+      m('video', '3', 'a=sendonly\r\na=msid:old track-o\r\n', 0),
+      m('video', '4', 'a=recvonly\r\n'),
+      m('video', '5', 'a=sendonly\r\n'),
+      'm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:6\r\n',
+    ].join('');
+    assert.deepEqual([...sentStreams(sdp)], [['0', 'cam'], ['1', 'cam'], ['5', '']]);
+  });
+});
 
 describe('sfu rooms without Janus', () => {
   it('topology sfu is refused with sfu-unavailable; mesh and auto rooms say mesh; sfu:* requests are refused', async () => {
@@ -51,6 +69,24 @@ describe('sfu rooms on a real Janus', { skip: skipWithoutJanus }, () => {
   });
 
   const janusOptions = () => ({ janusUrls: [janus.url], janusApiSecret: janus.apiSecret, janusAdminKey: janus.adminKey });
+
+  it('topology auto: an sfu room when more members are asked for than --mesh-max (default 4), else a mesh room', async () => {
+    const topology = async (server: Awaited<ReturnType<typeof startServer>>, roomid: string, maxParticipants?: number) => {
+      const socket = await connect(server, { auth: { userid: `u-${roomid}` } });
+      const joined = (await ok(socket, 'room:open', { roomid, topology: 'auto', ...(maxParticipants ? { maxParticipants } : {}) })) as unknown as RoomJoinedPayload;
+      await ok(socket, 'room:leave', {});
+      socket.disconnect();
+      return joined.topology;
+    };
+    const server = await startServer(janusOptions());
+    assert.equal(await topology(server, 'auto-4', 4), 'mesh');
+    assert.equal(await topology(server, 'auto-5', 5), 'sfu');
+    assert.equal(await topology(server, 'auto-unsized'), 'mesh', 'no size asked for: a mesh room');
+    const roomy = await startServer({ ...janusOptions(), meshMax: 6 });
+    assert.equal(await topology(roomy, 'auto-roomy-6', 6), 'mesh');
+    assert.equal(await topology(roomy, 'auto-roomy-7', 7), 'sfu');
+    await eventually('the Janus rooms destroyed', async () => !(await roomInJanus(janus, 'auto-5')).exists && !(await roomInJanus(janus, 'auto-roomy-7')).exists);
+  });
 
   it('opens the Janus room on demand (secrets never in an ack), caps it at sfuRoomSize, refuses publish without the permission, destroys it when the room empties', async () => {
     const server = await startServer({ ...janusOptions(), sfuRoomSize: 2, tokenSecret: SECRET });
@@ -179,6 +215,7 @@ describe('sfu rooms on a real Janus', { skip: skipWithoutJanus }, () => {
           });
 
           const camera = await navigator.mediaDevices.getUserMedia({ video: true });
+          w.camera = camera.id;
           for (const track of camera.getTracks()) pcs.publisher.addTrack(track, camera);
           await pcs.publisher.setLocalDescription();
           const published = await must('sfu:publish', { jsep: { type: 'offer', sdp: pcs.publisher.localDescription!.sdp } });
@@ -236,6 +273,14 @@ describe('sfu rooms on a real Janus', { skip: skipWithoutJanus }, () => {
       for (const name of names) pages.push(await member(server.url!, 'media', name));
       for (const [i, page] of pages.entries()) await expectFramesFrom(page, names.filter((_, j) => j !== i));
       for (const page of pages) assert.equal(await page.evaluate(() => (window as unknown as { subscribeError?: unknown }).subscribeError), undefined);
+      // Each m-line names its publisher's MediaStream (the msid of the publisher's offer), so a page can tell a camera from a screen.
+      const cameras = new Map<string, string>();
+      for (const [i, page] of pages.entries()) cameras.set(names[i]!, await page.evaluate(() => (window as unknown as { camera: string }).camera));
+      for (const page of pages) {
+        const streams = await page.evaluate(() => (window as unknown as { streams: Array<{ userid: string; streamid?: string }> }).streams);
+        assert.equal(streams.length, 2);
+        for (const s of streams) assert.equal(s.streamid, cameras.get(s.userid), `the stream id of ${s.userid}'s camera`);
+      }
 
       for (const page of pages) {
         await page.evaluate(() => new Promise((r) => (window as unknown as { socket: { emit(e: string, p: unknown, a: unknown): void } }).socket.emit('room:leave', {}, r)));

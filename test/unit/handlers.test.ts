@@ -40,7 +40,7 @@ function world(config: Partial<HandlerContext['config']> = {}) {
     closeRoom: (roomid) => void sent.push({ to: `room:${roomid}`, event: 'evict' }),
   };
   const metrics = createMetrics(store, { defaultMetrics: false });
-  const cfg = { defaultRoomSize: 8, maxRoomSize: 8, scryptCost: 1024, relayOnly: false, sfuRoomSize: 50, lobbyTimeoutMs: 60_000, removeBanMs: 60_000, ...config };
+  const cfg = { defaultRoomSize: 8, maxRoomSize: 8, scryptCost: 1024, relayOnly: false, sfuRoomSize: 50, meshMax: 4, lobbyTimeoutMs: 60_000, removeBanMs: 60_000, ...config };
   let n = 0;
   /** A member's context: a connection that is up until `session.connected` is set false. */
   function member(userid: string, grant: { rooms?: string[]; permissions?: Permission[] } | null = null) {

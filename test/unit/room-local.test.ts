@@ -112,10 +112,14 @@ describe('<rtc-room> attributes', () => {
     assert.equal(reports.length, 1);
   });
 
-  it('join options: a room size below 2 or not whole is refused', () => {
+  it('join options: a room size below 2 or not whole, or an unknown topology, is refused', () => {
     assert.deepEqual(readJoinOptions('pw', '4'), { password: 'pw', maxParticipants: 4 });
     assert.deepEqual(readJoinOptions(null, ''), {});
     for (const bad of ['1', '2.5', 'many']) assert.throws(() => readJoinOptions(null, bad), { code: 'invalid-request' });
+    assert.deepEqual(readJoinOptions(null, null, 'sfu'), { topology: 'sfu' });
+    assert.deepEqual(readJoinOptions(null, '12', 'auto'), { maxParticipants: 12, topology: 'auto' });
+    assert.deepEqual(readJoinOptions(null, null, ''), {});
+    assert.throws(() => readJoinOptions(null, null, 'star'), { code: 'invalid-request', message: /topology="star".*"mesh", "sfu" or "auto"/ });
   });
 
   it('a remembered userid comes back for its room, never for two rooms of one page; blocked storage still works', () => {

@@ -29,7 +29,7 @@ export interface HandlerContext {
   readonly session: Session;
   readonly store: RoomStore;
   readonly relay: Relay;
-  readonly config: Pick<ResolvedConfig, 'defaultRoomSize' | 'maxRoomSize' | 'scryptCost' | 'relayOnly' | 'sfuRoomSize' | 'lobbyTimeoutMs' | 'removeBanMs'>;
+  readonly config: Pick<ResolvedConfig, 'defaultRoomSize' | 'maxRoomSize' | 'scryptCost' | 'relayOnly' | 'sfuRoomSize' | 'meshMax' | 'lobbyTimeoutMs' | 'removeBanMs'>;
   /** The `sfu` rooms on Janus; null without Janus (`sfu` is refused). */
   readonly sfu?: SfuRooms | null;
   /** Password hashing, a few at a time (throws BusyError when too many wait). */

@@ -105,7 +105,8 @@ function chooseTopology(ctx: HandlerContext, p: EnterPayload): Topology | Refusa
     if (!sfu.available) return fail('sfu-unavailable', 'no Janus instance answers: try again later, or open a mesh room');
     return 'sfu';
   }
-  if (wanted === 'auto' && sfu?.available && (p.maxParticipants ?? 0) > ctx.config.maxRoomSize) return 'sfu';
+  // Without a size asked for, `auto` stays a mesh: the room grows no further than the mesh allows.
+  if (wanted === 'auto' && sfu?.available && (p.maxParticipants ?? 0) > ctx.config.meshMax) return 'sfu';
   return 'mesh';
 }
 

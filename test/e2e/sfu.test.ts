@@ -1,0 +1,194 @@
+// SFU rooms as people use them: <rtc-room topology="sfu"> pages (one browser
+// context each) through our server and a real Janus. Each person sends once,
+// sees everyone else's camera, and a leaver's tile goes.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { createSignalingServer, type SignalingServer } from '../../src/server/index.js';
+import { roomInJanus, skipWithoutJanus, startJanus, type JanusProcess } from '../server/janus-harness.js';
+import { expectRemoteFrames, launchBrowser } from './browser.js';
+
+interface Person {
+  page: Page;
+  userid: string;
+  /** The page's console warnings from our elements. */
+  warnings: string[];
+}
+
+/** Resolves in the page with the detail of the next `event` on its <rtc-room> that `match`es. */
+function nextEvent(page: Page, event: string, match: Record<string, unknown>): Promise<Record<string, unknown>> {
+  return page.evaluate(
+    ({ event, match }) =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const room = document.querySelector('rtc-room')!;
+        const timer = setTimeout(() => reject(new Error(`no ${event} ${JSON.stringify(match)} within 15 s`)), 15000);
+        room.addEventListener(event, function listener(e) {
+          const detail = (e as CustomEvent<Record<string, unknown>>).detail;
+          if (!Object.entries(match).every(([k, v]) => JSON.stringify(detail[k]) === JSON.stringify(v))) return;
+          clearTimeout(timer);
+          room.removeEventListener(event, listener);
+          resolve({ ...detail, stream: undefined });
+        });
+      }),
+    { event, match },
+  );
+}
+
+/** The userids of the tiles one page shows. */
+function tiles(page: Page): Promise<string[]> {
+  return page.evaluate(() => [...document.querySelectorAll('rtc-room remote-stream')].map((e) => e.getAttribute('userid') ?? '').sort());
+}
+
+/** Every RTCPeerConnection the page made, and the media each one sends (outbound-rtp per kind). */
+function sending(page: Page): Promise<{ open: number; outbound: Array<{ audio: number; video: number }> }> {
+  return page.evaluate(async () => {
+    const pcs = ((window as unknown as { pcs: RTCPeerConnection[] }).pcs ?? []).filter((pc) => pc.connectionState !== 'closed');
+    const outbound = [];
+    for (const pc of pcs) {
+      const counts = { audio: 0, video: 0 };
+      (await pc.getStats()).forEach((s: { type: string; kind?: 'audio' | 'video'; packetsSent?: number }) => {
+        if (s.type === 'outbound-rtp' && s.kind && (s.packetsSent ?? 0) > 0) counts[s.kind] += 1;
+      });
+      outbound.push(counts);
+    }
+    return { open: pcs.length, outbound };
+  });
+}
+
+describe('sfu rooms in the browser (<rtc-room topology="sfu">, real Janus)', { skip: skipWithoutJanus }, () => {
+  let janus: JanusProcess;
+  let server: SignalingServer;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+
+  before(async () => {
+    janus = await startJanus();
+    server = await createSignalingServer({
+      port: 0,
+      logLevel: 'silent',
+      janusUrls: [janus.url],
+      janusApiSecret: janus.apiSecret,
+      janusAdminKey: janus.adminKey,
+    });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    for (const c of contexts) await c.close().catch(() => {});
+    await browser?.close();
+    await server?.close();
+    await janus?.stop();
+  });
+
+  /** One person: their own browser context, a page with the bundle, a camera and microphone, joining `room` as an sfu room. */
+  async function person(room: string): Promise<Person> {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    const warnings: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'warning' && m.text().includes('rtc-')) warnings.push(m.text());
+    });
+    // Every RTCPeerConnection the page creates, to count what it sends.
+    await page.addInitScript(() => {
+      const Native = window.RTCPeerConnection;
+      const pcs: RTCPeerConnection[] = [];
+      (window as unknown as { pcs: RTCPeerConnection[] }).pcs = pcs;
+      window.RTCPeerConnection = class extends Native {
+        constructor(config?: RTCConfiguration) {
+          super(config);
+          pcs.push(this);
+        }
+      };
+    });
+    await page.route('**/call.html', (route) =>
+      route.fulfill({
+        contentType: 'text/html',
+        body: `<!doctype html><script type="module" src="/dist/rtc-elements.js"></script>
+          <rtc-room room-id="${room}" topology="sfu" autojoin><media-capture audio video width="320" height="240" autostart></media-capture></rtc-room>`,
+      }),
+    );
+    await page.goto(`${server.url}/call.html`);
+    await page.waitForFunction(() => document.querySelector('rtc-room')?.getAttribute('state') === 'joined', null, { timeout: 20000 });
+    const { userid, transport } = await page.evaluate(() => {
+      const room = document.querySelector('rtc-room') as unknown as { room: { userid: string; transport: { name: string } } };
+      return { userid: room.room.userid, transport: room.room.transport.name };
+    });
+    assert.equal(transport, 'sfu', 'the join ack said sfu: the SFU transport carries the media');
+    return { page, userid, warnings };
+  }
+
+  /** Resolves once `viewer` renders frames from each of `others` (and shows no one else). */
+  async function seesEveryone(viewer: Person, others: Person[]): Promise<void> {
+    for (const other of others) await expectRemoteFrames(viewer.page, `remote-stream[userid="${other.userid}"]`, 5, 45000);
+    assert.deepEqual(await tiles(viewer.page), others.map((o) => o.userid).sort());
+  }
+
+  it('three people: each renders the two others, sends once (one connection, one outbound stream per kind), a late joiner sees the earlier ones, a leaver\'s tile goes', { timeout: 180000 }, async () => {
+    const alice = await person('sfu-call');
+    const bob = await person('sfu-call');
+    await seesEveryone(alice, [bob]);
+    await seesEveryone(bob, [alice]);
+
+    // Carol joins late: she sees both, both see her.
+    const carol = await person('sfu-call');
+    const everyone = [alice, bob, carol];
+    for (const p of everyone) await seesEveryone(p, everyone.filter((o) => o !== p));
+
+    // Each person uploads their camera and microphone once, whatever the room size: one
+    // connection sends (the publisher), one receives everyone (the subscriber).
+    for (const p of everyone) {
+      const { open, outbound } = await sending(p.page);
+      assert.equal(open, 2, `${p.userid}: a publisher and a subscriber connection`);
+      assert.deepEqual(
+        outbound.filter((o) => o.audio + o.video > 0),
+        [{ audio: 1, video: 1 }],
+        `${p.userid}: one sending connection with one audio and one video stream`,
+      );
+    }
+
+    // Alice shares her screen too: a second tile at the others (the publisher connection renegotiates).
+    await alice.page.evaluate(async () => {
+      const screen = await navigator.mediaDevices.getDisplayMedia({ video: true });
+      (window as unknown as { screen2: MediaStream }).screen2 = screen;
+      (document.querySelector('rtc-room') as unknown as { addStream(s: MediaStream, k: string): void }).addStream(screen, 'screen');
+    });
+    const screenTile = `remote-stream[userid="${alice.userid}"][kind="screen"]`;
+    for (const p of [bob, carol]) await expectRemoteFrames(p.page, screenTile, 5, 30000);
+    await alice.page.evaluate(() =>
+      (document.querySelector('rtc-room') as unknown as { removeStream(s: MediaStream): void }).removeStream((window as unknown as { screen2: MediaStream }).screen2),
+    );
+    for (const p of [bob, carol]) await p.page.waitForSelector(screenTile, { state: 'detached', timeout: 15000 });
+    await expectRemoteFrames(bob.page, `remote-stream[userid="${alice.userid}"][kind="camera"]`);
+
+    // Alice turns her camera off: the others hear it (the mute flags travel as in a mesh).
+    const muteSeen = [bob, carol].map((p) => nextEvent(p.page, 'stream-mute', { userid: alice.userid, kind: 'video', muted: true }));
+    await alice.page.evaluate(() => (document.querySelector('media-capture') as unknown as { setMuted(k: string, m: boolean): void }).setMuted('video', true));
+    await Promise.all(muteSeen);
+
+    // send() goes through the server's relay: same event, same data, from the right person.
+    const messages = [alice, carol].map((p) => nextEvent(p.page, 'room-message', { userid: bob.userid }));
+    await bob.page.evaluate(() => (document.querySelector('rtc-room') as unknown as { send(d: unknown): void }).send({ hello: 'sfu' }));
+    for (const m of await Promise.all(messages)) assert.deepEqual(m.data, { hello: 'sfu' });
+
+    // Carol leaves: her tile goes at Alice's and Bob's, their calls go on.
+    await carol.page.evaluate(() => (document.querySelector('rtc-room') as unknown as { leave(): Promise<void> }).leave());
+    for (const p of [alice, bob]) {
+      await p.page.waitForFunction((id) => !document.querySelector(`remote-stream[userid="${id}"]`), carol.userid, { timeout: 10000 });
+    }
+    await seesEveryone(alice, [bob]);
+    await seesEveryone(bob, [alice]);
+
+    // Bob closes his tab without leaving: his tile goes at Alice's.
+    await bob.page.context().close();
+    await alice.page.waitForFunction((id) => !document.querySelector(`remote-stream[userid="${id}"]`), bob.userid, { timeout: 15000 });
+    assert.deepEqual(await tiles(alice.page), []);
+
+    for (const p of everyone) assert.deepEqual(p.warnings, [], `${p.userid}: no warnings`);
+    await alice.page.context().close();
+    const deadline = Date.now() + 10000;
+    while ((await roomInJanus(janus, 'sfu-call')).exists) {
+      assert.ok(Date.now() < deadline, 'the Janus room is destroyed once everyone is gone');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+});
