@@ -17,7 +17,8 @@ export default {
       packageLinkPhase({ customElementsManifest }) {
         for (const mod of customElementsManifest.modules) {
           for (const decl of mod.declarations ?? []) {
-            if (decl.events) decl.events = decl.events.filter((e) => e.name && e.name !== 'detail');
+            // (`type`: RoomNoticeEvent, one class dispatched under each name of RoomNotices.)
+            if (decl.events) decl.events = decl.events.filter((e) => e.name && e.name !== 'detail' && e.name !== 'type');
           }
         }
       },
@@ -28,6 +29,14 @@ export default {
       // framework typings know `peer-leave` carries a PeerLeaveDetail.
       name: 'typed-events',
       analyzePhase({ ts, node, moduleDoc }) {
+        if (ts.isInterfaceDeclaration(node) && node.name.text === 'RoomNotices') {
+          // RoomNoticeEvent (src/events.ts) carries every event this interface names, with RoomNotices[name] as detail.
+          for (const m of node.members) {
+            const name = m.name && (ts.isStringLiteral(m.name) || ts.isIdentifier(m.name)) ? m.name.text : null;
+            if (name) eventClasses.set(name, { name: 'RoomNoticeEvent', detail: `RoomNotices['${name}']` });
+          }
+          return;
+        }
         if (moduleDoc.path !== EVENTS_MODULE || !ts.isClassDeclaration(node) || !node.name) return;
         const base = node.heritageClauses?.flatMap((h) => h.types).find((t) => t.expression.getText() === 'DetailEvent');
         const eventName = node.members.find((m) => ts.isPropertyDeclaration(m) && m.name.getText() === 'eventName')?.initializer;

@@ -3,7 +3,8 @@
  * readonly `detail`, declared in `HTMLElementEventMap` at the end of this file.
  * They bubble and are composed so a page hears them through shadow roots.
  */
-import type { ErrorCode, PeerLeaveReason } from './protocol.js';
+import type { ErrorCode, PeerLeaveReason, Role } from './protocol.js';
+import type { RoomNotices } from './room/room-types.js';
 import type { ClientErrorCode } from './room/signaling.js';
 
 /** What a stream carries: a camera (with or without sound), a screen, or sound alone. */
@@ -149,7 +150,7 @@ export class AutoplayBlockedEvent extends DetailEvent<AutoplayBlockedDetail> {
 // ---------------------------------------------------------------------------
 // <rtc-room>
 
-export type RoomStateName = 'idle' | 'connecting' | 'joined' | 'reconnecting' | 'left' | 'error';
+export type RoomStateName = 'idle' | 'connecting' | 'waiting' | 'joined' | 'reconnecting' | 'left' | 'error';
 
 export interface RoomJoinedDetail {
   roomid: string;
@@ -235,6 +236,8 @@ export class TokenExpiredEvent extends DetailEvent<TokenExpiredDetail> {
 export interface PeerDetail {
   userid: string;
   extra: unknown;
+  /** `host` or `participant`. */
+  role: Role;
 }
 
 /** `peer-join`: another user entered the room. */
@@ -255,7 +258,7 @@ export class PeerUpdateEvent extends DetailEvent<PeerDetail> {
 
 export interface PeerLeaveDetail {
   userid: string;
-  /** `leave` (it left), `disconnect` (its connection dropped for good), `replaced`, `connection-lost` (we lost the room). */
+  /** `leave` (it left), `disconnect` (its connection dropped for good), `replaced`, `removed` (by a host), `connection-lost` (we lost the room). */
   reason: PeerLeaveReason | 'connection-lost';
 }
 
@@ -336,8 +339,29 @@ export class ActiveSpeakerEvent extends DetailEvent<{ userid: string }> {
   }
 }
 
+export type RoomNoticeName = keyof RoomNotices;
+
+/**
+ * What hosts and the lobby tell the page (one class, several names):
+ * `room-waiting` `{ roomid, userid, hostPresent, timeoutMs }` (this user waits in the lobby);
+ * to hosts `knock` `{ userid, extra }` and `lobby-resolved` `{ userid, outcome }`;
+ * `role-change` `{ userid, role }`; `room-locked` `{ locked, by }`;
+ * `host-mute` `{ kind, by }` (a host muted this user's microphone or camera: unmuting is up to the user).
+ */
+export class RoomNoticeEvent<K extends RoomNoticeName = RoomNoticeName> extends DetailEvent<RoomNotices[K]> {
+  constructor(type: K, detail: RoomNotices[K]) {
+    super(type, detail);
+  }
+}
+
 declare global {
   interface HTMLElementEventMap {
+    'room-waiting': RoomNoticeEvent<'room-waiting'>;
+    knock: RoomNoticeEvent<'knock'>;
+    'lobby-resolved': RoomNoticeEvent<'lobby-resolved'>;
+    'role-change': RoomNoticeEvent<'role-change'>;
+    'room-locked': RoomNoticeEvent<'room-locked'>;
+    'host-mute': RoomNoticeEvent<'host-mute'>;
     stream: StreamEvent;
     'stream-end': StreamEndEvent;
     'capture-error': CaptureErrorEvent;

@@ -87,6 +87,10 @@ export const ERROR_CODES = [
   'forbidden',
   /** The server is closing; reconnect later. */
   'shutting-down',
+  /** A host denied this lobby entry, the lobby timed out, or this userid was removed from the room (and may not come back yet). */
+  'denied',
+  /** The room is locked: no new members, not even through the lobby. */
+  'room-locked',
   /**
    * The page's origin may not connect (the server's --allowed-origins). Sent as
    * the engine.io handshake's HTTP 403, body `{ code: 4, message: "origin-not-allowed: …" }`,
@@ -132,8 +136,18 @@ export interface IceServerConfig {
  * `open` a room, `publish` media, send `data` (socket `custom` messages and
  * data-channel messages). See SECURITY.md for what the server enforces.
  */
-export const PERMISSIONS = ['open', 'publish', 'data'] as const;
+export const PERMISSIONS = ['open', 'publish', 'data', 'moderate'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
+/** What a token without a `permissions` claim grants: everything but `moderate` (being a host is always explicit). */
+export const DEFAULT_PERMISSIONS = ['open', 'publish', 'data'] as const satisfies readonly Permission[];
+
+/**
+ * A member's role. Hosts admit or deny lobby knocks, mute and remove members,
+ * promote members to host, lock and end the room; participants cannot.
+ */
+export type Role = 'host' | 'participant';
+/** The media kinds a host can mute on another member. */
+export type MediaKind = 'audio' | 'video';
 
 /** `io(url, { auth })`: everything optional. */
 export interface HandshakeAuth {
@@ -151,6 +165,8 @@ export interface SocketData {
   extra: Extra;
   /** The room this connection is in (at most one), or null. */
   roomid: string | null;
+  /** The room whose lobby this connection waits in, or null. */
+  waiting?: string | null;
 }
 
 // ---------------------------------------------------------------------------
@@ -175,6 +191,8 @@ export interface RoomOpenRequest {
   topology?: TopologyRequest;
   /** Replaces this connection's extra when given. */
   extra?: Extra;
+  /** A new room gets a lobby: joiners wait until a host admits them. Ignored when joining. */
+  lobby?: boolean;
 }
 export interface RoomJoinRequest {
   roomid: string;
@@ -238,6 +256,25 @@ export interface ExtraUpdateRequest {
   extra: Extra;
 }
 
+/** `host:make`, `lobby:admit`, `lobby:deny`, `member:remove`: the member (or lobby entry) concerned. Hosts only. */
+export interface UserRequest {
+  userid: string;
+}
+/** `member:mute` (hosts only): tell `userid` to mute `kind`, and refuse its announcements of `kind` unmuted until it unmutes itself. */
+export interface MemberMuteRequest {
+  userid: string;
+  kind: MediaKind;
+}
+/** `member:unmute`: the member itself lifts a host's mute of `kind` (its own action). */
+export interface MemberUnmuteRequest {
+  kind: MediaKind;
+}
+/** `room:lock` (hosts only): `true` refuses every new member, lobby included; `false` lets them in again. */
+export interface RoomLockRequest {
+  locked: boolean;
+}
+export type RoomEndRequest = Record<string, never>;
+
 /** An SDP as Janus exchanges it: offers and answers only. */
 export interface SfuJsep {
   type: 'offer' | 'answer';
@@ -275,6 +312,8 @@ export interface PeerInfo {
    * data-channel messages from a member without `publish` / `data`.
    */
   permissions?: Permission[];
+  /** `host` or `participant`. */
+  role: Role;
 }
 /** Successful `room:open`, `room:join`, `room:open-or-join`. */
 export interface RoomJoinedPayload {
@@ -294,6 +333,27 @@ export interface RoomJoinedPayload {
   permissions?: Permission[];
   /** How the room carries media (`sfu`: use the `sfu:*` requests instead of `signal`). */
   topology: Topology;
+  /** This connection's role. */
+  role: Role;
+  /** The room has a lobby / is locked. */
+  lobby: boolean;
+  locked: boolean;
+  /** Kinds a host muted on this userid (kept across a reload) that it must unmute itself. Absent: none. */
+  hostMuted?: MediaKind[];
+}
+/**
+ * `room:join` / `room:open-or-join` of a room with a lobby: the connection
+ * waits outside (no peers, no media) until a host admits it
+ * (`lobby:admitted`, then join again) or denies it (`lobby:denied`).
+ */
+export interface RoomWaitingPayload {
+  roomid: string;
+  userid: string;
+  waiting: true;
+  /** Whether a host is in the room now (if not, the wait lasts until one comes, or the timeout). */
+  hostPresent: boolean;
+  /** The lobby gives up after this long (`lobby:denied` `timeout`). */
+  timeoutMs: number;
 }
 export interface RoomPresencePayload {
   exists: boolean;
@@ -327,12 +387,13 @@ export interface SfuSubscribePayload {
 // Server to client payloads
 
 export type PeerJoinPayload = PeerInfo;
-export type PeerLeaveReason = 'leave' | 'disconnect' | 'replaced';
+export type PeerLeaveReason = 'leave' | 'disconnect' | 'replaced' | 'removed';
 export interface PeerLeavePayload {
   userid: string;
   /**
    * `leave`: `room:leave`; `disconnect`: its connection closed or timed out;
-   * `replaced`: a newer connection with the same userid entered another room.
+   * `replaced`: a newer connection with the same userid entered another room;
+   * `removed`: a host removed it.
    */
   reason: PeerLeaveReason;
 }
@@ -368,14 +429,54 @@ export interface SfuTricklePayload {
   target: SfuTarget;
   candidate: IceCandidateData | null;
 }
+/** To hosts: someone waits in the lobby. */
+export interface LobbyKnockPayload {
+  userid: string;
+  extra: Extra;
+}
+/** To hosts: a lobby entry is settled (by any host, by the joiner leaving, or by the timeout). */
+export interface LobbyResolvedPayload {
+  userid: string;
+  outcome: 'admitted' | 'denied' | 'left';
+}
+/** To the waiting connection: a host admitted it; send the same join again to enter. */
+export interface LobbyAdmittedPayload {
+  roomid: string;
+}
+export type LobbyDeniedReason = 'denied' | 'timeout' | 'locked' | 'ended';
+/** To the waiting connection: it will not get in. */
+export interface LobbyDeniedPayload {
+  roomid: string;
+  reason: LobbyDeniedReason;
+}
+/** To the muted member: a host asks it to mute `kind`. */
+export interface MemberMutedPayload {
+  kind: MediaKind;
+  by: string;
+}
+/** To the removed member, before its connection is closed. */
+export interface RoomRemovedPayload {
+  by: string;
+  /** It may not enter this room again for this long. */
+  banMs: number;
+}
+/** To the room: a host locked or unlocked it. */
+export interface RoomLockedPayload {
+  locked: boolean;
+  by: string;
+}
+/** To the room (and its lobby), before every connection in it is closed: a host ended the room. */
+export interface RoomEndedPayload {
+  by: string;
+}
 
 // ---------------------------------------------------------------------------
 // Events
 
 export interface ClientToServerEvents {
   'room:open': (payload: RoomOpenRequest, ack: AckCallback<RoomJoinedPayload>) => void;
-  'room:join': (payload: RoomJoinRequest, ack: AckCallback<RoomJoinedPayload>) => void;
-  'room:open-or-join': (payload: RoomOpenOrJoinRequest, ack: AckCallback<RoomJoinedPayload>) => void;
+  'room:join': (payload: RoomJoinRequest, ack: AckCallback<RoomJoinedPayload | RoomWaitingPayload>) => void;
+  'room:open-or-join': (payload: RoomOpenOrJoinRequest, ack: AckCallback<RoomJoinedPayload | RoomWaitingPayload>) => void;
   'room:presence': (payload: RoomPresenceRequest, ack: AckCallback<RoomPresencePayload>) => void;
   'room:leave': (payload: RoomLeaveRequest, ack: AckCallback) => void;
   signal: (payload: SignalRequest, ack: AckCallback) => void;
@@ -386,6 +487,14 @@ export interface ClientToServerEvents {
   'sfu:start': (payload: SfuStartRequest, ack: AckCallback) => void;
   'sfu:trickle': (payload: SfuTrickleRequest, ack: AckCallback) => void;
   'sfu:unpublish': (payload: SfuUnpublishRequest, ack: AckCallback) => void;
+  'host:make': (payload: UserRequest, ack: AckCallback) => void;
+  'lobby:admit': (payload: UserRequest, ack: AckCallback) => void;
+  'lobby:deny': (payload: UserRequest, ack: AckCallback) => void;
+  'member:mute': (payload: MemberMuteRequest, ack: AckCallback) => void;
+  'member:unmute': (payload: MemberUnmuteRequest, ack: AckCallback) => void;
+  'member:remove': (payload: UserRequest, ack: AckCallback) => void;
+  'room:lock': (payload: RoomLockRequest, ack: AckCallback) => void;
+  'room:end': (payload: RoomEndRequest, ack: AckCallback) => void;
 }
 
 export interface ServerToClientEvents {
@@ -403,6 +512,14 @@ export interface ServerToClientEvents {
   'sfu:feeds': (payload: SfuFeedsPayload) => void;
   'sfu:offer': (payload: SfuOfferPayload) => void;
   'sfu:trickle': (payload: SfuTricklePayload) => void;
+  'lobby:knock': (payload: LobbyKnockPayload) => void;
+  'lobby:resolved': (payload: LobbyResolvedPayload) => void;
+  'lobby:admitted': (payload: LobbyAdmittedPayload) => void;
+  'lobby:denied': (payload: LobbyDeniedPayload) => void;
+  'member:muted': (payload: MemberMutedPayload) => void;
+  'room:removed': (payload: RoomRemovedPayload) => void;
+  'room:locked': (payload: RoomLockedPayload) => void;
+  'room:ended': (payload: RoomEndedPayload) => void;
 }
 
 /** Server-to-server events: none. In shared mode (`redisUrl`) nodes exchange only client events, through the Redis adapter. */
@@ -423,6 +540,14 @@ export const CLIENT_EVENTS = [
   'sfu:start',
   'sfu:trickle',
   'sfu:unpublish',
+  'host:make',
+  'lobby:admit',
+  'lobby:deny',
+  'member:mute',
+  'member:unmute',
+  'member:remove',
+  'room:lock',
+  'room:end',
 ] as const satisfies readonly (keyof ClientToServerEvents)[];
 export type ClientEventName = (typeof CLIENT_EVENTS)[number];
 

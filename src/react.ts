@@ -55,6 +55,12 @@ export type RtcRoomProps = Base<RtcRoom> &
     | 'stream-end'
     | 'stream-mute'
     | 'room-message'
+    | 'room-waiting'
+    | 'knock'
+    | 'lobby-resolved'
+    | 'role-change'
+    | 'room-locked'
+    | 'host-mute'
   > & {
     'socket-url'?: string;
     'room-id'?: string;
@@ -64,6 +70,7 @@ export type RtcRoomProps = Base<RtcRoom> &
     extra?: unknown;
     token?: string;
     autojoin?: Flag;
+    lobby?: Flag;
     capture?: string;
     'no-render'?: Flag;
     layout?: 'grid' | 'speaker';

@@ -1,9 +1,11 @@
 /** The streams this user shares and their mute flags, handed to the transport when the room token allows publishing. */
-import type { StreamInfo, StreamKind } from '../protocol.js';
+import type { MediaKind, StreamInfo, StreamKind } from '../protocol.js';
 import type { LocalStreamEntry, Transport } from './transport.js';
 
 export class LocalStreams {
   readonly entries = new Map<string, LocalStreamEntry>();
+  /** Kinds a host muted that this user has not unmuted: announced muted on every stream (the server insists). */
+  readonly hostMuted = new Set<MediaKind>();
 
   constructor(
     private readonly transport: () => Transport,
@@ -13,7 +15,13 @@ export class LocalStreams {
 
   /** What peers get: none when the room token does not allow publishing. */
   published(): LocalStreamEntry[] {
-    return this.mayPublish() ? [...this.entries.values()] : [];
+    const h = this.hostMuted;
+    return this.mayPublish()
+      ? [...this.entries.values()].map(({ stream, info }) => ({
+          stream,
+          info: { ...info, audioMuted: info.audioMuted || h.has('audio'), videoMuted: info.videoMuted || h.has('video') },
+        }))
+      : [];
   }
 
   /** Adds a stream; false when it was there already. */

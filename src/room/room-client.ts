@@ -1,9 +1,11 @@
 /** A room session: the signaling socket, join/leave/rejoin, room tokens and who is in the room; media goes through a Transport. */
 // No Lit: <rtc-room> adapts this to attributes and DOM events.
 import type {
+  ClientToServerEvents,
   Extra,
   IceServerConfig,
   Permission,
+  Role,
   RoomJoinedPayload,
   RoomPresencePayload,
   SignalMessage,
@@ -51,6 +53,12 @@ export class RoomClient {
   readonly peers: Map<string, PeerRecord>;
   /** The streams this user shares, by stream id. */
   readonly localStreams: Map<string, LocalStreamEntry>;
+  /** This user's role in the room. */
+  role: Role = 'participant';
+  /** The room takes no new members (a host locked it). */
+  locked = false;
+  /** Every other member's role, by userid. */
+  readonly roles = new Map<string, Role>();
 
   private readonly members: Members;
   private readonly local: LocalStreams;
@@ -77,6 +85,8 @@ export class RoomClient {
   private readonly streamOwners = new StreamOwners();
   /** Told the page once per join that its media is not shared. */
   private publishRefusalReported = false;
+  /** Settles the wait in a lobby: admitted (no error) or not. */
+  private lobbyWait: ((err?: RoomError) => void) | null = null;
 
   constructor(
     private readonly options: RoomClientOptions,
@@ -161,11 +171,38 @@ export class RoomClient {
       this.intent = null;
       this.fail(new RoomError('server-unreachable', `Gave up reconnecting to the signaling server after ${attempts} attempts.`));
     });
-    socket.on('peer:join', ({ userid, extra, permissions }) => {
-      if (this.roomid && userid !== this.userid) this.members.joined(userid, extra, permissions);
+    socket.on('peer:join', ({ userid, extra, permissions, role }) => {
+      if (!this.roomid || userid === this.userid) return;
+      this.roles.set(userid, role);
+      this.members.joined(userid, extra, permissions);
     });
     socket.on('peer:leave', ({ userid, reason }) => this.members.left(userid, reason));
-    socket.on('peer:update', ({ userid, extra }) => this.members.updated(userid, extra));
+    socket.on('peer:update', ({ userid, extra, role }) => {
+      if (userid === this.userid) {
+        // A host made this user a host.
+        this.role = role;
+        this.hooks.notice?.('role-change', { userid, role });
+      } else {
+        if (this.roles.get(userid) !== role) this.hooks.notice?.('role-change', { userid, role });
+        this.roles.set(userid, role);
+        this.members.updated(userid, extra);
+      }
+    });
+    socket.on('lobby:knock', (p) => this.hooks.notice?.('knock', p));
+    socket.on('lobby:resolved', (p) => this.hooks.notice?.('lobby-resolved', p));
+    // Admitted: the same join request enters now.
+    socket.on('lobby:admitted', () => this.lobbyWait?.());
+    socket.on('lobby:denied', ({ reason }) => this.lobbyWait?.(new RoomError('denied', `Not let into the room (${reason}).`)));
+    socket.on('room:locked', (p) => {
+      this.locked = p.locked;
+      this.hooks.notice?.('room-locked', p);
+    });
+    socket.on('member:muted', ({ kind, by }) => {
+      this.local.hostMuted.add(kind);
+      this.hooks.notice?.('host-mute', { kind, by });
+    });
+    socket.on('room:removed', () => this.out('removed', 'A host removed you from the room.'));
+    socket.on('room:ended', () => this.out('room-ended', 'A host ended the room.'));
     socket.on('signal', (msg) => this.onSignal(msg));
     socket.on('custom', ({ from, event, data }) => {
       if (!this.peers.has(from)) return;
@@ -178,16 +215,19 @@ export class RoomClient {
       this.serverIceServers = iceServers;
       this.media.configure();
     });
-    socket.on('session:replaced', () => {
-      // Another tab or device took over this userid: do not fight it.
-      this.intent = null;
-      this.members.removeAll('replaced');
-      socket.io.reconnection(false);
-      this.roomid = null;
-      this.setState('left');
-      this.hooks.error(new RoomError('session-replaced', `Another connection joined as "${this.userid}"; this one was disconnected.`));
-    });
+    // Another tab or device took over this userid: do not fight it.
+    socket.on('session:replaced', () => this.out('session-replaced', `Another connection joined as "${this.userid}"; this one was disconnected.`));
     return socket;
+  }
+
+  /** The server put this connection out of the room and closes it next: do not reconnect. */
+  private out(code: 'session-replaced' | 'removed' | 'room-ended', message: string): void {
+    this.intent = null;
+    this.members.removeAll(code === 'session-replaced' ? 'replaced' : 'removed');
+    this.socket?.io.reconnection(false);
+    this.roomid = null;
+    this.setState('left');
+    this.hooks.error(new RoomError(code, message));
   }
 
   private readonly onConnect = () => {
@@ -210,6 +250,8 @@ export class RoomClient {
 
   private readonly onDisconnect = (reason: string) => {
     if (this.destroyed) return;
+    // The server forgets a lobby entry with its connection: knock again once back.
+    this.lobbyWait?.(new RoomError('timeout', 'Lost the connection while waiting in the lobby.'));
     if (reason === 'io client disconnect') return;
     if (this.state === 'joined' || this.state === 'connecting') this.setState(this.roomid ? 'reconnecting' : 'connecting');
   };
@@ -321,10 +363,24 @@ export class RoomClient {
         extra: this.extra,
         ...(intent.password ? { password: intent.password } : {}),
         ...(intent.maxParticipants && intent.mode !== 'join' ? { maxParticipants: intent.maxParticipants } : {}),
+        ...(intent.lobby && intent.mode !== 'join' ? { lobby: true } : {}),
         ...(intent.topology && intent.mode !== 'join' ? { topology: intent.topology } : {}),
       };
       const event = intent.mode === 'open' ? 'room:open' : intent.mode === 'join' ? 'room:join' : 'room:open-or-join';
-      const ack = await request(socket, event, payload);
+      let ack = await request(socket, event, payload);
+      while ('waiting' in ack) {
+        // Outside the room until a host admits us (then the same request enters) or not.
+        this.setState('waiting');
+        this.hooks.notice?.('room-waiting', ack);
+        await new Promise<void>((resolve, reject) => {
+          this.lobbyWait = (err) => {
+            this.lobbyWait = null;
+            if (err) reject(err);
+            else resolve();
+          };
+        });
+        ack = await request(socket, event, payload);
+      }
       if (this.intent !== intent && !(this.intent && this.intent.roomid === intent.roomid)) {
         // Left (or moved on) while the request was in flight.
         socket.emit('room:leave', {}, () => {});
@@ -392,6 +448,10 @@ export class RoomClient {
     this.isInitiator = ack.isInitiator;
     this.permissions = ack.permissions ? [...ack.permissions] : null;
     this.publishRefusalReported = false;
+    this.role = ack.role;
+    this.locked = ack.locked;
+    this.roles.clear();
+    for (const p of ack.peers) this.roles.set(p.userid, p.role);
     const relay = ack.iceTransportPolicy === 'relay';
     const iceChanged = relay !== this.serverForcesRelay || JSON.stringify(ack.iceServers) !== JSON.stringify(this.serverIceServers);
     this.serverIceServers = ack.iceServers;
@@ -406,6 +466,11 @@ export class RoomClient {
     this.checkPublishing();
     this.setState('joined');
     this.hooks.joined(ack);
+    // A host's mute outlives a reload: mute again, until this user unmutes.
+    for (const kind of ack.hostMuted ?? []) {
+      this.local.hostMuted.add(kind);
+      this.hooks.notice?.('host-mute', { kind, by: '' });
+    }
     for (const userid of fresh) {
       const rec = this.peers.get(userid);
       if (rec) this.hooks.peerJoin(userid, rec.extra);
@@ -423,6 +488,7 @@ export class RoomClient {
     const wasIn = this.roomid !== null || this.state === 'reconnecting' || this.joining !== null;
     // Tell the server first, so peers hear "left" before they see our connections close.
     const told = wasIn && socket?.connected ? request(socket, 'room:leave', {}, 2000).catch(() => {}) : null;
+    this.lobbyWait?.(new RoomError('aborted', 'Left the lobby.'));
     this.members.removeAll('leave');
     if (this.media.name === 'sfu') this.use(this.mesh());
     this.roomid = null;
@@ -574,8 +640,23 @@ export class RoomClient {
 
   /** Tells everyone a shared stream's audio or video was muted or unmuted. */
   setMuted(streamid: string, kind: 'audio' | 'video', muted: boolean): void {
+    // Unmuting is this user's own action: it lifts a host's mute (told first: the server refuses the announcement otherwise).
+    if (!muted && this.local.hostMuted.delete(kind)) this.socket?.emit('member:unmute', { kind }, () => {});
     this.local.setMuted(streamid, kind, muted);
   }
+
+  // ---------------------------------------------------------------------------
+  // Hosts (the server refuses these to participants: `forbidden`)
+
+  async hostRequest<E extends 'host:make' | 'lobby:admit' | 'lobby:deny' | 'member:mute' | 'member:remove' | 'room:lock' | 'room:end'>(
+    event: E,
+    payload: Parameters<ClientToServerEvents[E]>[0],
+  ): Promise<void> {
+    if (!this.roomid || !this.socket) throw new RoomError('not-joined', `${event}: not in a room.`);
+    await request(this.socket, event, payload);
+    if (event === 'room:end') await this.leave();
+  }
+
 
   // ---------------------------------------------------------------------------
   // Room token

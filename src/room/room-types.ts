@@ -1,9 +1,24 @@
 /** The public types of RoomClient: its states, the hooks it calls, its options and join options. */
-import type { Extra, PeerLeaveReason, TopologyRequest, RoomJoinedPayload, StreamInfo, StreamKind } from '../protocol.js';
+import type { Extra, LobbyKnockPayload, LobbyResolvedPayload, MediaKind, PeerLeaveReason, Role, RoomJoinedPayload, RoomLockedPayload, RoomWaitingPayload, StreamInfo, StreamKind, TopologyRequest } from '../protocol.js';
 import type { PeerState } from './transport.js';
 import type { ReconnectPolicy, RoomError } from './signaling.js';
 
-export type RoomState = 'idle' | 'connecting' | 'joined' | 'reconnecting' | 'left' | 'error';
+export type RoomState = 'idle' | 'connecting' | 'waiting' | 'joined' | 'reconnecting' | 'left' | 'error';
+
+/** What the room's hosts and lobby tell the page, by event name. */
+export interface RoomNotices {
+  /** This connection waits in the room's lobby. */
+  'room-waiting': RoomWaitingPayload;
+  /** To hosts: someone waits in the lobby. */
+  knock: LobbyKnockPayload;
+  /** To hosts: a lobby entry was settled. */
+  'lobby-resolved': LobbyResolvedPayload;
+  /** A member (or this user) became host. */
+  'role-change': { userid: string; role: Role };
+  'room-locked': RoomLockedPayload;
+  /** A host muted this user's `kind` (`by`: the host; empty after a reload). */
+  'host-mute': { kind: MediaKind; by: string };
+}
 export type JoinMode = 'open' | 'join' | 'open-or-join';
 
 export interface RoomHooks {
@@ -23,6 +38,7 @@ export interface RoomHooks {
   tokenExpiring(expiresAt: number): void;
   /** The server refused the room token because it expired; setting a fresh one retries. */
   tokenExpired(message: string): void;
+  notice?<K extends keyof RoomNotices>(type: K, detail: RoomNotices[K]): void;
   /** Problems worth a console line (malformed peer data, failed negotiation): never thrown. */
   warn(message: string, err?: unknown): void;
 }
@@ -43,6 +59,8 @@ export interface RoomClientOptions {
 export interface JoinOptions {
   password?: string;
   maxParticipants?: number;
+  /** A room this opens gets a lobby. */
+  lobby?: boolean;
   /** How a room opened by this join carries media (the server's default: `mesh`). */
   topology?: TopologyRequest;
 }

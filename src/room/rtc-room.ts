@@ -9,6 +9,7 @@ import {
   RoomJoinedEvent,
   RoomLeftEvent,
   RoomMessageEvent,
+  RoomNoticeEvent,
   RoomStateEvent,
   StreamEndEvent,
   StreamEvent,
@@ -21,7 +22,7 @@ import {
   type StreamKind,
   type TrackChangeEvent,
 } from '../events.js';
-import type { Extra, RoomJoinedPayload, RoomPresencePayload } from '../protocol.js';
+import type { Extra, MediaKind, Role, RoomJoinedPayload, RoomPresencePayload } from '../protocol.js';
 import { RemoteStream } from '../remote/remote-stream.js';
 import { checkAttributes } from './attribute-check.js';
 import type { DataPayload } from './data-messages.js';
@@ -76,6 +77,12 @@ const STATUS_KEY: Partial<Record<RoomState, 'connecting' | 'reconnecting'>> = {
  * @fires room-message - `{ userid, data, via, event? }`.
  * @fires speaking-change - `{ userid, streamid, speaking }`: a stream's sound started or stopped counting as speech (this user's capture too, with its own userid). Measured only in a call, with `controls` or `layout`, or once a `speaking-change`/`active-speaker` listener is added on the room; `<remote-stream>` and `<media-capture>` tiles get a `speaking` attribute (a ring).
  * @fires active-speaker - `{ userid }`: the loudest recent speaker changed (someone else must stay the loudest for a second: no flapping).
+ * @fires room-waiting - `{ roomid, userid, hostPresent, timeoutMs }`: waiting in the lobby (`state="waiting"`).
+ * @fires knock - to hosts: `{ userid, extra }` waits in the lobby (`admit()` / `deny()`).
+ * @fires lobby-resolved - to hosts: `{ userid, outcome }` (admitted, denied, left).
+ * @fires role-change - `{ userid, role }`: a member (or this user) became host.
+ * @fires room-locked - `{ locked, by }`.
+ * @fires host-mute - `{ kind, by }`: a host muted this user's microphone or camera (its captures are muted; unmuting is up to the user).
  * @csspart status - The line that says "Connecting…", "Reconnecting…" or an error.
  * @csspart stage - With `controls` or `layout`: the box the tiles fill. Attributes `layout` (`grid` or `speaker`) and `direction` (`column` in a portrait box); it carries `--rtc-cols`, `--rtc-tile-w`, `--rtc-tile-h`, the grid it was sized with.
  * @csspart main - The large tile's area (speaker layout, a pinned tile, a screen share).
@@ -120,6 +127,7 @@ export class RtcRoom extends LitElement {
     pinned: { attribute: false },
     prejoin: { type: Boolean },
     autojoin: { type: Boolean },
+    lobby: { type: Boolean },
     connect: {},
     capture: {},
     noRender: { type: Boolean, attribute: 'no-render' },
@@ -205,6 +213,8 @@ export class RtcRoom extends LitElement {
   strings: StringOverrides | null = null;
   /** Open-or-join as soon as the element is connected and has a room id. */
   autojoin = false;
+  /** A room this element opens gets a lobby: joiners wait until a host admits them. */
+  lobby = false;
   /**
    * `auto` (default): connect to the signaling server as soon as the element
    * is in the page with a `room-id`, so that joining costs one round trip;
@@ -262,6 +272,11 @@ export class RtcRoom extends LitElement {
     return out;
   }
 
+  /** True when this user is a host of the room (opened it, holds `moderate`, or was made host). */
+  get isHost(): boolean {
+    return this.client?.role === 'host';
+  }
+
   /** True when this user opened the room. */
   get isInitiator(): boolean {
     return this.client?.isInitiator ?? false;
@@ -296,10 +311,16 @@ export class RtcRoom extends LitElement {
         },
         left: () => this.dispatchEvent(new RoomLeftEvent({ roomid: this.roomId })),
         error: (err) => this.reportError(err.code, err.message),
-        peerJoin: (userid, extra) => this.dispatchEvent(new PeerJoinEvent({ userid, extra })),
+        peerJoin: (userid, extra) => this.dispatchEvent(new PeerJoinEvent({ userid, extra, role: this.roleOf(userid) })),
         peerUpdate: (userid, extra) => {
           this.tiles.userUpdated(userid, extra);
-          this.dispatchEvent(new PeerUpdateEvent({ userid, extra }));
+          this.dispatchEvent(new PeerUpdateEvent({ userid, extra, role: this.roleOf(userid) }));
+        },
+        notice: (type, detail) => {
+          if (type === 'host-mute') {
+            for (const cap of this.localSources.values()) (cap as { setMuted?(k: MediaKind, m: boolean): void }).setMuted?.((detail as { kind: MediaKind }).kind, true);
+          }
+          this.dispatchEvent(new RoomNoticeEvent(type, detail));
         },
         peerLeave: (userid, reason) => {
           this.tiles.userLeft(userid);
@@ -477,7 +498,7 @@ export class RtcRoom extends LitElement {
       this.client?.setToken(this.token);
       const options = readJoinOptions(this.password, this.getAttribute('max-participants') ?? this.maxParticipants, this.topology);
       const id = roomid ?? this.roomId ?? '';
-      return await this.room.enter({ mode, roomid: id, ...options });
+      return await this.room.enter({ mode, roomid: id, ...options, lobby: this.lobby });
     } catch (err) {
       if (err instanceof RoomError && (err.code === 'invalid-request' || err.code === 'no-room-id') && this.state !== 'error' && this.statusMessage !== err.message) {
         // Errors found before any request: report them like server errors.
@@ -510,6 +531,51 @@ export class RtcRoom extends LitElement {
   /** Leaves the room: closes every peer connection and tells the server. */
   leave(): Promise<void> {
     return this.client?.leave() ?? Promise.resolve();
+  }
+
+  // Hosts only (the server answers `forbidden` to anyone else).
+
+  /** Makes another member a host. */
+  makeHost(userid: string): Promise<void> {
+    return this.room.hostRequest('host:make', { userid });
+  }
+
+  /** Lets a knocking user in. */
+  admit(userid: string): Promise<void> {
+    return this.room.hostRequest('lobby:admit', { userid });
+  }
+
+  /** Turns a knocking user away (it gets `room-error` `denied`). */
+  deny(userid: string): Promise<void> {
+    return this.room.hostRequest('lobby:deny', { userid });
+  }
+
+  /** Mutes a member's microphone (`audio`) or camera (`video`) until that member unmutes itself. */
+  muteParticipant(userid: string, kind: MediaKind): Promise<void> {
+    return this.room.hostRequest('member:mute', { userid, kind });
+  }
+
+  /** Puts a member out of the room; it cannot come back for the server's ban time. */
+  removeParticipant(userid: string): Promise<void> {
+    return this.room.hostRequest('member:remove', { userid });
+  }
+
+  /** No new members, not even through the lobby. */
+  lock(): Promise<void> {
+    return this.room.hostRequest('room:lock', { locked: true });
+  }
+
+  unlock(): Promise<void> {
+    return this.room.hostRequest('room:lock', { locked: false });
+  }
+
+  /** Ends the room for everyone. */
+  endRoom(): Promise<void> {
+    return this.room.hostRequest('room:end', {});
+  }
+
+  private roleOf(userid: string): Role {
+    return this.client?.roles.get(userid) ?? 'participant';
   }
 
   /** Shows this user's tile large (its screen share first), until `unpin()`; a click on a tile's pin button does the same. */

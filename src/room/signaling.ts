@@ -5,7 +5,7 @@ import type { Ack, ClientToServerEvents, ErrorCode, HandshakeAuth, ServerToClien
 export type RoomSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** Codes the client adds to the server's (`ErrorCode`). */
-export type ClientErrorCode = 'server-unreachable' | 'timeout' | 'no-room-id' | 'not-joined' | 'aborted' | 'session-replaced';
+export type ClientErrorCode = 'server-unreachable' | 'timeout' | 'no-room-id' | 'not-joined' | 'aborted' | 'session-replaced' | 'removed' | 'room-ended';
 
 /** A failed room operation: the server's error code, or one of the client's own. */
 export class RoomError extends Error {

@@ -64,6 +64,8 @@ Rooms beyond the mesh (SFU)
   --janus-api-secret <s>      JANUS_API_SECRET  Janus' api_secret, if set (never sent to browsers)
   --janus-admin-key <k>       JANUS_ADMIN_KEY   The VideoRoom plugin's admin_key, if set
   --sfu-room-size <n>         SFU_ROOM_SIZE   Largest SFU room (default 50)
+  --lobby-timeout <seconds>   LOBBY_TIMEOUT   How long a joiner may wait in a lobby (default 300)
+  --ban-time <seconds>        BAN_TIME        How long a member a host removed stays out (default 600)
   --mesh-max <n>              MESH_MAX        "auto" rooms asking for more members go to the SFU (default 4)
 
 Logs and help
@@ -112,7 +114,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     ...stringFlags(
       'port', 'host', 'allowed-origins', 'room-size', 'max-room-size', 'tls-cert', 'tls-key', 'ice-servers',
       'token', 'token-secret', 'jwks-url', 'token-issuer', 'token-audience', 'turn-secret', 'turn-urls', 'turn-ttl',
-      'redis-url', 'redis-prefix', 'log-level', 'max-connections-per-ip', 'max-buffered-bytes', 'janus-api-secret', 'janus-admin-key', 'sfu-room-size', 'mesh-max',
+      'redis-url', 'redis-prefix', 'log-level', 'max-connections-per-ip', 'max-buffered-bytes', 'janus-api-secret', 'janus-admin-key', 'sfu-room-size', 'mesh-max', 'lobby-timeout', 'ban-time',
     ),
     'janus-url': { type: 'string', multiple: true },
     'relay-only': { type: 'boolean' },
@@ -237,6 +239,10 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   if (janusAdminKey !== undefined) options.janusAdminKey = janusAdminKey;
   const sfuRoomSize = pick('sfu-room-size', 'SFU_ROOM_SIZE');
   if (sfuRoomSize !== undefined) options.sfuRoomSize = int(sfuRoomSize, '--sfu-room-size', 2, 1024);
+  const lobbyTimeout = pick('lobby-timeout', 'LOBBY_TIMEOUT');
+  if (lobbyTimeout !== undefined) options.lobbyTimeout = int(lobbyTimeout, '--lobby-timeout', 1, 86_400) * 1000;
+  const banTime = pick('ban-time', 'BAN_TIME');
+  if (banTime !== undefined) options.banTime = int(banTime, '--ban-time', 0, 31 * 86_400) * 1000;
   const meshMax = pick('mesh-max', 'MESH_MAX');
   if (meshMax !== undefined) options.meshMax = int(meshMax, '--mesh-max', 2, 1024);
   const level = pick('log-level', 'LOG_LEVEL');
@@ -258,7 +264,7 @@ Options:
   --room <id,id>              Room(s) the token opens or joins ("*" = any)
   --user <id>                 The userid ("sub"): 1-64 characters of [A-Za-z0-9_.-]
   --ttl <time>                Lifetime: 90, 90s, 15m, 1h, 7d (default 1h)
-  --permissions <a,b>         Any of ${PERMISSIONS.join(', ')} (default: all, claim left out)
+  --permissions <a,b>         Any of ${PERMISSIONS.join(', ')} (default: all but moderate, claim left out)
   --token-secret <secret>     RTC_TOKEN_SECRET   The signing secret (prefer the environment variable)
   --token-issuer <iss>        RTC_TOKEN_ISSUER   Sets "iss"
   --token-audience <aud>      RTC_TOKEN_AUDIENCE Sets "aud"

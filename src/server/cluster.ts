@@ -46,7 +46,7 @@ export interface ClusterOptions {
 /** A connection of this node that is in a room, as needed to put its membership back. */
 export interface LocalMembership {
   roomid: string;
-  room: { maxParticipants: number; passwordHash: string | null };
+  room: { maxParticipants: number; passwordHash: string | null; lobby?: boolean };
   member: RoomMember;
 }
 

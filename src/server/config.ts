@@ -11,7 +11,7 @@ import type { IoSocket } from './io.js';
 import { createOriginPolicy, type OriginPolicy } from './origin.js';
 import { DEFAULT_SCRYPT_COST } from './password.js';
 import { resolveRateLimit, type RateLimitOptions } from './rate-limit.js';
-import type { RoomStore } from './rooms.js';
+import { DEFAULT_LOBBY_MS, type RoomStore } from './rooms.js';
 import { createTokenVerifier, type TokenVerifier } from './tokens.js';
 import { createTurnIssuer, hasTurn, type TurnIssuer, type TurnOptions } from './turn.js';
 import { describeIssues, iceServersSchema } from './validation.js';
@@ -146,9 +146,16 @@ export interface SignalingServerOptions {
   janusAdminKey?: string;
   /** Largest SFU room; openers asking for more get this. Default 50. */
   sfuRoomSize?: number;
+  /** How long (ms) a joiner may wait in a room's lobby before it is turned away (`lobby:denied` `timeout`). Default 300000 (5 min). */
+  lobbyTimeout?: number;
+  /** How long (ms) a member a host removed may not enter that room again. Default 600000 (10 min). */
+  banTime?: number;
   /** A room opened with `topology: 'auto'` asking for more members than this is an `sfu` room (with Janus). Default 4. */
   meshMax?: number;
 }
+
+/** How long a removed member stays out unless `banTime` says otherwise. */
+export const DEFAULT_BAN_MS = 10 * 60_000;
 
 /** Largest SFU room unless `sfuRoomSize` says otherwise. */
 export const DEFAULT_SFU_ROOM_SIZE = 50;
@@ -209,6 +216,8 @@ export interface ResolvedConfig {
   janus: { urls: string[]; apiSecret?: string; adminKey?: string } | null;
   /** Largest SFU room. */
   sfuRoomSize: number;
+  lobbyTimeoutMs: number;
+  removeBanMs: number;
   meshMax: number;
   /** The server's logger (a child of the given one). */
   log: Logger;
@@ -307,6 +316,8 @@ export function resolveConfig(options: SignalingServerOptions = {}): ResolvedCon
     defaultMetrics: options.defaultMetrics ?? false,
     janus,
     sfuRoomSize,
+    lobbyTimeoutMs: integer(options.lobbyTimeout ?? DEFAULT_LOBBY_MS, 'lobbyTimeout', 100, 86_400_000),
+    removeBanMs: integer(options.banTime ?? DEFAULT_BAN_MS, 'banTime', 0, 31 * 86_400_000),
     meshMax: integer(options.meshMax ?? DEFAULT_MESH_MAX, 'meshMax', 2, 1024),
     log,
   };

@@ -24,7 +24,7 @@ export interface Connection extends RequestQueue {
   /** Pushes fresh TURN credentials while this connection is in a room. */
   iceTimer?: ReturnType<typeof setTimeout>;
   /** The room this connection entered, as it was then (shared mode puts it back if Redis loses it). */
-  room?: { maxParticipants: number; passwordHash: string | null };
+  room?: { maxParticipants: number; passwordHash: string | null; lobby?: boolean };
 }
 
 export interface ConnectionsOptions {
@@ -74,7 +74,7 @@ export class Connections {
         return socket.data;
       },
       joined: (room) => {
-        conn.room = { maxParticipants: room.maxParticipants, passwordHash: room.passwordHash };
+        conn.room = { maxParticipants: room.maxParticipants, passwordHash: room.passwordHash, lobby: room.lobby };
         socket.join(roomKey(room.roomid));
         this.scheduleIceRefresh(conn);
       },

@@ -5,11 +5,14 @@
 // inside one synchronous call.
 //
 // Keys (prefix `rtc:` by default):
-//   room:<roomid>      hash   token, max, pw (scrypt hash; absent = none), seq (join counter)
+//   room:<roomid>      hash   token, max, pw (scrypt hash; absent = none), seq (join counter), lobby, locked ('1' or absent)
 //   room:<roomid>:m    hash   userid -> member record (below)
 //   room:<roomid>:o    zset   userid scored by join order
 //   room:<roomid>:s    hash   streamid -> userid that announced it
 //   room:<roomid>:c:<userid> list  that member's claimed stream ids, newest first
+//   room:<roomid>:l    hash   userid -> lobby entry `connId \n until \n admitted(0|1) \n extra-json`
+//   room:<roomid>:q    zset   userid scored by arrival in the lobby
+//   room:<roomid>:b    hash   userid -> banned until (ms since the epoch)
 //   users              hash   userid -> roomid: a userid has one membership cluster-wide
 //   rooms              set    roomids (for stats)
 //   node:<id>          string the node's heartbeat, with a TTL
@@ -19,8 +22,9 @@
 //   epoch              string set once; a different value means Redis lost its data
 //   sweep              string short lock: one node per period looks for dead nodes
 //
-// A member record is `connId \n nodeId \n permissions \n extra-json`, with
-// permissions `*` when absent (no room tokens) or a comma list. The scripts
+// A member record is `connId \n nodeId \n permissions \n role \n extra-json`, with
+// permissions `*` when absent (no room tokens) or a comma list, and role `h`
+// (host) or `p` (participant) followed by `a` and/or `v` for a host's mutes. The scripts
 // read the first fields with string patterns and never decode or re-encode the
 // application's JSON (cjson would turn an empty array in `extra` into `{}`).
 //
@@ -30,7 +34,22 @@
 // Redis Cluster, whose slots would split those keys.
 import { createHash } from 'node:crypto';
 import type { Extra, Permission } from '../protocol.js';
-import { MAX_STREAM_CLAIMS, type EnterResult, type LeaveResult, type NewRoom, type Replaced, type RoomInfo, type RoomMember, type RoomStore, type StreamClaim } from './rooms.js';
+import type { MediaKind, Role } from '../protocol.js';
+import {
+  DEFAULT_LOBBY_MS,
+  MAX_STREAM_CLAIMS,
+  mutes,
+  type EnterResult,
+  type LeaveResult,
+  type LobbyEntry,
+  type NewRoom,
+  type Removed,
+  type Replaced,
+  type RoomInfo,
+  type RoomMember,
+  type RoomStore,
+  type StreamClaim,
+} from './rooms.js';
 
 /** What the store needs of a Redis client: node-redis's `sendCommand` (a `createClient()` client fits). */
 export interface RedisCommandClient {
@@ -74,15 +93,55 @@ local function mk(r) return P .. 'room:' .. r .. ':m' end
 local function order(r) return P .. 'room:' .. r .. ':o' end
 local function sk(r) return P .. 'room:' .. r .. ':s' end
 local function ck(r, u) return P .. 'room:' .. r .. ':c:' .. u end
+local function lk(r) return P .. 'room:' .. r .. ':l' end
+local function qk(r) return P .. 'room:' .. r .. ':q' end
+local function bk(r) return P .. 'room:' .. r .. ':b' end
 local function nk(n) return P .. 'node:' .. n end
 local function nmk(n) return P .. 'node:' .. n .. ':m' end
 local function conn_of(rec) return string.match(rec, '^([^\n]*)\n') end
 local function node_of(rec) return string.match(rec, '^[^\n]*\n([^\n]*)\n') end
-local function record(c, n, perms, extra) return c .. '\n' .. n .. '\n' .. perms .. '\n' .. extra end
+local function role_of(rec) return string.match(rec, '^[^\n]*\n[^\n]*\n[^\n]*\n([^\n]*)\n') end
+local function record(c, n, perms, role, extra) return c .. '\n' .. n .. '\n' .. perms .. '\n' .. role .. '\n' .. extra end
+-- The record with its role field replaced.
+local function with_role(rec, role)
+  local head, tail = string.match(rec, '^([^\n]*\n[^\n]*\n[^\n]*\n)[^\n]*(\n.*)$')
+  return head .. role .. tail
+end
+local function lentry(rec)
+  local c, upto, adm, extra = string.match(rec, '^([^\n]*)\n([^\n]*)\n([^\n]*)\n(.*)$')
+  return c, tonumber(upto), adm == '1', extra
+end
 
 local function info(r)
-  local h = redis.call('HMGET', rk(r), 'token', 'max', 'pw')
-  return { roomid = r, token = h[1], maxParticipants = tonumber(h[2]), passwordHash = h[3] or '', size = redis.call('HLEN', mk(r)) }
+  local h = redis.call('HMGET', rk(r), 'token', 'max', 'pw', 'lobby', 'locked')
+  return { roomid = r, token = h[1], maxParticipants = tonumber(h[2]), passwordHash = h[3] or '', size = redis.call('HLEN', mk(r)), lobby = h[4] == '1', locked = h[5] == '1' }
+end
+
+-- The lobby of room r as {userid, record}, in arrival order; entries lapsed by now go.
+local function lobby(r, now)
+  local out = {}
+  for _, u in ipairs(redis.call('ZRANGE', qk(r), 0, -1)) do
+    local rec = redis.call('HGET', lk(r), u)
+    local upto = 0
+    if rec then upto = select(2, lentry(rec)) end
+    if upto > now then
+      out[#out + 1] = { u, rec }
+    else
+      redis.call('HDEL', lk(r), u)
+      redis.call('ZREM', qk(r), u)
+    end
+  end
+  return out
+end
+
+local function unqueue(r, u)
+  redis.call('HDEL', lk(r), u)
+  redis.call('ZREM', qk(r), u)
+end
+
+local function delete_room(r)
+  redis.call('DEL', rk(r), mk(r), order(r), sk(r), lk(r), qk(r), bk(r))
+  redis.call('SREM', ROOMS, r)
 end
 
 -- Removes member u (record rec) from room r; deletes the room when emptied.
@@ -97,8 +156,7 @@ local function remove_member(r, u, rec)
   local n = node_of(rec)
   if n then redis.call('HDEL', nmk(n), u) end
   if redis.call('HLEN', mk(r)) == 0 then
-    redis.call('DEL', rk(r), mk(r), order(r), sk(r))
-    redis.call('SREM', ROOMS, r)
+    delete_room(r)
     return true
   end
   return false
@@ -114,10 +172,11 @@ local function add_member(r, u, rec, n)
   redis.call('SADD', NODES, n)
 end
 
-local function new_room(r, max, pw)
+local function new_room(r, max, pw, lob)
   local token = tostring(redis.call('INCR', P .. 'seq'))
   redis.call('HSET', rk(r), 'token', token, 'max', max, 'seq', 0)
   if pw ~= '' then redis.call('HSET', rk(r), 'pw', pw) end
+  if lob == '1' then redis.call('HSET', rk(r), 'lobby', '1') end
   redis.call('SADD', ROOMS, r)
 end
 
@@ -176,27 +235,30 @@ const SCRIPTS = {
 if redis.call('EXISTS', rk(ARGV[2])) == 0 then return false end
 return cjson.encode(info(ARGV[2]))`,
 
-  // ARGV: prefix, roomid, max, passwordHash ('' = none), userid, connId, node, permissions, extra
+  // ARGV: prefix, roomid, max, passwordHash ('' = none), userid, connId, node, permissions, role, extra, lobby ('1' or '')
   create: String.raw`
 local r, u, c, n = ARGV[2], ARGV[5], ARGV[6], ARGV[7]
 if holds(u, c) then return cjson.encode({ status = 'already-in-room' }) end
 if redis.call('EXISTS', rk(r)) == 1 then return cjson.encode({ status = 'exists' }) end
 local replaced = evict(u)
-new_room(r, ARGV[3], ARGV[4])
-add_member(r, u, record(c, n, ARGV[8], ARGV[9]), n)
+new_room(r, ARGV[3], ARGV[4], ARGV[11])
+add_member(r, u, record(c, n, ARGV[8], ARGV[9], ARGV[10]), n)
 return cjson.encode({ status = 'ok', room = info(r), peers = {}, replaced = replaced })`,
 
-  // ARGV: prefix, roomid, token, userid, connId, node, permissions, extra
+  // ARGV: prefix, roomid, token, userid, connId, node, permissions, role, extra, now, lobby ms
   join: String.raw`
 local r, u, c, n = ARGV[2], ARGV[4], ARGV[5], ARGV[6]
 if holds(u, c) then return cjson.encode({ status = 'already-in-room' }) end
 if redis.call('EXISTS', rk(r)) == 0 then return cjson.encode({ status = 'not-found' }) end
 if redis.call('HGET', rk(r), 'token') ~= ARGV[3] then return cjson.encode({ status = 'changed' }) end
-local rec = record(c, n, ARGV[7], ARGV[8])
+local rec = record(c, n, ARGV[7], ARGV[8], ARGV[9])
 local old = redis.call('HGET', mk(r), u)
 local replaced
 if old then
-  -- Same userid, newer connection: take the slot over, keep the join order.
+  -- Same userid, newer connection: take the slot over, keep the join order, the host role and the host's mutes.
+  local orole = role_of(old)
+  local nrole = (string.sub(orole, 1, 1) == 'h' and 'h' or string.sub(ARGV[8], 1, 1)) .. string.sub(orole, 2)
+  rec = with_role(rec, nrole)
   replaced = { connId = conn_of(old), roomid = r }
   local on = node_of(old)
   if on and on ~= n then redis.call('HDEL', nmk(on), u) end
@@ -204,9 +266,31 @@ if old then
   redis.call('HSET', nmk(n), u, r)
   redis.call('SADD', NODES, n)
 else
+  local now = tonumber(ARGV[10])
+  local ban = redis.call('HGET', bk(r), u)
+  if ban and tonumber(ban) > now then return cjson.encode({ status = 'banned' }) end
+  local host = string.sub(ARGV[8], 1, 1) == 'h'
+  if redis.call('HGET', rk(r), 'locked') == '1' and not host then return cjson.encode({ status = 'locked' }) end
+  local w = redis.call('HGET', lk(r), u)
+  local wc, wuntil, wadm
+  if w then wc, wuntil, wadm = lentry(w) end
+  local admitted = w and wadm and wc == c and wuntil > now
+  if redis.call('HGET', rk(r), 'lobby') == '1' and not host and not admitted then
+    if not (w and wc == c and wadm) then
+      unqueue(r, u)
+      redis.call('HSET', lk(r), u, c .. '\n' .. tostring(now + tonumber(ARGV[11])) .. '\n0\n' .. ARGV[9])
+      redis.call('ZADD', qk(r), redis.call('HINCRBY', rk(r), 'seq', 1), u)
+    end
+    local hosts = {}
+    for _, p in ipairs(peers(r, u)) do
+      if string.sub(role_of(p[2]), 1, 1) == 'h' then hosts[#hosts + 1] = conn_of(p[2]) end
+    end
+    return cjson.encode({ status = 'waiting', hosts = hosts })
+  end
   if redis.call('HLEN', mk(r)) >= tonumber(redis.call('HGET', rk(r), 'max')) then
     return cjson.encode({ status = 'full' })
   end
+  unqueue(r, u)
   replaced = evict(u)
   add_member(r, u, rec, n)
 end
@@ -227,9 +311,95 @@ return redis.call('HGET', mk(ARGV[2]), ARGV[3])`,
   updateExtra: String.raw`
 local rec = redis.call('HGET', mk(ARGV[2]), ARGV[3])
 if not rec or conn_of(rec) ~= ARGV[4] then return 0 end
-local head = string.match(rec, '^([^\n]*\n[^\n]*\n[^\n]*\n)')
+local head = string.match(rec, '^([^\n]*\n[^\n]*\n[^\n]*\n[^\n]*\n)')
 redis.call('HSET', mk(ARGV[2]), ARGV[3], head .. ARGV[5])
 return 1`,
+
+  // ARGV: prefix, roomid
+  members: String.raw`
+return cjson.encode(peers(ARGV[2], ''))`,
+
+  // ARGV: prefix, roomid, now
+  lobby: String.raw`
+return cjson.encode(lobby(ARGV[2], tonumber(ARGV[3])))`,
+
+  // ARGV: prefix, roomid, userid, now
+  admit: String.raw`
+local rec = redis.call('HGET', lk(ARGV[2]), ARGV[3])
+if not rec then return false end
+local c, upto, adm, extra = lentry(rec)
+if adm or upto <= tonumber(ARGV[4]) then return false end
+redis.call('HSET', lk(ARGV[2]), ARGV[3], c .. '\n' .. upto .. '\n1\n' .. extra)
+return c`,
+
+  // ARGV: prefix, roomid, userid, connId ('' = any)
+  deny: String.raw`
+local rec = redis.call('HGET', lk(ARGV[2]), ARGV[3])
+if not rec then return false end
+local c = lentry(rec)
+if ARGV[4] ~= '' and c ~= ARGV[4] then return false end
+unqueue(ARGV[2], ARGV[3])
+return c`,
+
+  // ARGV: prefix, roomid, userid, role ('h' or 'p')
+  setRole: String.raw`
+local rec = redis.call('HGET', mk(ARGV[2]), ARGV[3])
+if not rec then return false end
+rec = with_role(rec, ARGV[4] .. string.sub(role_of(rec), 2))
+redis.call('HSET', mk(ARGV[2]), ARGV[3], rec)
+return rec`,
+
+  // ARGV: prefix, roomid, userid, kind ('a' or 'v'), muted ('1' or '')
+  setHostMuted: String.raw`
+local rec = redis.call('HGET', mk(ARGV[2]), ARGV[3])
+if not rec then return 0 end
+local role = role_of(rec)
+local a, v = string.find(role, 'a', 2, true) ~= nil, string.find(role, 'v', 2, true) ~= nil
+if ARGV[4] == 'a' then a = ARGV[5] == '1' else v = ARGV[5] == '1' end
+redis.call('HSET', mk(ARGV[2]), ARGV[3], with_role(rec, string.sub(role, 1, 1) .. (a and 'a' or '') .. (v and 'v' or '')))
+return 1`,
+
+  // ARGV: prefix, roomid, userid, ban upto
+  remove: String.raw`
+local r, u = ARGV[2], ARGV[3]
+if redis.call('EXISTS', rk(r)) == 0 then return false end
+local rec = redis.call('HGET', mk(r), u)
+local w = redis.call('HGET', lk(r), u)
+if not rec and not w then return false end
+redis.call('HSET', bk(r), u, ARGV[4])
+if rec then
+  remove_member(r, u, rec)
+  return cjson.encode({ connId = conn_of(rec), wasMember = true })
+end
+unqueue(r, u)
+return cjson.encode({ connId = lentry(w), wasMember = false })`,
+
+  // ARGV: prefix, roomid, locked ('1' or '')
+  setLocked: String.raw`
+local r = ARGV[2]
+if redis.call('EXISTS', rk(r)) == 0 then return false end
+if ARGV[3] ~= '1' then
+  redis.call('HDEL', rk(r), 'locked')
+  return '[]'
+end
+redis.call('HSET', rk(r), 'locked', '1')
+local out = lobby(r, 0)
+redis.call('DEL', lk(r), qk(r))
+return cjson.encode(out)`,
+
+  // ARGV: prefix, roomid
+  end: String.raw`
+local r = ARGV[2]
+if redis.call('EXISTS', rk(r)) == 0 then return false end
+local members, waiting = peers(r, ''), lobby(r, 0)
+for _, p in ipairs(members) do
+  redis.call('DEL', ck(r, p[1]))
+  redis.call('HDEL', USERS, p[1])
+  local n = node_of(p[2])
+  if n then redis.call('HDEL', nmk(n), p[1]) end
+end
+delete_room(r)
+return cjson.encode({ members = members, lobby = waiting })`,
 
   // ARGV: prefix, roomid, userid, connId, max claims, streamid...
   claimStreams: String.raw`
@@ -297,7 +467,7 @@ for i = 1, #list, 2 do
 end
 return cjson.encode(out)`,
 
-  // ARGV: prefix, roomid, max, passwordHash, userid, connId, node, permissions, extra.
+  // ARGV: prefix, roomid, max, passwordHash, userid, connId, node, permissions, role, extra, lobby.
   // Puts back a membership Redis lost (restarted empty, or this node was
   // presumed dead and swept) while its connection stayed in the room.
   restore: String.raw`
@@ -311,8 +481,8 @@ if cur then
   end
   redis.call('HDEL', USERS, u)
 end
-if redis.call('EXISTS', rk(r)) == 0 then new_room(r, ARGV[3], ARGV[4]) end
-add_member(r, u, record(c, n, ARGV[8], ARGV[9]), n)
+if redis.call('EXISTS', rk(r)) == 0 then new_room(r, ARGV[3], ARGV[4], ARGV[11]) end
+add_member(r, u, record(c, n, ARGV[8], ARGV[9], ARGV[10]), n)
 return 'restored'`,
 } as const;
 
@@ -357,18 +527,64 @@ export class RedisRoomStore implements RoomStore {
   }
 
   async create(room: NewRoom, member: RoomMember): Promise<EnterResult> {
-    const reply = await this.run('create', [room.roomid, String(room.maxParticipants), room.passwordHash ?? '', ...this.memberArgs(member)]);
+    const reply = await this.run('create', [room.roomid, String(room.maxParticipants), room.passwordHash ?? '', ...this.memberArgs(member), room.lobby ? '1' : '']);
     return enterResult(json(reply));
   }
 
-  async join(roomid: string, token: string, member: RoomMember): Promise<EnterResult> {
-    const reply = await this.run('join', [roomid, token, ...this.memberArgs(member)]);
+  async join(roomid: string, token: string, member: RoomMember, lobbyMs = DEFAULT_LOBBY_MS): Promise<EnterResult> {
+    const reply = await this.run('join', [roomid, token, ...this.memberArgs(member), String(Date.now()), String(lobbyMs)]);
     return enterResult(json(reply));
   }
 
   /** A member as the create and join scripts take it, recorded as held by this node. */
   private memberArgs(member: RoomMember): string[] {
-    return [member.userid, member.connId, this.nodeId, encodePermissions(member.permissions), JSON.stringify(member.extra)];
+    return [member.userid, member.connId, this.nodeId, encodePermissions(member.permissions), encodeRole(member), JSON.stringify(member.extra)];
+  }
+
+  async members(roomid: string): Promise<RoomMember[]> {
+    return (list(json(await this.run('members', [roomid]))) as [string, string][]).map(([userid, rec]) => decodeMember(userid, rec));
+  }
+
+  async lobby(roomid: string): Promise<LobbyEntry[]> {
+    return lobbyList(json(await this.run('lobby', [roomid, String(Date.now())])));
+  }
+
+  async admit(roomid: string, userid: string): Promise<string | null> {
+    const reply = await this.run('admit', [roomid, userid, String(Date.now())]);
+    return typeof reply === 'string' ? reply : null;
+  }
+
+  async deny(roomid: string, userid: string, connId?: string): Promise<string | null> {
+    const reply = await this.run('deny', [roomid, userid, connId ?? '']);
+    return typeof reply === 'string' ? reply : null;
+  }
+
+  async setRole(roomid: string, userid: string, role: Role): Promise<RoomMember | undefined> {
+    const reply = await this.run('setRole', [roomid, userid, role === 'host' ? 'h' : 'p']);
+    return typeof reply === 'string' ? decodeMember(userid, reply) : undefined;
+  }
+
+  async setHostMuted(roomid: string, userid: string, kind: MediaKind, muted: boolean): Promise<boolean> {
+    return Number(await this.run('setHostMuted', [roomid, userid, kind === 'audio' ? 'a' : 'v', muted ? '1' : ''])) === 1;
+  }
+
+  async remove(roomid: string, userid: string, banUntil: number): Promise<Removed | null> {
+    const reply = await this.run('remove', [roomid, userid, String(banUntil)]);
+    if (typeof reply !== 'string') return null;
+    const r = json(reply) as Removed;
+    return { connId: String(r.connId), wasMember: r.wasMember === true };
+  }
+
+  async setLocked(roomid: string, locked: boolean): Promise<LobbyEntry[] | null> {
+    const reply = await this.run('setLocked', [roomid, locked ? '1' : '']);
+    return typeof reply === 'string' ? lobbyList(json(reply)) : null;
+  }
+
+  async end(roomid: string): Promise<{ members: RoomMember[]; lobby: LobbyEntry[] } | null> {
+    const reply = await this.run('end', [roomid]);
+    if (typeof reply !== 'string') return null;
+    const r = json(reply) as { members: unknown; lobby: unknown };
+    return { members: (list(r.members) as [string, string][]).map(([userid, rec]) => decodeMember(userid, rec)), lobby: lobbyList(r.lobby) };
   }
 
   async leave(roomid: string, userid: string, connId: string): Promise<LeaveResult> {
@@ -436,8 +652,8 @@ export class RedisRoomStore implements RoomStore {
    * lost: `present` (nothing was lost), `restored` (re-added, re-creating the
    * room if needed), `taken` (a newer connection holds the userid now).
    */
-  async restore(roomid: string, room: { maxParticipants: number; passwordHash: string | null }, member: RoomMember): Promise<RestoreResult> {
-    const reply = await this.run('restore', [roomid, String(room.maxParticipants), room.passwordHash ?? '', ...this.memberArgs(member)]);
+  async restore(roomid: string, room: { maxParticipants: number; passwordHash: string | null; lobby?: boolean }, member: RoomMember): Promise<RestoreResult> {
+    const reply = await this.run('restore', [roomid, String(room.maxParticipants), room.passwordHash ?? '', ...this.memberArgs(member), room.lobby ? '1' : '']);
     if (reply !== 'present' && reply !== 'restored' && reply !== 'taken') throw new Error(`restore: unexpected reply ${String(reply)}`);
     return reply;
   }
@@ -472,14 +688,29 @@ function encodePermissions(permissions: Permission[] | undefined): string {
   return permissions ? permissions.join(',') : '*';
 }
 
+/** The role field of a member record: `h`/`p`, then `a`/`v` for a host's mutes. */
+function encodeRole(member: RoomMember): string {
+  return (member.role === 'host' ? 'h' : 'p') + (member.hostMuted ?? []).map((k) => k[0]).join('');
+}
+
 function decodeMember(userid: string, rec: string): RoomMember {
   const a = rec.indexOf('\n');
   const b = rec.indexOf('\n', a + 1);
   const c = rec.indexOf('\n', b + 1);
+  const d = rec.indexOf('\n', c + 1);
   const perms = rec.slice(b + 1, c);
-  const member: RoomMember = { userid, connId: rec.slice(0, a), extra: JSON.parse(rec.slice(c + 1)) as Extra };
+  const role = rec.slice(c + 1, d);
+  const member: RoomMember = { userid, connId: rec.slice(0, a), extra: JSON.parse(rec.slice(d + 1)) as Extra, role: role[0] === 'h' ? 'host' : 'participant' };
   if (perms !== '*') member.permissions = (perms ? perms.split(',') : []) as Permission[];
-  return member;
+  return Object.assign(member, mutes([...(role.includes('a') ? ['audio' as const] : []), ...(role.includes('v') ? ['video' as const] : [])]));
+}
+
+function lobbyList(value: unknown): LobbyEntry[] {
+  return (list(value) as [string, string][]).map(([userid, rec]) => {
+    const [connId, , admitted] = rec.split('\n', 3);
+    const extra = rec.slice(rec.indexOf('\n', rec.indexOf('\n', rec.indexOf('\n') + 1) + 1) + 1);
+    return { userid, connId: connId!, extra: JSON.parse(extra) as Extra, admitted: admitted === '1' };
+  });
 }
 
 interface RawRoom {
@@ -488,16 +719,27 @@ interface RawRoom {
   maxParticipants: number;
   passwordHash: string;
   size: number;
+  lobby: boolean;
+  locked: boolean;
 }
 
 function roomInfo(raw: unknown): RoomInfo {
   const r = raw as RawRoom;
-  return { roomid: r.roomid, token: String(r.token), maxParticipants: Number(r.maxParticipants), passwordHash: r.passwordHash || null, size: Number(r.size) };
+  return {
+    roomid: r.roomid,
+    token: String(r.token),
+    maxParticipants: Number(r.maxParticipants),
+    passwordHash: r.passwordHash || null,
+    size: Number(r.size),
+    lobby: r.lobby === true,
+    locked: r.locked === true,
+  };
 }
 
 function enterResult(raw: unknown): EnterResult {
-  const r = raw as { status: string; room?: RawRoom; peers?: unknown; replaced?: Replaced | false };
-  if (r.status !== 'ok') return { status: r.status as Exclude<EnterResult['status'], 'ok'> };
+  const r = raw as { status: string; room?: RawRoom; peers?: unknown; replaced?: Replaced | false; hosts?: unknown };
+  if (r.status === 'waiting') return { status: 'waiting', hosts: list(r.hosts).map(String) };
+  if (r.status !== 'ok') return { status: r.status as Exclude<EnterResult['status'], 'ok' | 'waiting'> };
   return {
     status: 'ok',
     room: roomInfo(r.room),

@@ -16,6 +16,10 @@ export interface Relay {
    * userid: out of `roomid`'s broadcasts, told `session:replaced`, disconnected.
    */
   evict(connId: string, roomid: string): void;
+  /** Ends a connection a host removed or turned away: out of `roomid`'s broadcasts, told `event`, disconnected. */
+  expel<E extends ServerEventName>(connId: string, roomid: string, event: E, payload: ServerPayload<E>): void;
+  /** Disconnects every connection still in `roomid`, on every node (a host ended the room). */
+  closeRoom(roomid: string): void;
 }
 
 /**
@@ -31,7 +35,15 @@ export function createRelay(io: IoServer, onEvict: (connId: string) => void): Re
   // socket.io's emit is typed per literal event; these generic ones are checked by the Relay signature.
   const send = (target: ReturnType<typeof connection>, event: ServerEventName, payload: unknown) =>
     (target as unknown as { emit(event: string, payload: unknown): boolean }).emit(event, payload);
+  const expel: Relay['expel'] = (connId, roomid, event, payload) => {
+    onEvict(connId);
+    const previous = connection(connId);
+    previous.socketsLeave(roomKey(roomid));
+    send(previous, event, payload);
+    previous.disconnectSockets(true);
+  };
   return {
+    expel,
     toConnection(connId, event, payload) {
       send(connection(connId), event, payload);
     },
@@ -40,11 +52,10 @@ export function createRelay(io: IoServer, onEvict: (connId: string) => void): Re
       send(exceptConnId === undefined ? room : room.except(exceptConnId), event, payload);
     },
     evict(connId, roomid) {
-      onEvict(connId);
-      const previous = connection(connId);
-      previous.socketsLeave(roomKey(roomid));
-      previous.emit('session:replaced', {});
-      previous.disconnectSockets(true);
+      expel(connId, roomid, 'session:replaced', {});
+    },
+    closeRoom(roomid) {
+      io.in(roomKey(roomid)).disconnectSockets(true);
     },
   };
 }

@@ -3,7 +3,7 @@
 // one atomic step: the decisions that must not race (does the room exist? is
 // it full? who owns this userid?) happen inside a single call, never across
 // an await in the caller.
-import type { Extra, Permission } from '../protocol.js';
+import type { Extra, MediaKind, Permission, Role } from '../protocol.js';
 
 export type Awaitable<T> = T | Promise<T>;
 
@@ -22,7 +22,27 @@ export interface RoomMember {
   extra: Extra;
   /** What the member's room token grants; absent without room tokens. Shown to the other members. */
   permissions?: Permission[];
+  /** `host` or `participant` (the default); a newer connection of the same member keeps `host`. Stores always report it. */
+  role?: Role;
+  /**
+   * Kinds a host muted on this member that it has not unmuted itself (store
+   * output; absent: none). They go with the membership, and survive a newer
+   * connection of the same member (a reload does not undo a host's mute).
+   */
+  hostMuted?: MediaKind[];
 }
+
+/** Someone waiting in a room's lobby. */
+export interface LobbyEntry {
+  userid: string;
+  connId: string;
+  extra: Extra;
+  /** A host admitted it: its next join from `connId` enters without waiting. */
+  admitted: boolean;
+}
+
+/** How long a lobby entry lasts unless the server says otherwise. */
+export const DEFAULT_LOBBY_MS = 5 * 60_000;
 
 export interface RoomInfo {
   roomid: string;
@@ -34,12 +54,17 @@ export interface RoomInfo {
   maxParticipants: number;
   passwordHash: string | null;
   size: number;
+  /** Joiners wait in the lobby until a host admits them. */
+  lobby: boolean;
+  /** No new members, not even through the lobby. */
+  locked: boolean;
 }
 
 export interface NewRoom {
   roomid: string;
   maxParticipants: number;
   passwordHash: string | null;
+  lobby?: boolean;
 }
 
 /** A previous connection of the same userid that lost its membership to this one. */
@@ -56,7 +81,16 @@ export type EnterResult =
       peers: RoomMember[];
       replaced: Replaced | null;
     }
-  | { status: 'exists' | 'not-found' | 'full' | 'changed' | 'already-in-room' };
+  /** The room has a lobby: `member` now waits in it; `hosts` are the connections to knock on. */
+  | { status: 'waiting'; hosts: string[] }
+  /** `banned`: a host removed this userid recently; `locked`: the room takes nobody new. */
+  | { status: 'exists' | 'not-found' | 'full' | 'changed' | 'already-in-room' | 'banned' | 'locked' };
+
+/** What `remove` took out: a member, or a lobby entry. */
+export interface Removed {
+  connId: string;
+  wasMember: boolean;
+}
 
 export interface LeaveResult {
   /** False when `connId` no longer held the membership (it was replaced, or left already). */
@@ -87,9 +121,14 @@ export interface RoomStore {
    * Adds `member` unless the room is gone (`not-found`), was re-created since
    * `token` was read (`changed`) or is full (`full`). If the userid is
    * already in this room on another connection, the new connection takes its
-   * place (no capacity needed) and the old one is reported in `replaced`.
+   * place (no capacity needed, its `host` role and host mutes kept) and the
+   * old one is reported in `replaced`.
+   * Else, in this order: a banned userid gets `banned`; a locked room
+   * `locked` (unless `member` enters as host); a room with a lobby puts a
+   * member that is no host and holds no admission of this connection in its
+   * queue for `lobbyMs` (`waiting`, again for a connection already waiting).
    */
-  join(roomid: string, token: string, member: RoomMember): Awaitable<EnterResult>;
+  join(roomid: string, token: string, member: RoomMember, lobbyMs?: number): Awaitable<EnterResult>;
   /** Removes the membership if `connId` still holds it; deletes the room when empty. */
   leave(roomid: string, userid: string, connId: string): Awaitable<LeaveResult>;
   member(roomid: string, userid: string): Awaitable<RoomMember | undefined>;
@@ -103,6 +142,28 @@ export interface RoomStore {
    * MAX_STREAM_CLAIMS.
    */
   claimStreams(roomid: string, userid: string, connId: string, streamids: string[]): Awaitable<StreamClaim>;
+  /** The members, in join order (empty when the room does not exist). */
+  members(roomid: string): Awaitable<RoomMember[]>;
+  /** Who waits in the lobby (expired entries left out), in arrival order. */
+  lobby(roomid: string): Awaitable<LobbyEntry[]>;
+  /** Admits a waiting, not yet admitted entry: its connection id, or null (nobody waiting under that userid). */
+  admit(roomid: string, userid: string): Awaitable<string | null>;
+  /** Removes a lobby entry (only the one of `connId` when given): its connection id, or null. */
+  deny(roomid: string, userid: string, connId?: string): Awaitable<string | null>;
+  /** Sets a member's role: the member after the change, or undefined (no such member). */
+  setRole(roomid: string, userid: string, role: Role): Awaitable<RoomMember | undefined>;
+  /** Sets or lifts a host's mute of `kind` on a member; false when there is no such member. */
+  setHostMuted(roomid: string, userid: string, kind: MediaKind, muted: boolean): Awaitable<boolean>;
+  /**
+   * Takes `userid` out of the room (its membership, whatever connection holds
+   * it, or its lobby entry) and bans it from entering again until `banUntil`
+   * (ms since the epoch). Null when it was neither member nor waiting.
+   */
+  remove(roomid: string, userid: string, banUntil: number): Awaitable<Removed | null>;
+  /** Locks or unlocks the room. Locking empties the lobby: the entries dropped. Null when the room does not exist. */
+  setLocked(roomid: string, locked: boolean): Awaitable<LobbyEntry[] | null>;
+  /** Deletes the room with everyone in it and its lobby: who was there. Null when it did not exist. */
+  end(roomid: string): Awaitable<{ members: RoomMember[]; lobby: LobbyEntry[] } | null>;
   stats(): Awaitable<{ rooms: number; members: number }>;
   /**
    * Server shutdown: forgets what this server holds. A private store drops
@@ -119,6 +180,10 @@ interface MemoryRoom {
   streams: Map<string, string>;
   /** userid -> its claimed stream ids, oldest first. */
   claims: Map<string, string[]>;
+  /** userid -> its lobby entry and when it lapses, in arrival order. */
+  queue: Map<string, LobbyEntry & { until: number }>;
+  /** userid -> until when it may not enter (ms since the epoch). */
+  bans: Map<string, number>;
 }
 
 /** Single-process store: plain maps, every method synchronous. */
@@ -138,17 +203,19 @@ export class MemoryRoomStore implements RoomStore {
     if (this.rooms.has(spec.roomid)) return { status: 'exists' };
     const replaced = this.evict(member.userid);
     const room: MemoryRoom = {
-      info: { ...spec, token: String(this.nextToken++) },
-      members: new Map([[member.userid, { ...member }]]),
+      info: { roomid: spec.roomid, maxParticipants: spec.maxParticipants, passwordHash: spec.passwordHash, lobby: !!spec.lobby, locked: false, token: String(this.nextToken++) },
+      members: new Map([[member.userid, copy(member)]]),
       streams: new Map(),
       claims: new Map(),
+      queue: new Map(),
+      bans: new Map(),
     };
     this.rooms.set(spec.roomid, room);
     this.memberships.set(member.userid, spec.roomid);
     return { status: 'ok', room: snapshot(room), peers: [], replaced };
   }
 
-  join(roomid: string, token: string, member: RoomMember): EnterResult {
+  join(roomid: string, token: string, member: RoomMember, lobbyMs = DEFAULT_LOBBY_MS): EnterResult {
     if (this.holds(member)) return { status: 'already-in-room' };
     const room = this.rooms.get(roomid);
     if (!room) return { status: 'not-found' };
@@ -156,16 +223,30 @@ export class MemoryRoomStore implements RoomStore {
     const previous = room.members.get(member.userid);
     let replaced: Replaced | null = null;
     if (previous) {
-      // Same userid, newer connection: take the slot over, keep the join order.
+      // Same userid, newer connection: take the slot over, keep the join order, the host role and the host's mutes.
       replaced = { connId: previous.connId, roomid };
-      room.members.set(member.userid, { ...member });
+      room.members.set(member.userid, { ...copy(member), role: previous.role === 'host' ? 'host' : member.role, ...mutes(previous.hostMuted) });
     } else {
+      const now = Date.now();
+      if ((room.bans.get(member.userid) ?? 0) > now) return { status: 'banned' };
+      const host = member.role === 'host';
+      if (room.info.locked && !host) return { status: 'locked' };
+      const waiting = room.queue.get(member.userid);
+      const admitted = waiting?.admitted && waiting.connId === member.connId && waiting.until > now;
+      if (room.info.lobby && !host && !admitted) {
+        if (waiting?.connId !== member.connId || !waiting.admitted) {
+          room.queue.delete(member.userid);
+          room.queue.set(member.userid, { userid: member.userid, connId: member.connId, extra: member.extra, admitted: false, until: now + lobbyMs });
+        }
+        return { status: 'waiting', hosts: [...room.members.values()].filter((m) => m.role === 'host').map((m) => m.connId) };
+      }
       if (room.members.size >= room.info.maxParticipants) return { status: 'full' };
+      room.queue.delete(member.userid);
       replaced = this.evict(member.userid);
-      room.members.set(member.userid, { ...member });
+      room.members.set(member.userid, copy(member));
       this.memberships.set(member.userid, roomid);
     }
-    const peers = [...room.members.values()].filter((m) => m.userid !== member.userid).map((m) => ({ ...m }));
+    const peers = [...room.members.values()].filter((m) => m.userid !== member.userid).map(copy);
     return { status: 'ok', room: snapshot(room), peers, replaced };
   }
 
@@ -186,7 +267,83 @@ export class MemoryRoomStore implements RoomStore {
 
   member(roomid: string, userid: string): RoomMember | undefined {
     const m = this.rooms.get(roomid)?.members.get(userid);
-    return m && { ...m };
+    return m && copy(m);
+  }
+
+  members(roomid: string): RoomMember[] {
+    return [...(this.rooms.get(roomid)?.members.values() ?? [])].map(copy);
+  }
+
+  lobby(roomid: string): LobbyEntry[] {
+    const now = Date.now();
+    return [...(this.rooms.get(roomid)?.queue.values() ?? [])].filter((e) => e.until > now).map(entry);
+  }
+
+  admit(roomid: string, userid: string): string | null {
+    const e = this.rooms.get(roomid)?.queue.get(userid);
+    if (!e || e.admitted || e.until <= Date.now()) return null;
+    e.admitted = true;
+    return e.connId;
+  }
+
+  deny(roomid: string, userid: string, connId?: string): string | null {
+    const queue = this.rooms.get(roomid)?.queue;
+    const e = queue?.get(userid);
+    if (!e || (connId !== undefined && e.connId !== connId)) return null;
+    queue!.delete(userid);
+    return e.connId;
+  }
+
+  setRole(roomid: string, userid: string, role: Role): RoomMember | undefined {
+    const m = this.rooms.get(roomid)?.members.get(userid);
+    if (!m) return undefined;
+    m.role = role;
+    return copy(m);
+  }
+
+  setHostMuted(roomid: string, userid: string, kind: MediaKind, muted: boolean): boolean {
+    const m = this.rooms.get(roomid)?.members.get(userid);
+    if (!m) return false;
+    const kinds = new Set(m.hostMuted);
+    if (muted) kinds.add(kind);
+    else kinds.delete(kind);
+    delete m.hostMuted;
+    Object.assign(m, mutes([...kinds]));
+    return true;
+  }
+
+  remove(roomid: string, userid: string, banUntil: number): Removed | null {
+    const room = this.rooms.get(roomid);
+    if (!room) return null;
+    const m = room.members.get(userid);
+    const waiting = room.queue.get(userid);
+    if (!m && !waiting) return null;
+    room.bans.set(userid, banUntil);
+    if (m) {
+      this.leave(roomid, userid, m.connId);
+      return { connId: m.connId, wasMember: true };
+    }
+    room.queue.delete(userid);
+    return { connId: waiting!.connId, wasMember: false };
+  }
+
+  setLocked(roomid: string, locked: boolean): LobbyEntry[] | null {
+    const room = this.rooms.get(roomid);
+    if (!room) return null;
+    room.info.locked = locked;
+    if (!locked) return [];
+    const dropped = [...room.queue.values()].map(entry);
+    room.queue.clear();
+    return dropped;
+  }
+
+  end(roomid: string): { members: RoomMember[]; lobby: LobbyEntry[] } | null {
+    const room = this.rooms.get(roomid);
+    if (!room) return null;
+    const result = { members: this.members(roomid), lobby: [...room.queue.values()].map(entry) };
+    for (const userid of room.members.keys()) this.memberships.delete(userid);
+    this.rooms.delete(roomid);
+    return result;
   }
 
   updateExtra(roomid: string, userid: string, connId: string, extra: Extra): boolean {
@@ -245,4 +402,19 @@ export class MemoryRoomStore implements RoomStore {
 
 function snapshot(room: MemoryRoom): RoomInfo {
   return { ...room.info, size: room.members.size };
+}
+
+/** `hostMuted` as stores report it: present only when non-empty, audio before video. */
+export function mutes(kinds: readonly MediaKind[] | undefined): { hostMuted?: MediaKind[] } {
+  const list = (['audio', 'video'] as const).filter((k) => kinds?.includes(k));
+  return list.length ? { hostMuted: list } : {};
+}
+
+function copy(m: RoomMember): RoomMember {
+  const { hostMuted, ...rest } = m;
+  return { ...rest, ...(rest.permissions ? { permissions: [...rest.permissions] } : {}), role: rest.role ?? 'participant', ...mutes(hostMuted) };
+}
+
+function entry(e: LobbyEntry): LobbyEntry {
+  return { userid: e.userid, connId: e.connId, extra: e.extra, admitted: e.admitted };
 }

@@ -5,6 +5,7 @@ import { CLIENT_EVENTS, type Ack, type AckCallback, type ClientEventName, type C
 import { fail, type HandlerContext } from './handlers/context.js';
 import { custom } from './handlers/custom.js';
 import { extraUpdate } from './handlers/extra.js';
+import { hostMake, lobbyAdmit, lobbyDeny, memberMute, memberRemove, memberUnmute, roomEnd, roomLock } from './handlers/hosts.js';
 import { join, leave, open, openOrJoin, presence } from './handlers/rooms.js';
 import { sfuPublish, sfuStart, sfuSubscribe, sfuTrickle, sfuUnpublish } from './handlers/sfu.js';
 import { signal } from './handlers/signal.js';
@@ -35,6 +36,14 @@ export const handlers: Handlers = {
   'sfu:start': sfuStart,
   'sfu:trickle': sfuTrickle,
   'sfu:unpublish': sfuUnpublish,
+  'host:make': hostMake,
+  'lobby:admit': lobbyAdmit,
+  'lobby:deny': lobbyDeny,
+  'member:mute': memberMute,
+  'member:unmute': memberUnmute,
+  'member:remove': memberRemove,
+  'room:lock': roomLock,
+  'room:end': roomEnd,
 };
 
 const clientEvents = new Set<string>(CLIENT_EVENTS);

@@ -3,7 +3,7 @@
 //   sub          the userid (USERID_PATTERN); wins over the client's auth.userid
 //   room         a roomid, "*" (any room), or an array of those
 //   exp          required; nbf and iat honoured when present
-//   permissions  optional array of "open" | "publish" | "data" (absent = all)
+//   permissions  optional array of "open" | "publish" | "data" | "moderate" (absent = all but "moderate")
 //   iss / aud    checked when the server is configured with an issuer / audience
 import {
   SignJWT,
@@ -15,7 +15,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
-import { PERMISSIONS, ROOMID_PATTERN, USERID_PATTERN, type Permission } from '../protocol.js';
+import { DEFAULT_PERMISSIONS, PERMISSIONS, ROOMID_PATTERN, USERID_PATTERN, type Permission } from '../protocol.js';
 
 /** What a verified token grants one connection. */
 export interface RoomGrant {
@@ -123,7 +123,7 @@ function grantOf(payload: JWTPayload, clockTolerance: number): { userid: string;
   if (!list || list.length === 0 || list.length > 256 || !list.every((r) => typeof r === 'string' && (r === '*' || ROOMID_PATTERN.test(r)))) {
     throw new TokenError('token: "room" must be a roomid, "*", or a list of them');
   }
-  let permissions: Permission[] = [...PERMISSIONS];
+  let permissions: Permission[] = [...DEFAULT_PERMISSIONS];
   if (payload.permissions !== undefined) {
     const p: unknown = payload.permissions;
     if (!Array.isArray(p) || !p.every((x) => typeof x === 'string')) throw new TokenError('token: "permissions" must be a list of strings');
@@ -188,7 +188,7 @@ export interface MintOptions {
   room: string | string[];
   /** Lifetime in seconds. */
   ttlSeconds: number;
-  /** Default: all (the claim is left out). */
+  /** Default: open, publish and data (the claim is left out); `moderate` must be asked for. */
   permissions?: Permission[];
   issuer?: string;
   audience?: string;

@@ -61,6 +61,7 @@ export const roomOpenSchema = v.object({
   maxParticipants: v.optional(maxParticipants),
   extra: v.optional(extraSchema),
   topology: v.optional(v.picklist(TOPOLOGIES, 'topology: mesh, sfu or auto')),
+  lobby: v.optional(v.boolean()),
 });
 export const roomJoinSchema = v.object({
   roomid,
@@ -124,6 +125,12 @@ export const sfuStartSchema = v.object({ jsep: jsep('answer') });
 export const sfuTrickleSchema = v.object({ target: v.picklist(['publisher', 'subscriber']), candidate: v.nullable(candidate) });
 export const sfuUnpublishSchema = v.object({});
 
+const userSchema = v.object({ userid });
+const mediaKind = v.picklist(['audio', 'video'], 'kind: audio or video');
+export const memberMuteSchema = v.object({ userid, kind: mediaKind });
+export const memberUnmuteSchema = v.object({ kind: mediaKind });
+export const roomLockSchema = v.object({ locked: v.boolean() });
+
 export const handshakeSchema = v.object({
   userid: v.optional(userid),
   token: v.optional(v.pipe(v.string(), v.maxLength(MAX_TOKEN_LENGTH))),
@@ -152,6 +159,14 @@ export const payloadSchemas = {
   'sfu:start': sfuStartSchema,
   'sfu:trickle': sfuTrickleSchema,
   'sfu:unpublish': sfuUnpublishSchema,
+  'host:make': userSchema,
+  'lobby:admit': userSchema,
+  'lobby:deny': userSchema,
+  'member:mute': memberMuteSchema,
+  'member:unmute': memberUnmuteSchema,
+  'member:remove': userSchema,
+  'room:lock': roomLockSchema,
+  'room:end': v.object({}),
 } satisfies Record<ClientEventName, v.GenericSchema>;
 
 export type Payload<E extends ClientEventName> = v.InferOutput<(typeof payloadSchemas)[E]>;

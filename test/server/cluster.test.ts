@@ -81,13 +81,13 @@ describe('shared mode: three nodes, one Redis', { skip: skipWithoutRedis }, () =
     assert.equal(opened.isInitiator, true);
     const bAck = await join(b, 'meet', { name: 'Bea' });
     assert.equal(bAck.isInitiator, false);
-    assert.deepEqual(bAck.peers, [{ userid: 'ann', extra: { name: 'Ann' } }]);
+    assert.deepEqual(bAck.peers, [{ userid: 'ann', extra: { name: 'Ann' }, role: 'host' }]);
     const cAck = await join(c, 'meet');
     assert.deepEqual(cAck.peers.map((p) => p.userid), ['ann', 'bea']);
     await barrier(c, a, 'ann');
     assert.deepEqual(aJoins, [
-      { userid: 'bea', extra: { name: 'Bea' } },
-      { userid: 'cid', extra: {} },
+      { userid: 'bea', extra: { name: 'Bea' }, role: 'participant' },
+      { userid: 'cid', extra: {}, role: 'participant' },
     ]);
     const presence = await ok(b, 'room:presence', { roomid: 'meet' });
     assert.deepEqual(presence, { ok: true, exists: true, isFull: false, isPasswordProtected: false });

@@ -19,6 +19,9 @@ describe('rooms', () => {
       iceServers: [{ urls: 'turn:turn.invalid:3478', username: 'u', credential: 'c' }],
       maxParticipants: 8,
       topology: 'mesh',
+      role: 'host',
+      lobby: false,
+      locked: false,
     });
     assert.equal(await metric(server, 'rtc_rooms'), 1);
     assert.equal(await metric(server, 'rtc_room_members'), 1);
@@ -31,8 +34,8 @@ describe('rooms', () => {
     const aSeesB = next<PeerInfo>(a!, 'peer:join');
     const joinedB = (await ok(b!, 'room:join', { roomid: 'r' })) as unknown as RoomJoinedPayload;
     assert.equal(joinedB.isInitiator, false);
-    assert.deepEqual(joinedB.peers, [{ userid: 'a', extra: { n: 1 } }]);
-    assert.deepEqual(await aSeesB, { userid: 'b', extra: {} });
+    assert.deepEqual(joinedB.peers, [{ userid: 'a', extra: { n: 1 }, role: 'host' }]);
+    assert.deepEqual(await aSeesB, { userid: 'b', extra: {}, role: 'participant' });
 
     const bSeesC = next<PeerInfo>(b!, 'peer:join');
     const joinedC = (await ok(c!, 'room:join', { roomid: 'r', extra: ['x'] })) as unknown as RoomJoinedPayload;
@@ -40,7 +43,7 @@ describe('rooms', () => {
       joinedC.peers.map((p) => p.userid),
       ['a', 'b'],
     );
-    assert.deepEqual(await bSeesC, { userid: 'c', extra: ['x'] });
+    assert.deepEqual(await bSeesC, { userid: 'c', extra: ['x'], role: 'participant' });
   });
 
   it('the handshake extra is used unless the join gives one', async () => {
@@ -49,7 +52,7 @@ describe('rooms', () => {
     const b = await connect(server, { auth: { userid: 'b' } });
     await ok(a, 'room:open', { roomid: 'r' });
     const joined = (await ok(b, 'room:join', { roomid: 'r' })) as unknown as RoomJoinedPayload;
-    assert.deepEqual(joined.peers, [{ userid: 'a', extra: { from: 'handshake' } }]);
+    assert.deepEqual(joined.peers, [{ userid: 'a', extra: { from: 'handshake' }, role: 'host' }]);
   });
 
   it('assigns a userid when the handshake has none', async () => {
@@ -206,10 +209,10 @@ describe('rooms', () => {
     await ok(a!, 'extra:update', { extra: { name: 'Ann', muted: true } });
     await flush(b!);
     await flush(a!);
-    assert.deepEqual(updates, [{ userid: 'a', extra: { name: 'Ann', muted: true } }]);
+    assert.deepEqual(updates, [{ userid: 'a', extra: { name: 'Ann', muted: true }, role: 'host' }]);
     assert.deepEqual(own, [], 'the sender is not told about itself');
     const joined = (await ok(c!, 'room:join', { roomid: 'r' })) as unknown as RoomJoinedPayload;
-    assert.deepEqual(joined.peers[0], { userid: 'a', extra: { name: 'Ann', muted: true } });
+    assert.deepEqual(joined.peers[0], { userid: 'a', extra: { name: 'Ann', muted: true }, role: 'host' });
   });
 
   it('room:leave while in no room acks ok; presence needs no room', async () => {

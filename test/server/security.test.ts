@@ -195,11 +195,11 @@ describe('one userid, one membership', () => {
     await flush(peer!);
     assert.deepEqual(joins, []);
     const ack = (await ok(second, 'room:join', { roomid: 'r', extra: { v: 2 } })) as unknown as RoomJoinedPayload;
-    assert.deepEqual(ack.peers, [{ userid: 'peer', extra: {} }]);
+    assert.deepEqual(ack.peers, [{ userid: 'peer', extra: {}, role: 'host' }]);
     assert.deepEqual(await replacedSeen, {});
     assert.equal(await firstGone, 'io server disconnect');
     await flush(peer!);
-    assert.deepEqual(joins, [{ userid: 'dup', extra: { v: 2 } }]);
+    assert.deepEqual(joins, [{ userid: 'dup', extra: { v: 2 }, role: 'participant' }]);
     assert.deepEqual(leaves, [], 'no peer:leave for a takeover');
 
     // The slot belongs to the new connection: signals reach it.
@@ -230,7 +230,7 @@ describe('one userid, one membership', () => {
     const fresh = await connect(server, { auth: { userid: 'roamer' } });
     await ok(fresh, 'room:join', { roomid: 'two' });
     assert.deepEqual(await left, { userid: 'roamer', reason: 'replaced' });
-    assert.deepEqual(await joined, { userid: 'roamer', extra: {} });
+    assert.deepEqual(await joined, { userid: 'roamer', extra: {}, role: 'participant' });
     await replaced;
     assert.equal((await server.store.stats()).members, 3);
   });

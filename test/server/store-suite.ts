@@ -3,7 +3,7 @@
 // result status, awaited whether the store answers synchronously or not.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Extra, Permission } from '../../src/protocol.js';
+import type { Extra, Permission, Role } from '../../src/protocol.js';
 import { MAX_STREAM_CLAIMS, type EnterResult, type RoomInfo, type RoomMember, type RoomStore } from '../../src/server/rooms.js';
 
 export interface StoreFixture {
@@ -16,8 +16,8 @@ export interface StoreFixture {
   other: RoomStore;
 }
 
-const m = (userid: string, connId = `${userid}-c1`, extra: Extra = {}, permissions?: Permission[]): RoomMember =>
-  permissions ? { userid, connId, extra, permissions } : { userid, connId, extra };
+const m = (userid: string, connId = `${userid}-c1`, extra: Extra = {}, permissions?: Permission[], role: Role = 'participant'): RoomMember =>
+  permissions ? { userid, connId, extra, permissions, role } : { userid, connId, extra, role };
 
 function ok(result: EnterResult): Extract<EnterResult, { status: 'ok' }> {
   assert.equal(result.status, 'ok', `expected ok, got ${JSON.stringify(result)}`);
@@ -42,7 +42,7 @@ export function roomStoreSuite(name: string, make: () => Promise<StoreFixture>, 
         const { store } = await make();
         const created = ok(await store.create({ roomid: 'r', maxParticipants: 5, passwordHash: 'scrypt$h' }, m('a')));
         const room = await info(store, 'r');
-        assert.deepEqual(room, { roomid: 'r', token: created.room.token, maxParticipants: 5, passwordHash: 'scrypt$h', size: 1 });
+        assert.deepEqual(room, { roomid: 'r', token: created.room.token, maxParticipants: 5, passwordHash: 'scrypt$h', size: 1, lobby: false, locked: false });
         assert.equal(typeof room.token, 'string');
         ok(await store.join('r', room.token, m('b')));
         assert.equal((await info(store, 'r')).size, 2);
@@ -57,7 +57,7 @@ export function roomStoreSuite(name: string, make: () => Promise<StoreFixture>, 
         const r = ok(await store.create({ roomid: 'r', maxParticipants: 4, passwordHash: null }, m('a')));
         assert.deepEqual(r.peers, []);
         assert.equal(r.replaced, null);
-        assert.deepEqual({ ...r.room, token: 'x' }, { roomid: 'r', token: 'x', maxParticipants: 4, passwordHash: null, size: 1 });
+        assert.deepEqual({ ...r.room, token: 'x' }, { roomid: 'r', token: 'x', maxParticipants: 4, passwordHash: null, size: 1, lobby: false, locked: false });
         assert.deepEqual(await store.member('r', 'a'), m('a'));
       });
 
@@ -278,6 +278,148 @@ export function roomStoreSuite(name: string, make: () => Promise<StoreFixture>, 
         for (const id of ids) assert.deepEqual(await store.claimStreams('r', 'b', 'b-c1', [id]), { status: 'ok' });
         assert.deepEqual(await store.claimStreams('r', 'c', 'c-c1', ['s0', 's1']), { status: 'ok' });
         assert.equal((await store.claimStreams('r', 'c', 'c-c1', [ids.at(-1)!])).status, 'taken');
+      });
+    });
+
+    describe('hosts: roles, lobby, mutes, remove, lock, end', () => {
+      const host = (userid: string, connId = `${userid}-c1`) => m(userid, connId, {}, undefined, 'host');
+      const lobbyRoom = { roomid: 'r', maxParticipants: 3, passwordHash: null, lobby: true };
+
+      it('roles as given; a newer connection of a host stays host; setRole through either node; members in join order', async () => {
+        const { store, other } = await make();
+        const created = ok(await store.create({ roomid: 'r', maxParticipants: 4, passwordHash: null }, host('a')));
+        assert.deepEqual([created.room.lobby, created.room.locked], [false, false]);
+        const token = created.room.token;
+        ok(await other.join('r', token, m('b')));
+        ok(await store.join('r', token, m('c')));
+        assert.equal((await other.member('r', 'a'))?.role, 'host');
+        // a's reload arrives as a participant (no token says otherwise): it keeps host.
+        const again = ok(await other.join('r', token, m('a', 'a-c2')));
+        assert.deepEqual(again.replaced, { connId: 'a-c1', roomid: 'r' });
+        assert.deepEqual(await store.member('r', 'a'), host('a', 'a-c2'));
+        assert.deepEqual(await other.setRole('r', 'b', 'host'), host('b'));
+        assert.equal(await store.setRole('r', 'nobody', 'host'), undefined);
+        assert.deepEqual(await store.members('r'), [host('a', 'a-c2'), host('b'), m('c')]);
+        assert.deepEqual(await store.members('nope'), []);
+      });
+
+      it('lobby: a participant waits (hosts listed), a host enters; admit once (of two racing), the admitted connection enters', async () => {
+        const { store, other } = await make();
+        const token = ok(await store.create(lobbyRoom, host('h'))).room.token;
+        assert.equal((await info(other, 'r')).lobby, true);
+        assert.deepEqual(await other.join('r', token, m('p', 'p-c1', { name: 'P' })), { status: 'waiting', hosts: ['h-c1'] });
+        assert.deepEqual(await store.join('r', token, m('q')), { status: 'waiting', hosts: ['h-c1'] });
+        assert.deepEqual(await store.lobby('r'), [
+          { userid: 'p', connId: 'p-c1', extra: { name: 'P' }, admitted: false },
+          { userid: 'q', connId: 'q-c1', extra: {}, admitted: false },
+        ]);
+        assert.equal((await info(store, 'r')).size, 1, 'waiting is not being in');
+        ok(await other.join('r', token, host('h2')));
+        const admits = await Promise.all([store.admit('r', 'p'), other.admit('r', 'p')]);
+        assert.deepEqual(admits.sort(), ['p-c1', null].sort());
+        assert.equal(await store.admit('r', 'ghost'), null);
+        // Another connection of p still waits; p's own connection enters.
+        assert.equal((await store.join('r', token, m('p', 'p-c9'))).status, 'waiting');
+        assert.equal((await store.join('r', token, m('p', 'p-c1'))).status, 'waiting', 'the impostor took the place in the queue');
+        assert.equal(await store.admit('r', 'p'), 'p-c1');
+        const entered = ok(await other.join('r', token, m('p', 'p-c1', { name: 'P' })));
+        assert.deepEqual(entered.peers.map((x) => x.userid), ['h', 'h2']);
+        assert.deepEqual((await store.lobby('r')).map((e) => e.userid), ['q']);
+        // Full: admitted or not, capacity holds.
+        assert.equal(await store.admit('r', 'q'), 'q-c1');
+        assert.deepEqual(await store.join('r', token, m('q')), { status: 'full' });
+      });
+
+      it('deny (by connection when given), expired entries lapse', async () => {
+        const { store, other } = await make();
+        const token = ok(await store.create(lobbyRoom, host('h'))).room.token;
+        await store.join('r', token, m('p'), 50);
+        await store.join('r', token, m('q'));
+        assert.equal(await other.deny('r', 'p', 'other-conn'), null);
+        assert.equal(await other.deny('r', 'p', 'p-c1'), 'p-c1');
+        assert.equal(await store.deny('r', 'p'), null);
+        await store.join('r', token, m('p'), 50);
+        await new Promise((resolve) => setTimeout(resolve, 80));
+        assert.deepEqual((await other.lobby('r')).map((e) => e.userid), ['q']);
+        assert.equal(await store.admit('r', 'p'), null, 'lapsed');
+        assert.equal(await store.deny('r', 'q'), 'q-c1');
+        assert.deepEqual(await store.lobby('r'), []);
+      });
+
+      it('host mutes: set and lifted per kind, kept by a newer connection, gone with the membership', async () => {
+        const { store, other } = await make();
+        const token = ok(await store.create({ roomid: 'r', maxParticipants: 4, passwordHash: null }, host('h'))).room.token;
+        ok(await store.join('r', token, m('p')));
+        assert.equal(await other.setHostMuted('r', 'p', 'video', true), true);
+        assert.equal(await store.setHostMuted('r', 'p', 'audio', true), true);
+        assert.deepEqual((await other.member('r', 'p'))?.hostMuted, ['audio', 'video']);
+        assert.equal(await store.setHostMuted('r', 'nobody', 'audio', true), false);
+        ok(await other.join('r', token, m('p', 'p-c2')));
+        assert.deepEqual((await store.member('r', 'p'))?.hostMuted, ['audio', 'video']);
+        assert.equal(await other.setHostMuted('r', 'p', 'audio', false), true);
+        assert.deepEqual((await store.member('r', 'p'))?.hostMuted, ['video']);
+        await store.updateExtra('r', 'p', 'p-c2', { n: 1 });
+        assert.deepEqual(await other.member('r', 'p'), { ...m('p', 'p-c2', { n: 1 }), hostMuted: ['video'] });
+        await store.leave('r', 'p', 'p-c2');
+        ok(await store.join('r', token, m('p', 'p-c3')));
+        assert.deepEqual(await other.member('r', 'p'), m('p', 'p-c3'));
+      });
+
+      it('remove: a member (whatever connection) or a lobby entry, banned until the time given', async () => {
+        const { store, other } = await make();
+        const token = ok(await store.create(lobbyRoom, host('h'))).room.token;
+        ok(await store.join('r', token, host('mod')));
+        await store.join('r', token, m('w'));
+        assert.deepEqual(await other.remove('r', 'mod', Date.now() + 60_000), { connId: 'mod-c1', wasMember: true });
+        assert.equal(await store.member('r', 'mod'), undefined);
+        assert.deepEqual(await store.stats(), { rooms: 1, members: 1 });
+        assert.deepEqual(await other.remove('r', 'w', Date.now() + 100), { connId: 'w-c1', wasMember: false });
+        assert.deepEqual(await store.lobby('r'), []);
+        assert.equal(await store.remove('r', 'ghost', Date.now() + 60_000), null);
+        assert.equal(await store.remove('nope', 'h', Date.now() + 60_000), null);
+        // Banned: even as a host, even on another connection; the ban ends.
+        assert.deepEqual(await store.join('r', token, host('mod', 'mod-c2')), { status: 'banned' });
+        assert.deepEqual(await other.join('r', token, m('w', 'w-c2')), { status: 'banned' });
+        await new Promise((resolve) => setTimeout(resolve, 120));
+        assert.equal((await other.join('r', token, m('w', 'w-c2'))).status, 'waiting');
+        // A ban goes with the room.
+        await store.leave('r', 'h', 'h-c1');
+        ok(await store.create({ roomid: 'r', maxParticipants: 3, passwordHash: null }, host('mod')));
+      });
+
+      it('lock: nobody new (hosts may), the lobby emptied; a member\'s newer connection still enters; unlock', async () => {
+        const { store, other } = await make();
+        const token = ok(await store.create(lobbyRoom, host('h'))).room.token;
+        ok(await store.join('r', token, host('p')));
+        await store.setRole('r', 'p', 'participant');
+        await store.join('r', token, m('w', 'w-c1', { n: 'W' }));
+        assert.deepEqual(await other.setLocked('r', true), [{ userid: 'w', connId: 'w-c1', extra: { n: 'W' }, admitted: false }]);
+        assert.equal((await info(store, 'r')).locked, true);
+        assert.deepEqual(await store.lobby('r'), []);
+        assert.deepEqual(await store.join('r', token, m('w')), { status: 'locked' });
+        assert.equal((await other.join('r', token, m('p', 'p-c2'))).status, 'ok');
+        assert.equal((await other.join('r', token, host('mod'))).status, 'ok');
+        assert.deepEqual(await store.setLocked('r', false), []);
+        assert.equal((await info(other, 'r')).locked, false);
+        assert.equal((await store.join('r', token, m('w'))).status, 'waiting');
+        assert.equal(await store.setLocked('nope', true), null);
+      });
+
+      it('end: everyone and the lobby reported, the room and its userids gone', async () => {
+        const { store, other } = await make();
+        const token = ok(await store.create(lobbyRoom, host('h'))).room.token;
+        ok(await store.join('r', token, host('p')));
+        await store.join('r', token, m('w'));
+        assert.deepEqual(await store.claimStreams('r', 'p', 'p-c1', ['cam']), { status: 'ok' });
+        const ended = await other.end('r');
+        assert.deepEqual(ended, { members: [host('h'), host('p')], lobby: [{ userid: 'w', connId: 'w-c1', extra: {}, admitted: false }] });
+        assert.equal(await store.get('r'), undefined);
+        assert.deepEqual(await store.stats(), { rooms: 0, members: 0 });
+        assert.equal(await other.end('r'), null);
+        // The userids are free: p may open a room with its stream ids again.
+        const again = ok(await store.create({ roomid: 'r', maxParticipants: 3, passwordHash: null }, m('p', 'p-c2')));
+        assert.equal(again.replaced, null);
+        assert.deepEqual(await store.claimStreams('r', 'p', 'p-c2', ['cam']), { status: 'ok' });
       });
     });
 

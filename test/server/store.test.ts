@@ -151,7 +151,7 @@ describe('RedisRoomStore: nodes', { skip: skipWithoutRedis }, () => {
     assert.equal(await a.restore('r', { maxParticipants: 3, passwordHash: 'scrypt$x' }, m('alice', 'a1')), 'restored');
     assert.equal(await b.restore('r', { maxParticipants: 3, passwordHash: 'scrypt$x' }, m('bob', 'b1')), 'restored');
     const info = await a.get('r');
-    assert.deepEqual({ ...info, token: 't' }, { roomid: 'r', token: 't', maxParticipants: 3, passwordHash: 'scrypt$x', size: 2 });
+    assert.deepEqual({ ...info, token: 't' }, { roomid: 'r', token: 't', maxParticipants: 3, passwordHash: 'scrypt$x', size: 2, lobby: false, locked: false });
     const joined = await a.join('r', info!.token, m('carl', 'c1'));
     assert.equal(joined.status, 'ok');
     assert.deepEqual(joined.status === 'ok' && joined.peers.map((p) => p.userid), ['alice', 'bob']);

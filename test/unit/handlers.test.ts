@@ -36,9 +36,11 @@ function world(config: Partial<HandlerContext['config']> = {}) {
     toConnection: (connId, event, payload) => void sent.push({ to: `conn:${connId}`, event, payload }),
     toRoom: (roomid, event, payload, except) => void sent.push({ to: `room:${roomid}`, event, payload, ...(except ? { except } : {}) }),
     evict: (connId, roomid) => void sent.push({ to: `conn:${connId}`, event: 'evict', payload: roomid }),
+    expel: (connId, roomid, event, payload) => void sent.push({ to: `conn:${connId}`, event, payload: { roomid, ...payload } }),
+    closeRoom: (roomid) => void sent.push({ to: `room:${roomid}`, event: 'evict' }),
   };
   const metrics = createMetrics(store, { defaultMetrics: false });
-  const cfg = { defaultRoomSize: 8, maxRoomSize: 8, scryptCost: 1024, relayOnly: false, sfuRoomSize: 50, meshMax: 4, ...config };
+  const cfg = { defaultRoomSize: 8, maxRoomSize: 8, scryptCost: 1024, relayOnly: false, sfuRoomSize: 50, meshMax: 4, lobbyTimeoutMs: 60_000, removeBanMs: 60_000, ...config };
   let n = 0;
   /** A member's context: a connection that is up until `session.connected` is set false. */
   function member(userid: string, grant: { rooms?: string[]; permissions?: Permission[] } | null = null) {
@@ -92,10 +94,10 @@ describe('request handlers (no sockets)', () => {
     assert.equal(opened.ok && opened.isInitiator, true);
     w.sent.length = 0;
     const joined = await handlers['room:join'](b.ctx, { roomid: 'r1', extra: { name: 'Bob' } });
-    assert.ok(joined.ok);
-    assert.deepEqual(joined.peers, [{ userid: 'alice', extra: {} }]);
+    assert.ok(joined.ok && !('waiting' in joined));
+    assert.deepEqual(joined.peers, [{ userid: 'alice', extra: {}, role: 'host' }]);
     assert.equal(joined.isInitiator, false);
-    assert.deepEqual(w.sent, [{ to: 'room:r1', event: 'peer:join', payload: { userid: 'bob', extra: { name: 'Bob' } }, except: b.session.id }]);
+    assert.deepEqual(w.sent, [{ to: 'room:r1', event: 'peer:join', payload: { userid: 'bob', extra: { name: 'Bob' }, role: 'participant' }, except: b.session.id }]);
     assert.deepEqual([a.session.rooms, b.session.rooms], [['r1'], ['r1']]);
     assert.equal(b.session.data.roomid, 'r1');
     assert.equal((await roomOf(w.store, 'r1'))?.size, 2);
@@ -234,6 +236,69 @@ describe('request handlers (no sockets)', () => {
     b.session.connected = false; // while the password is being checked
     refusedWith(await pending, 'not-in-room');
     assert.equal((await w.store.get('gone'))?.size, 1);
+  });
+});
+
+describe('host handlers (no sockets)', () => {
+  it('the lobby: the joiner waits and the host is knocked; admitted, the same join enters', async () => {
+    const w = world();
+    const h = w.member('h');
+    const p = w.member('p');
+    await handlers['room:open'](h.ctx, { roomid: 'r', lobby: true });
+    w.sent.length = 0;
+    const wait = await handlers['room:join'](p.ctx, { roomid: 'r', extra: { n: 1 } });
+    assert.ok(wait.ok && 'waiting' in wait && wait.hostPresent);
+    assert.deepEqual(w.sent, [{ to: `conn:${h.session.id}`, event: 'lobby:knock', payload: { userid: 'p', extra: { n: 1 } } }]);
+    assert.deepEqual([p.session.data.roomid, p.session.data.waiting, p.session.rooms], [null, 'r', []]);
+    w.sent.length = 0;
+    assert.ok((await handlers['lobby:admit'](h.ctx, { userid: 'p' })).ok);
+    assert.deepEqual(w.sent, [
+      { to: `conn:${p.session.id}`, event: 'lobby:admitted', payload: { roomid: 'r' } },
+      { to: `conn:${h.session.id}`, event: 'lobby:resolved', payload: { userid: 'p', outcome: 'admitted' } },
+    ]);
+    const entered = await handlers['room:join'](p.ctx, { roomid: 'r', extra: { n: 1 } });
+    assert.ok(entered.ok && !('waiting' in entered));
+    assert.deepEqual([p.session.data.roomid, p.session.data.waiting], ['r', null]);
+  });
+
+  it('a participant is forbidden every host request; nothing is sent', async () => {
+    const w = world();
+    const h = w.member('h');
+    const p = w.member('p');
+    await handlers['room:open'](h.ctx, { roomid: 'r' });
+    await handlers['room:join'](p.ctx, { roomid: 'r' });
+    w.sent.length = 0;
+    refusedWith(await handlers['host:make'](p.ctx, { userid: 'p' }), 'forbidden');
+    refusedWith(await handlers['member:remove'](p.ctx, { userid: 'h' }), 'forbidden');
+    refusedWith(await handlers['member:mute'](p.ctx, { userid: 'h', kind: 'audio' }), 'forbidden');
+    refusedWith(await handlers['room:lock'](p.ctx, { locked: true }), 'forbidden');
+    refusedWith(await handlers['room:end'](p.ctx, {}), 'forbidden');
+    assert.deepEqual(w.sent, []);
+    assert.equal((await w.store.member('r', 'p'))?.role, 'participant');
+  });
+
+  it('remove expels the member (room:removed, then closed) and tells the room; end closes the room, the host stays connected', async () => {
+    const w = world({ removeBanMs: 5000 });
+    const h = w.member('h');
+    const p = w.member('p');
+    const q = w.member('q');
+    await handlers['room:open'](h.ctx, { roomid: 'r' });
+    await handlers['room:join'](p.ctx, { roomid: 'r' });
+    await handlers['room:join'](q.ctx, { roomid: 'r' });
+    w.sent.length = 0;
+    assert.ok((await handlers['member:remove'](h.ctx, { userid: 'p' })).ok);
+    assert.deepEqual(w.sent, [
+      { to: `conn:${p.session.id}`, event: 'room:removed', payload: { roomid: 'r', by: 'h', banMs: 5000 } },
+      { to: 'room:r', event: 'peer:leave', payload: { userid: 'p', reason: 'removed' } },
+    ]);
+    w.sent.length = 0;
+    assert.ok((await handlers['room:end'](h.ctx, {})).ok);
+    assert.deepEqual(w.sent, [
+      { to: 'room:r', event: 'room:ended', payload: { by: 'h' } },
+      { to: 'room:r', event: 'evict' },
+    ]);
+    assert.deepEqual([h.session.data.roomid, h.session.rooms], [null, []]);
+    assert.equal(await w.store.get('r'), undefined);
   });
 });
 

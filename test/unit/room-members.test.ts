@@ -124,7 +124,7 @@ describe('room members', () => {
     for (const u of ['bob', 'cy', 'dee']) members.joined(u, null, undefined);
     fake.calls.length = 0;
     fake.alive.add('cy');
-    const fresh = members.reconcile([{ userid: 'bob', extra: { back: true } }, { userid: 'eve', extra: null }], true);
+    const fresh = members.reconcile([{ userid: 'bob', extra: { back: true }, role: 'participant' }, { userid: 'eve', extra: null, role: 'participant' }], true);
     assert.deepEqual(fresh, ['eve']);
     assert.deepEqual(fake.calls, ['left dee', 'heal bob', 'joined eve initiate']);
     assert.ok(members.records.has('cy'), 'alive: waits for its user');

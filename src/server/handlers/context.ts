@@ -1,6 +1,6 @@
 // What every request handler gets (HandlerContext) and shares: refusals, token permissions, how a member is shown.
 import type { Logger } from 'pino';
-import type { ErrorCode, IceServerConfig, Permission, PeerInfo, ProtocolError } from '../../protocol.js';
+import type { ErrorCode, IceServerConfig, Permission, PeerInfo, ProtocolError, Role } from '../../protocol.js';
 import type { ResolvedConfig } from '../config.js';
 import type { ServerSocketData } from '../io.js';
 import type { Metrics } from '../metrics.js';
@@ -29,7 +29,7 @@ export interface HandlerContext {
   readonly session: Session;
   readonly store: RoomStore;
   readonly relay: Relay;
-  readonly config: Pick<ResolvedConfig, 'defaultRoomSize' | 'maxRoomSize' | 'scryptCost' | 'relayOnly' | 'sfuRoomSize' | 'meshMax'>;
+  readonly config: Pick<ResolvedConfig, 'defaultRoomSize' | 'maxRoomSize' | 'scryptCost' | 'relayOnly' | 'sfuRoomSize' | 'meshMax' | 'lobbyTimeoutMs' | 'removeBanMs'>;
   /** The `sfu` rooms on Janus; null without Janus (`sfu` is refused). */
   readonly sfu?: SfuRooms | null;
   /** Password hashing, a few at a time (throws BusyError when too many wait). */
@@ -72,7 +72,7 @@ export function authorize(session: Session, roomid: string): Refusal | null {
 
 /** A member as other members see it. */
 export function peerInfo(m: RoomMember): PeerInfo {
-  return m.permissions ? { userid: m.userid, extra: m.extra, permissions: [...m.permissions] } : { userid: m.userid, extra: m.extra };
+  return { userid: m.userid, extra: m.extra, ...(m.permissions ? { permissions: [...m.permissions] } : {}), role: m.role ?? 'participant' };
 }
 
 /** The connection id of `userid` if it is another member of `roomid`. */
@@ -81,8 +81,12 @@ export async function peerConnId(ctx: HandlerContext, roomid: string, userid: st
   return (await ctx.store.member(roomid, userid))?.connId;
 }
 
-/** The session as a room member (what the store records and other members see). */
-export function memberOf(session: Session, extra = session.data.extra): RoomMember {
+/**
+ * The session as a room member (what the store records and other members
+ * see). With room tokens `moderate` makes a host; without them the opener is.
+ */
+export function memberOf(session: Session, extra = session.data.extra, opener = false): RoomMember {
   const grant = session.data.grant;
-  return { userid: session.data.userid, connId: session.id, extra, ...(grant ? { permissions: [...grant.permissions] } : {}) };
+  const role: Role = (grant ? grant.permissions.includes('moderate') : opener) ? 'host' : 'participant';
+  return { userid: session.data.userid, connId: session.id, extra, ...(grant ? { permissions: [...grant.permissions] } : {}), role };
 }

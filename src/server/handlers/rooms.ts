@@ -1,14 +1,17 @@
 // Handlers of room:open, room:join, room:open-or-join, room:presence and room:leave (and the leave a disconnect implies).
-import type { Ack, Extra, PeerLeaveReason, RoomJoinedPayload, RoomPresencePayload, Topology, TopologyRequest } from '../../protocol.js';
+import type { Ack, Extra, PeerLeaveReason, RoomJoinedPayload, RoomPresencePayload, RoomWaitingPayload, Topology, TopologyRequest } from '../../protocol.js';
 import { hashPassword, verifyPassword } from '../password.js';
 import type { EnterResult, RoomInfo, RoomMember } from '../rooms.js';
 import type { Payload } from '../validation.js';
 import { authorize, fail, memberOf, may, peerInfo, type HandlerContext, type Refusal } from './context.js';
+import { knockAll, leaveLobby, waitInLobby } from './hosts.js';
 
 type Mode = 'open' | 'join' | 'open-or-join';
-type EnterPayload = { roomid: string; password?: string; maxParticipants?: number; extra?: Extra; topology?: TopologyRequest };
+type EnterPayload = { roomid: string; password?: string; maxParticipants?: number; extra?: Extra; topology?: TopologyRequest; lobby?: boolean };
+type EnterAck = Ack<RoomJoinedPayload | RoomWaitingPayload>;
 
-export const open = (ctx: HandlerContext, p: Payload<'room:open'>) => enter(ctx, p, 'open');
+// An open never waits in a lobby.
+export const open = (ctx: HandlerContext, p: Payload<'room:open'>) => enter(ctx, p, 'open') as Promise<Ack<RoomJoinedPayload>>;
 export const join = (ctx: HandlerContext, p: Payload<'room:join'>) => enter(ctx, p, 'join');
 export const openOrJoin = (ctx: HandlerContext, p: Payload<'room:open-or-join'>) => enter(ctx, p, 'open-or-join');
 
@@ -32,6 +35,7 @@ export async function leave(ctx: HandlerContext): Promise<Ack> {
 /** Takes the session out of its room, if any, and tells the others why. */
 export async function leaveRoom(ctx: HandlerContext, reason: PeerLeaveReason): Promise<void> {
   const { session } = ctx;
+  await leaveLobby(ctx, 'left');
   const roomid = session.data.roomid;
   if (roomid === null) return;
   session.data.roomid = null;
@@ -42,9 +46,11 @@ export async function leaveRoom(ctx: HandlerContext, reason: PeerLeaveReason): P
   if (result.left && (!ctx.closing() || ctx.shared)) ctx.relay.toRoom(roomid, 'peer:leave', { userid: session.data.userid, reason });
 }
 
-async function enter(ctx: HandlerContext, p: EnterPayload, mode: Mode): Promise<Ack<RoomJoinedPayload>> {
+async function enter(ctx: HandlerContext, p: EnterPayload, mode: Mode): Promise<EnterAck> {
   const { session, store } = ctx;
   if (session.data.roomid !== null) return fail('already-in-room', 'already in a room: room:leave first');
+  // Knocking on another room's door gives up the wait in this one.
+  if (session.data.waiting && session.data.waiting !== p.roomid) await leaveLobby(ctx, 'left');
   const refusal = authorize(session, p.roomid);
   if (refusal) return refusal;
   const mayOpen = may(session, 'open');
@@ -69,7 +75,7 @@ async function enter(ctx: HandlerContext, p: EnterPayload, mode: Mode): Promise<
     const maxParticipants = Math.min(p.maxParticipants ?? (topology === 'sfu' ? cap : ctx.config.defaultRoomSize), cap);
     const passwordHash = password === undefined ? null : await ctx.hashing.run(() => hashPassword(password, ctx.config.scryptCost));
     if (!session.connected) return fail('not-in-room', 'disconnected');
-    const result = await store.create({ roomid: p.roomid, maxParticipants, passwordHash }, member);
+    const result = await store.create({ roomid: p.roomid, maxParticipants, passwordHash, lobby: !!p.lobby }, memberOf(session, member.extra, true));
     if (result.status === 'exists') {
       if (mode === 'open') return fail('room-exists', `room ${p.roomid} exists`);
       continue;
@@ -84,7 +90,7 @@ async function enter(ctx: HandlerContext, p: EnterPayload, mode: Mode): Promise<
         return fail('sfu-unavailable', 'the SFU could not create this room; try again, or use a mesh room');
       }
     }
-    return entered(ctx, result, true, member);
+    return entered(ctx, result, true, result.status === 'ok' ? result.room.roomid : p.roomid);
   }
   return fail('internal-error', 'the room kept changing; try again');
 }
@@ -109,7 +115,7 @@ async function tryJoin(
   room: RoomInfo,
   password: string | undefined,
   member: RoomMember,
-): Promise<Ack<RoomJoinedPayload> | 'retry'> {
+): Promise<EnterAck | 'retry'> {
   // Cheap refusal before the expensive password check; the real capacity
   // check is the atomic one inside store.join().
   if (room.size >= room.maxParticipants && !(await ctx.store.member(room.roomid, member.userid))) {
@@ -121,15 +127,24 @@ async function tryJoin(
     if (!(await ctx.hashing.run(() => verifyPassword(password, stored)))) return fail('invalid-password', 'wrong password');
   }
   if (!ctx.session.connected) return fail('not-in-room', 'disconnected');
-  const result = await ctx.store.join(room.roomid, room.token, member);
+  const result = await ctx.store.join(room.roomid, room.token, member, ctx.config.lobbyTimeoutMs);
   if (result.status === 'not-found' || result.status === 'changed') return 'retry';
-  return entered(ctx, result, false, member);
+  if (result.status === 'waiting') {
+    waitInLobby(ctx, room.roomid, member, result.hosts);
+    ctx.log.debug({ roomid: room.roomid, userid: member.userid }, 'waiting in the lobby');
+    return { ok: true, roomid: room.roomid, userid: member.userid, waiting: true, hostPresent: result.hosts.length > 0, timeoutMs: ctx.config.lobbyTimeoutMs };
+  }
+  return entered(ctx, result, false, room.roomid);
 }
 
-async function entered(ctx: HandlerContext, result: EnterResult, isInitiator: boolean, member: RoomMember): Promise<Ack<RoomJoinedPayload>> {
+async function entered(ctx: HandlerContext, result: EnterResult, isInitiator: boolean, roomid: string): Promise<Ack<RoomJoinedPayload>> {
   switch (result.status) {
     case 'ok':
       break;
+    case 'banned':
+      return fail('denied', `a host removed you from room ${roomid}: you may not enter it again yet`);
+    case 'locked':
+      return fail('room-locked', `room ${roomid} is locked`);
     case 'full':
       return fail('room-full', 'the room is full');
     case 'already-in-room':
@@ -142,6 +157,7 @@ async function entered(ctx: HandlerContext, result: EnterResult, isInitiator: bo
   const { session, relay } = ctx;
   const { room, peers, replaced } = result;
   const userid = session.data.userid;
+  await leaveLobby(ctx, 'entered');
   if (replaced) {
     // The connection that held `userid` before: out of its room, told, disconnected.
     relay.evict(replaced.connId, replaced.roomid);
@@ -156,10 +172,13 @@ async function entered(ctx: HandlerContext, result: EnterResult, isInitiator: bo
     if (left.left && replaced?.roomid === room.roomid) relay.toRoom(room.roomid, 'peer:leave', { userid, reason: 'disconnect' });
     return fail('not-in-room', 'disconnected');
   }
+  // The membership as the store keeps it: a newer connection of a host stays host, a host's mutes stay.
+  const member = (await ctx.store.member(room.roomid, userid)) ?? memberOf(session);
   session.data.roomid = room.roomid;
   session.data.extra = member.extra;
   session.joined(room);
   relay.toRoom(room.roomid, 'peer:join', peerInfo(member), session.id);
+  if (member.role === 'host' && room.lobby) await knockAll(ctx, room.roomid, session.id);
   if (isInitiator) ctx.metrics.roomsOpened.inc();
   ctx.log.debug({ roomid: room.roomid, userid, isInitiator, replaced: !!replaced }, 'entered room');
   return {
@@ -173,5 +192,9 @@ async function entered(ctx: HandlerContext, result: EnterResult, isInitiator: bo
     ...(ctx.config.relayOnly ? { iceTransportPolicy: 'relay' as const } : {}),
     ...(member.permissions ? { permissions: [...member.permissions] } : {}),
     topology: ctx.sfu?.topology(room.roomid) ?? 'mesh',
+    role: member.role ?? 'participant',
+    lobby: room.lobby,
+    locked: room.locked,
+    ...(member.hostMuted ? { hostMuted: [...member.hostMuted] } : {}),
   };
 }

@@ -17,12 +17,28 @@ export function signal(ctx: HandlerContext, p: Payload<'signal'>): Awaitable<Ack
   if (p.to === from) return notFound();
   return andThen(ctx.store.member(roomid, p.to), (target) => {
     if (!target) return notFound();
-    return andThen(claimStreams(ctx, roomid, p.data), (claimed): Ack => {
-      if (claimed) return claimed;
-      ctx.relay.toConnection(target.connId, 'signal', { from, data: p.data });
-      ctx.metrics.relayed.inc({ type: 'signal' });
-      return { ok: true };
+    return andThen(hostMuteRefusal(ctx, roomid, p.data), (muted) => {
+      if (muted) return muted;
+      return andThen(claimStreams(ctx, roomid, p.data), (claimed): Ack => {
+        if (claimed) return claimed;
+        ctx.relay.toConnection(target.connId, 'signal', { from, data: p.data });
+        ctx.metrics.relayed.inc({ type: 'signal' });
+        return { ok: true };
+      });
     });
+  });
+}
+
+/**
+ * A host muted this member: a stream list showing that kind unmuted waits for
+ * the member's own member:unmute. Only signals with a stream list ask the store.
+ */
+function hostMuteRefusal(ctx: HandlerContext, roomid: string, data: Payload<'signal'>['data']): Awaitable<Refusal | null> {
+  const streams = data.streams;
+  if (!streams?.length) return null;
+  return andThen(ctx.store.member(roomid, ctx.session.data.userid), (me) => {
+    const kind = me?.hostMuted?.find((k) => streams.some((s) => !(k === 'audio' ? s.audioMuted : s.videoMuted)));
+    return kind ? fail('forbidden', `a host muted your ${kind}: unmute it yourself (member:unmute) first`) : null;
   });
 }
 
