@@ -236,7 +236,7 @@ import type { ErrorCode } from 'rtc-elements/protocol';
 const room: RtcRoom = document.createElement('rtc-room');
 const size: number | null = room.maxParticipants;
 room.addEventListener('peer-leave', (e) => {
-  const reason: 'leave' | 'disconnect' | 'replaced' | 'connection-lost' = e.detail.reason;
+  const reason: 'leave' | 'disconnect' | 'replaced' | 'removed' | 'connection-lost' = e.detail.reason;
   void reason;
 });
 const ok: PeerLeaveDetail['reason'] = 'connection-lost';
@@ -291,8 +291,9 @@ export { options, badOptions, start, same, store, documentedStore };
     assert.deepEqual(events('media-capture'), ['capture-error', 'devices-change', 'mute-change', 'stream', 'stream-end', 'track-change']);
     assert.deepEqual(events('remote-stream'), ['autoplay-blocked']);
     assert.deepEqual(events('rtc-room'), [
-      'peer-join', 'peer-leave', 'peer-state', 'peer-update', 'room-error', 'room-joined', 'room-left', 'room-message',
-      'room-state', 'stream', 'stream-end', 'stream-mute', 'token-expired', 'token-expiring',
+      'active-speaker', 'host-mute', 'knock', 'lobby-resolved', 'peer-join', 'peer-leave', 'peer-state', 'peer-update',
+      'role-change', 'room-error', 'room-joined', 'room-left', 'room-locked', 'room-message', 'room-state', 'room-waiting',
+      'speaking-change', 'stream', 'stream-end', 'stream-mute', 'token-expired', 'token-expiring',
     ]);
     for (const tag of ['media-capture', 'rtc-room', 'remote-stream']) {
       for (const event of element(tag).events!) {
