@@ -40,7 +40,7 @@ describe('call UI screenshots (2 and 4 people, laptop and phone)', () => {
         pages.push(page);
       }
       const first = pages[0]!;
-      await first.waitForFunction((n) => document.querySelectorAll('rtc-room remote-stream').length === n, people - 1, { timeout: 30000 });
+      await first.waitForFunction((n) => document.querySelectorAll('rtc-room remote-stream').length === n, people - 1, { timeout: 60000 });
       for (let i = 0; i < people - 1; i++) await expectRemoteFrames(first, `rtc-room remote-stream:nth-of-type(${i + 1})`);
       // What the person sees: the others' names on their tiles, "You" on their own.
       const labels = await first.evaluate(() =>
