@@ -132,12 +132,17 @@ export function actionArbitrary(fc, events, sockets, mix = {}) {
       ? fc.oneof({ arbitrary: valid[event], weight: 3 }, { arbitrary: payloads[event], weight: 5 }, { arbitrary: poison, weight: 1 }, { arbitrary: value, weight: 1 })
       : value;
   // The mesh requests as often as ever (their success paths must show up in 10,000 messages); the
-  // SFU requests, refused or answered without Janus, rarer.
+  // SFU requests (refused or answered without Janus) and the host requests (refused to all but
+  // the rare host) rarer, as groups, so adding requests does not thin out the others.
   const sfuEvents = events.filter((e) => e.startsWith('sfu:'));
-  const meshEvents = events.filter((e) => !e.startsWith('sfu:'));
+  const hostEvents = events.filter((e) => /^(host:|lobby:|member:|room:lock$|room:end$)/.test(e));
+  const meshEvents = events.filter((e) => !sfuEvents.includes(e) && !hostEvents.includes(e));
   const eventName = fc.oneof(
     { arbitrary: fc.constantFrom(...meshEvents), weight: 12 },
     ...(sfuEvents.length ? [{ arbitrary: fc.constantFrom(...sfuEvents), weight: 2 }] : []),
+    ...(hostEvents.length ? [{ arbitrary: fc.constantFrom(...hostEvents), weight: 1 }] : []),
+    // The relay's hot path, whose success needs two members of one room: more tries.
+    { arbitrary: fc.constant('signal'), weight: 3 },
     { arbitrary: fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'room:delete', 'admin', 'peer:join', 'signal ', ''), weight: 1 },
     { arbitrary: unicodeString.filter((e) => !CLIENT_RESERVED.has(e)), weight: 1 },
   );
