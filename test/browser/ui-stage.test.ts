@@ -152,9 +152,16 @@ describe('<rtc-room> stage: layout, pin, screen share, waiting tile', function (
 
   it('layout="speaker": the active speaker is large, the others in a strip; the pin button and pin()/unpin() choose the large tile', async () => {
     const roomid = uniqueRoom('stage');
-    const grace = await createUser(roomid, 'grace', { attrs: { layout: 'speaker', name: 'Grace' } });
-    const ada = await createUser(roomid, 'ada', { attrs: { name: 'Ada' } });
-    const alan = await createUser(roomid, 'alan', { attrs: { name: 'Alan' } });
+    // Microphones off: the fake microphones beep, and real speaking detection would pick the large tile.
+    const quiet = async (name: string, attrs: Record<string, string>) => {
+      const u = await createUser(roomid, name, { attrs, join: false });
+      u.capture!.setMuted('audio', true);
+      await u.room.openOrJoin();
+      return u;
+    };
+    const grace = await quiet('grace', { layout: 'speaker', name: 'Grace' });
+    const ada = await quiet('ada', { name: 'Ada' });
+    const alan = await quiet('alan', { name: 'Alan' });
     fill(grace.room, 'width:768px;height:432px');
     await expectFullMesh([grace, ada, alan]);
     const largest = () => bySize(grace.room)[0]!;
