@@ -346,7 +346,8 @@ export type RoomNoticeName = keyof RoomNotices;
  * `room-waiting` `{ roomid, userid, hostPresent, timeoutMs }` (this user waits in the lobby);
  * to hosts `knock` `{ userid, extra }` and `lobby-resolved` `{ userid, outcome }`;
  * `role-change` `{ userid, role }`; `room-locked` `{ locked, by }`;
- * `host-mute` `{ kind, by }` (a host muted this user's microphone or camera: unmuting is up to the user).
+ * `host-mute` `{ kind, by }` (a host muted this user's microphone or camera: unmuting is up to the user);
+ * `topology-change` `{ topology }` (an `auto` room moved its media to the SFU or back to the mesh; tiles and streams stay).
  */
 export class RoomNoticeEvent<K extends RoomNoticeName = RoomNoticeName> extends DetailEvent<RoomNotices[K]> {
   constructor(type: K, detail: RoomNotices[K]) {
@@ -362,6 +363,7 @@ declare global {
     'role-change': RoomNoticeEvent<'role-change'>;
     'room-locked': RoomNoticeEvent<'room-locked'>;
     'host-mute': RoomNoticeEvent<'host-mute'>;
+    'topology-change': RoomNoticeEvent<'topology-change'>;
     stream: StreamEvent;
     'stream-end': StreamEndEvent;
     'capture-error': CaptureErrorEvent;

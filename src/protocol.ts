@@ -419,6 +419,10 @@ export interface SfuFeedsPayload {
   added: string[];
   removed: string[];
 }
+/** An `auto` room moved (`sfu`: past --mesh-max members; `mesh`: down to 2): carry media the new way, without leaving. */
+export interface RoomTopologyPayload {
+  topology: Topology;
+}
 /** The server renegotiates the subscriber connection (a feed went away): answer with `sfu:start`. */
 export interface SfuOfferPayload {
   jsep: SfuJsep;
@@ -509,6 +513,7 @@ export interface ServerToClientEvents {
   'server:shutdown': (payload: ServerShutdownPayload) => void;
   /** New ICE servers for this room's connections (`pc.setConfiguration`); sent before TURN credentials expire. */
   'ice:servers': (payload: IceServersPayload) => void;
+  'room:topology': (payload: RoomTopologyPayload) => void;
   'sfu:feeds': (payload: SfuFeedsPayload) => void;
   'sfu:offer': (payload: SfuOfferPayload) => void;
   'sfu:trickle': (payload: SfuTricklePayload) => void;

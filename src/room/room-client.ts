@@ -10,6 +10,7 @@ import type {
   RoomPresencePayload,
   SignalMessage,
   StreamKind,
+  Topology,
 } from '../protocol.js';
 import { ROOMID_PATTERN } from '../protocol.js';
 import type { DataPayload } from './data-messages.js';
@@ -30,6 +31,42 @@ export type { JoinMode, JoinOptions, RoomClientOptions, RoomHooks, RoomState } f
 interface JoinIntent extends JoinOptions {
   mode: JoinMode;
   roomid: string;
+}
+
+/** How long a move between mesh and SFU lets the old transport carry media while the new one comes up (ms). */
+const MOVE_WAIT_MS = 5000;
+
+/** A remote stream as the page got it; after a move, another transport's tracks play in it. */
+interface Shown {
+  key: string;
+  display: MediaStream;
+  /** The remote streams (by transport stream id) of the transport feeding it. */
+  from: Map<string, Shown>;
+  audio: boolean;
+  video: boolean;
+}
+
+/** Resolves once every track of `stream` receives media (remote tracks start muted), or after `ms`. */
+function flowing(stream: MediaStream, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const tracks = stream.getTracks();
+    const done = () => {
+      clearTimeout(timer);
+      for (const t of tracks) t.removeEventListener('unmute', check);
+      resolve();
+    };
+    const check = () => tracks.some((t) => t.muted) || done();
+    const timer = setTimeout(done, ms);
+    for (const t of tracks) t.addEventListener('unmute', check);
+    check();
+  });
+}
+
+/** Makes `to` play `from`'s tracks (the same MediaStream, so tiles and the page's reference keep playing). */
+function carry(to: MediaStream, from: MediaStream): void {
+  const tracks = from.getTracks();
+  for (const t of to.getTracks()) if (!tracks.includes(t)) to.removeTrack(t);
+  for (const t of tracks) to.addTrack(t);
 }
 
 function randomId(): string {
@@ -63,6 +100,15 @@ export class RoomClient {
   private readonly members: Members;
   private readonly local: LocalStreams;
   private media: Transport;
+  /** The transport a move leaves: it carries media until the new one does (or MOVE_WAIT_MS). */
+  private outgoing: Transport | null = null;
+  private moveTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Each transport's remote streams, by its stream id. */
+  private readonly owned = new WeakMap<Transport, Map<string, Shown>>();
+  /** The remote streams the page got, by `userid source`. */
+  private readonly shown = new Map<string, Shown>();
+  /** A transport's stream -> the page's stream it plays in (after a move). */
+  private readonly displayOf = new WeakMap<MediaStream, MediaStream>();
   private serverIceServers: IceServerConfig[] = [];
   /** The server forces TURN-only (join ack `iceTransportPolicy: 'relay'`): wins over `iceTransportPolicy`. */
   private serverForcesRelay = false;
@@ -100,6 +146,7 @@ export class RoomClient {
         join: (userid, extra) => hooks.peerJoin(userid, extra),
         update: (userid, extra) => hooks.peerUpdate(userid, extra),
         leave: (userid, reason) => {
+          this.outgoing?.peerLeft(userid);
           this.streamOwners.releaseUser(userid);
           hooks.peerLeave(userid, reason);
         },
@@ -115,15 +162,59 @@ export class RoomClient {
   }
 
   private mesh(): Transport {
-    return new MeshTransport(this.transportContext(), this.transportHooks(), { offerFallbackMs: this.options.offerFallbackMs });
+    return this.create('mesh');
+  }
+
+  private create(topology: Topology): Transport {
+    const mine = new Map<string, Shown>();
+    const ref: { t?: Transport } = {};
+    const hooks = this.transportHooks(mine, () => ref.t === this.media);
+    const t = (ref.t =
+      topology === 'sfu'
+        ? new SfuTransport(this.transportContext(), hooks, this.socket!)
+        : new MeshTransport(this.transportContext(), hooks, { offerFallbackMs: this.options.offerFallbackMs }));
+    this.owned.set(t, mine);
+    return t;
   }
 
   /** Replaces the transport (the room's topology changed); it learns the members we have. */
   private use(media: Transport): void {
+    this.finishMove();
     this.media.stop();
     this.media = media;
     media.start();
     for (const userid of this.peers.keys()) media.peerJoined(userid, true);
+  }
+
+  /**
+   * An `auto` room moved: the new transport comes up beside the old one, and
+   * each stream the page shows switches to the new transport's tracks once
+   * they receive media; then the old one goes (MOVE_WAIT_MS at the latest).
+   */
+  private move(topology: Topology): void {
+    if (!this.roomid || this.media.name === topology) return;
+    this.finishMove();
+    this.outgoing = this.media;
+    this.media = this.create(topology);
+    this.media.start();
+    // Back on a mesh, everyone connects at once: one side of each pair offers.
+    for (const userid of this.peers.keys()) this.media.peerJoined(userid, topology === 'sfu' || this.userid < userid);
+    this.moveTimer = setTimeout(() => this.finishMove(), MOVE_WAIT_MS);
+    this.hooks.notice?.('topology-change', { topology });
+    this.moved();
+  }
+
+  /** Ends a move once nothing shown still plays the old transport's media. */
+  private moved(): void {
+    const old = this.outgoing && this.owned.get(this.outgoing);
+    if (old && ![...this.shown.values()].some((s) => s.from === old)) this.finishMove();
+  }
+
+  private finishMove(): void {
+    clearTimeout(this.moveTimer);
+    const old = this.outgoing;
+    this.outgoing = null;
+    old?.stop();
   }
 
   /** The transport carrying this room's media and data (the mesh, or the SFU in `sfu` rooms). */
@@ -138,7 +229,7 @@ export class RoomClient {
 
   /** The streams received from `userid`. */
   remoteStreams(userid: string): MediaStream[] {
-    return this.media.remoteStreams(userid);
+    return this.media.remoteStreams(userid).map((s) => this.displayOf.get(s) ?? s);
   }
 
   private setState(state: RoomState): void {
@@ -204,6 +295,7 @@ export class RoomClient {
     socket.on('room:removed', () => this.out('removed', 'A host removed you from the room.'));
     socket.on('room:ended', () => this.out('room-ended', 'A host ended the room.'));
     socket.on('signal', (msg) => this.onSignal(msg));
+    socket.on('room:topology', ({ topology }) => this.move(topology));
     socket.on('custom', ({ from, event, data }) => {
       if (!this.peers.has(from)) return;
       // send() in an SFU room: the server relayed it.
@@ -458,7 +550,7 @@ export class RoomClient {
     this.serverForcesRelay = relay;
     if (iceChanged) this.media.configure();
     // An sfu room gets a fresh SFU transport on every (re)join: the server's Janus side starts over too.
-    if (ack.topology === 'sfu') this.use(new SfuTransport(this.transportContext(), this.transportHooks(), this.socket!));
+    if (ack.topology === 'sfu') this.use(this.create('sfu'));
     else if (this.media.name === 'sfu') this.use(this.mesh());
     const fresh = this.members.reconcile(ack.peers, rejoin);
     // A rejoin with another token may have gained or lost `publish`.
@@ -490,6 +582,7 @@ export class RoomClient {
     const told = wasIn && socket?.connected ? request(socket, 'room:leave', {}, 2000).catch(() => {}) : null;
     this.lobbyWait?.(new RoomError('aborted', 'Left the lobby.'));
     this.members.removeAll('leave');
+    this.finishMove();
     if (this.media.name === 'sfu') this.use(this.mesh());
     this.roomid = null;
     this.isInitiator = false;
@@ -507,6 +600,7 @@ export class RoomClient {
     this.intent = null;
     if (socket && wasIn && socket.connected) socket.emit('room:leave', {}, () => {});
     this.members.removeAll('leave');
+    this.finishMove();
     this.media.stop();
     // An SFU transport belongs to this socket's room: a revived element starts from a mesh.
     if (this.media.name === 'sfu') this.media = this.mesh();
@@ -563,36 +657,76 @@ export class RoomClient {
     };
   }
 
-  private transportHooks(): TransportHooks {
+  /** A transport's hooks; `mine`: its remote streams; `current`: it is the room's transport (not one a move leaves). */
+  private transportHooks(mine: Map<string, Shown>, current: () => boolean): TransportHooks {
     return {
       signal: (to, data) => {
         this.socket?.emit('signal', { to, data }, (ack) => {
           if (!ack.ok && ack.error.code !== 'peer-not-found') this.hooks.warn(`signal to ${to}: ${ack.error.code}: ${ack.error.message}`);
         });
       },
-      remoteStream: (userid, stream, info) => {
+      remoteStream: (userid, stream, info, source = stream.id) => {
+        const key = `${userid} ${source}`;
+        const seen = this.shown.get(key);
+        if (seen && seen.from !== mine) {
+          // A move: the page's stream takes this transport's tracks once they receive media.
+          mine.set(stream.id, seen);
+          void flowing(stream, MOVE_WAIT_MS - 1000).then(() => {
+            if (this.shown.get(key) !== seen || mine.get(stream.id) !== seen) return;
+            seen.from = mine;
+            this.displayOf.set(stream, seen.display);
+            carry(seen.display, stream);
+            // Tracks a mesh connection adds later (browser events; the SFU's own changes are not followed).
+            const follow = () => mine.get(stream.id) === seen && carry(seen.display, stream);
+            stream.addEventListener('addtrack', follow);
+            stream.addEventListener('removetrack', follow);
+            for (const kind of ['audio', 'video'] as const) {
+              const muted = !!info[`${kind}Muted`];
+              if (muted !== seen[kind]) {
+                seen[kind] = muted;
+                this.hooks.remoteMute(userid, seen.display.id, kind, muted);
+              }
+            }
+            this.moved();
+          });
+          return;
+        }
         if (!this.streamOwners.claim(userid, stream.id)) {
           this.hooks.warn(`a stream from ${userid} was refused: its id ${stream.id} belongs to ${this.streamOwners.owner(stream.id)}`);
           return;
         }
+        const shown: Shown = { key, display: stream, from: mine, audio: !!info.audioMuted, video: !!info.videoMuted };
+        this.shown.set(key, shown);
+        mine.set(stream.id, shown);
         this.hooks.remoteStream(userid, stream, info, this.peers.get(userid)?.extra ?? null);
       },
       remoteStreamEnded: (userid, streamid, kind) => {
-        if (!this.streamOwners.owns(userid, streamid)) return;
-        this.streamOwners.release(userid, streamid);
-        this.hooks.remoteStreamEnded(userid, streamid, kind);
+        const shown = mine.get(streamid);
+        mine.delete(streamid);
+        // Another transport plays in it now (or will: the move is not over).
+        if (shown?.from !== mine) return;
+        this.shown.delete(shown.key);
+        const id = shown.display.id;
+        if (!this.streamOwners.owns(userid, id)) return;
+        this.streamOwners.release(userid, id);
+        this.hooks.remoteStreamEnded(userid, id, kind);
       },
       remoteMute: (userid, streamid, kind, muted) => {
-        if (this.streamOwners.owns(userid, streamid)) this.hooks.remoteMute(userid, streamid, kind, muted);
+        const shown = mine.get(streamid);
+        if (shown?.from !== mine) return;
+        shown[kind] = muted;
+        if (this.streamOwners.owns(userid, shown.display.id)) this.hooks.remoteMute(userid, shown.display.id, kind, muted);
       },
       peerState: (userid, state: PeerState) => {
+        if (!current()) return;
         this.hooks.peerState(userid, state);
         this.members.stateChanged(userid, state);
       },
       message: (userid, data) => {
         if (this.members.maySendData(userid)) this.hooks.message(userid, data, 'data');
       },
-      lost: (userid) => this.members.lost(userid),
+      // A connection a move leaves is not rebuilt.
+      lost: (userid) => !current() || this.members.lost(userid),
       warn: (message, err) => this.hooks.warn(message, err),
     };
   }

@@ -1,5 +1,5 @@
 /** The public types of RoomClient: its states, the hooks it calls, its options and join options. */
-import type { Extra, LobbyKnockPayload, LobbyResolvedPayload, MediaKind, PeerLeaveReason, Role, RoomJoinedPayload, RoomLockedPayload, RoomWaitingPayload, StreamInfo, StreamKind, TopologyRequest } from '../protocol.js';
+import type { Extra, LobbyKnockPayload, LobbyResolvedPayload, MediaKind, PeerLeaveReason, Role, RoomJoinedPayload, RoomLockedPayload, RoomWaitingPayload, StreamInfo, StreamKind, Topology, TopologyRequest } from '../protocol.js';
 import type { PeerState } from './transport.js';
 import type { ReconnectPolicy, RoomError } from './signaling.js';
 
@@ -18,6 +18,8 @@ export interface RoomNotices {
   'room-locked': RoomLockedPayload;
   /** A host muted this user's `kind` (`by`: the host; empty after a reload). */
   'host-mute': { kind: MediaKind; by: string };
+  /** The room moved its media to the SFU or back to the mesh (an `auto` room grew or shrank), without anyone leaving. */
+  'topology-change': { topology: Topology };
 }
 export type JoinMode = 'open' | 'join' | 'open-or-join';
 
@@ -61,6 +63,6 @@ export interface JoinOptions {
   maxParticipants?: number;
   /** A room this opens gets a lobby. */
   lobby?: boolean;
-  /** How a room opened by this join carries media (the server's default: `mesh`). */
+  /** How a room opened by this join carries media (the server's default: `auto` with Janus, else `mesh`). */
   topology?: TopologyRequest;
 }

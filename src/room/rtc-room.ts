@@ -83,6 +83,7 @@ const STATUS_KEY: Partial<Record<RoomState, 'connecting' | 'reconnecting'>> = {
  * @fires role-change - `{ userid, role }`: a member (or this user) became host.
  * @fires room-locked - `{ locked, by }`.
  * @fires host-mute - `{ kind, by }`: a host muted this user's microphone or camera (its captures are muted; unmuting is up to the user).
+ * @fires topology-change - `{ topology }`: an `auto` room moved its media to the SFU (it grew past the server's `--mesh-max`) or back to the mesh (down to 2); the same tiles and streams keep playing (`mediaTopology`).
  * @csspart status - The line that says "Connecting…", "Reconnecting…" or an error.
  * @csspart stage - With `controls` or `layout`: the box the tiles fill. Attributes `layout` (`grid` or `speaker`) and `direction` (`column` in a portrait box); it carries `--rtc-cols`, `--rtc-tile-w`, `--rtc-tile-h`, the grid it was sized with.
  * @csspart main - The large tile's area (speaker layout, a pinned tile, a screen share).
@@ -177,7 +178,7 @@ export class RtcRoom extends LitElement {
   password: string | null = null;
   /** Room size asked for when this client opens the room (the server may allow fewer). */
   maxParticipants: number | null = null;
-  /** How a room this element opens carries media: `mesh` (default), `sfu` (through the server's Janus) or `auto` (the server decides). Joining keeps the room's own. */
+  /** How a room this element opens carries media: `mesh`, `sfu` (through the server's Janus) or `auto` (a mesh that moves to the SFU as it grows; the default on a server with Janus). Joining keeps the room's own. */
   topology: 'mesh' | 'sfu' | 'auto' | null = null;
   /** Application data shared with peers (JSON in the attribute; any JSON-able value as a property). */
   extra: unknown = null;
@@ -275,6 +276,11 @@ export class RtcRoom extends LitElement {
   /** True when this user is a host of the room (opened it, holds `moderate`, or was made host). */
   get isHost(): boolean {
     return this.client?.role === 'host';
+  }
+
+  /** How the room carries media now (`topology` is what was asked for): `sfu` or `mesh`; an `auto` room moves as it grows and shrinks (`topology-change`). */
+  get mediaTopology(): 'mesh' | 'sfu' {
+    return this.client?.transport.name === 'sfu' ? 'sfu' : 'mesh';
   }
 
   /** True when this user opened the room. */

@@ -238,7 +238,7 @@ export class SfuTransport implements Transport {
       const said = this.infos.get(key);
       const info: StreamInfo = { kind: stream.getVideoTracks().length ? 'camera' : 'audio', ...said, streamid: stream.id };
       this.remotes.set(key, { userid, stream, info });
-      this.hooks.remoteStream(userid, stream, info);
+      this.hooks.remoteStream(userid, stream, info, key.split(' ')[1] || undefined);
     }
   }
 

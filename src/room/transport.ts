@@ -27,7 +27,8 @@ export interface TransportContext {
 export interface TransportHooks {
   /** Relay a signal through the signaling server to one user. */
   signal(to: string, data: SignalData): void;
-  remoteStream(userid: string, stream: MediaStream, info: StreamInfo): void;
+  /** `source`: the id the sender gave the stream, when `stream.id` is another (SFU): a move between transports keeps the tile it keys. */
+  remoteStream(userid: string, stream: MediaStream, info: StreamInfo, source?: string): void;
   remoteStreamEnded(userid: string, streamid: string, kind: StreamKind): void;
   remoteMute(userid: string, streamid: string, kind: 'audio' | 'video', muted: boolean): void;
   peerState(userid: string, state: PeerState): void;

@@ -12,6 +12,7 @@ import type { RequestQueue } from './router.js';
 import type { JanusPool } from './janus/index.js';
 import type { RoomStore } from './rooms.js';
 import { SfuRooms } from './sfu-rooms.js';
+import { TopologyMoves } from './topology.js';
 
 export interface Connection extends RequestQueue {
   readonly socket: IoSocket;
@@ -43,6 +44,7 @@ export class Connections {
   readonly relay: Relay;
   /** The `sfu` rooms; null without Janus. */
   readonly sfu: SfuRooms | null;
+  readonly moves: TopologyMoves | null;
   private readonly byId = new Map<string, Connection>();
 
   constructor(
@@ -56,6 +58,7 @@ export class Connections {
       clearTimeout(this.byId.get(connId)?.iceTimer);
     });
     this.sfu = options.janus ? new SfuRooms(options.janus, this.relay, options.log) : null;
+    this.moves = this.sfu && new TopologyMoves(this.sfu, this.relay, options.config.meshMax, options.log);
   }
 
   values(): IterableIterator<Connection> {
@@ -95,6 +98,7 @@ export class Connections {
       closing: this.options.closing,
       iceServersFor: (userid) => this.iceServersFor(userid),
       sfu: this.sfu,
+      moves: this.moves,
     };
     let connLog: Logger | undefined;
     const conn: Connection = {

@@ -48,6 +48,8 @@ interface SfuRoom {
  */
 export class SfuRooms {
   private readonly rooms = new Map<string, SfuRoom>();
+  /** Janus rooms being destroyed: a room of the same id is created after (an `auto` room moving back and forth). */
+  private readonly destroying = new Map<string, Promise<void>>();
 
   constructor(
     private readonly pool: JanusPool,
@@ -76,7 +78,7 @@ export class SfuRooms {
    * it) and creates its Janus room: private, with a random secret.
    */
   open(roomid: string, publishers: number): Promise<void> {
-    const ready = this.pool.createRoom({ room: roomid, publishers }).then(() => undefined);
+    const ready = (this.destroying.get(roomid) ?? Promise.resolve()).then(() => this.pool.createRoom({ room: roomid, publishers })).then(() => undefined);
     const room: SfuRoom = { roomid, ready, members: new Map() };
     ready.catch(() => {
       if (this.rooms.get(roomid) === room) this.rooms.delete(roomid);
@@ -196,11 +198,16 @@ export class SfuRooms {
     }
     if (empty) {
       this.rooms.delete(roomid);
-      for (const m of room.members.values()) await this.release(m);
-      await room.ready.then(
-        () => this.pool.destroyRoom(roomid).catch((err: unknown) => this.log.warn({ err, roomid }, 'could not destroy the Janus room')),
-        () => {},
-      );
+      const done = (async () => {
+        for (const m of room.members.values()) await this.release(m);
+        await room.ready.then(
+          () => this.pool.destroyRoom(roomid).catch((err: unknown) => this.log.warn({ err, roomid }, 'could not destroy the Janus room')),
+          () => {},
+        );
+      })();
+      this.destroying.set(roomid, done);
+      await done;
+      if (this.destroying.get(roomid) === done) this.destroying.delete(roomid);
     }
   }
 

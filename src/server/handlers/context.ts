@@ -8,6 +8,7 @@ import type { WorkLimiter } from '../rate-limit.js';
 import type { Relay } from '../relay.js';
 import type { RoomInfo, RoomMember, RoomStore } from '../rooms.js';
 import type { SfuRooms } from '../sfu-rooms.js';
+import type { TopologyMoves } from '../topology.js';
 import { grantAllows } from '../tokens.js';
 
 /** The connection a request came from, as handlers see it. */
@@ -32,6 +33,8 @@ export interface HandlerContext {
   readonly config: Pick<ResolvedConfig, 'defaultRoomSize' | 'maxRoomSize' | 'scryptCost' | 'relayOnly' | 'sfuRoomSize' | 'meshMax' | 'lobbyTimeoutMs' | 'removeBanMs'>;
   /** The `sfu` rooms on Janus; null without Janus (`sfu` is refused). */
   readonly sfu?: SfuRooms | null;
+  /** The `auto` rooms' moves between mesh and SFU; null without Janus. */
+  readonly moves?: TopologyMoves | null;
   /** Password hashing, a few at a time (throws BusyError when too many wait). */
   readonly hashing: WorkLimiter;
   readonly metrics: Pick<Metrics, 'relayed' | 'roomsOpened'>;

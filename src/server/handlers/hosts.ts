@@ -94,6 +94,7 @@ export async function memberRemove(ctx: HandlerContext, p: Payload<'member:remov
     ctx.relay.expel(removed.connId, host.roomid, 'room:removed', { by: host.me.userid, banMs });
     await ctx.sfu?.leave(host.roomid, p.userid, removed.connId, false);
     ctx.relay.toRoom(host.roomid, 'peer:leave', { userid: p.userid, reason: 'removed' });
+    if (ctx.moves) ctx.moves.shrank(host.roomid, (await ctx.store.get(host.roomid))?.size ?? 0);
   } else {
     ctx.relay.toConnection(removed.connId, 'lobby:denied', { roomid: host.roomid, reason: 'denied' });
     await toHosts(ctx, host.roomid, { userid: p.userid, outcome: 'denied' });
@@ -128,6 +129,7 @@ export async function roomEnd(ctx: HandlerContext): Promise<Ack> {
   ctx.relay.toRoom(roomid, 'room:ended', { by: host.me.userid });
   ctx.relay.closeRoom(roomid);
   for (const [i, m] of ended.members.entries()) await ctx.sfu?.leave(roomid, m.userid, m.connId, i === ended.members.length - 1);
+  ctx.moves?.closed(roomid);
   ctx.log.info({ roomid, by: host.me.userid }, 'room ended by a host');
   return { ok: true };
 }

@@ -1,5 +1,5 @@
 // Handlers of room:open, room:join, room:open-or-join, room:presence and room:leave (and the leave a disconnect implies).
-import type { Ack, Extra, PeerLeaveReason, RoomJoinedPayload, RoomPresencePayload, RoomWaitingPayload, Topology, TopologyRequest } from '../../protocol.js';
+import type { Ack, Extra, PeerLeaveReason, RoomJoinedPayload, RoomPresencePayload, RoomWaitingPayload, TopologyRequest } from '../../protocol.js';
 import { hashPassword, verifyPassword } from '../password.js';
 import type { EnterResult, RoomInfo, RoomMember } from '../rooms.js';
 import type { Payload } from '../validation.js';
@@ -44,6 +44,8 @@ export async function leaveRoom(ctx: HandlerContext, reason: PeerLeaveReason): P
   await ctx.sfu?.leave(roomid, session.data.userid, session.id, result.deleted);
   // While closing, a single server's rooms empty anyway; shared rooms live on, on other nodes.
   if (result.left && (!ctx.closing() || ctx.shared)) ctx.relay.toRoom(roomid, 'peer:leave', { userid: session.data.userid, reason });
+  if (result.deleted) ctx.moves?.closed(roomid);
+  else if (result.left && ctx.moves) ctx.moves.shrank(roomid, (await ctx.store.get(roomid))?.size ?? 0);
 }
 
 async function enter(ctx: HandlerContext, p: EnterPayload, mode: Mode): Promise<EnterAck> {
@@ -71,8 +73,10 @@ async function enter(ctx: HandlerContext, p: EnterPayload, mode: Mode): Promise<
     }
     if (mode === 'join') return fail('room-not-found', `room ${p.roomid} does not exist`);
     if (!mayOpen) return fail('forbidden', `room ${p.roomid} does not exist and your token does not allow opening rooms`);
-    const cap = topology === 'sfu' ? ctx.config.sfuRoomSize : ctx.config.maxRoomSize;
-    const maxParticipants = Math.min(p.maxParticipants ?? (topology === 'sfu' ? cap : ctx.config.defaultRoomSize), cap);
+    // An `auto` room may end up on the SFU: sized like an `sfu` room.
+    const big = topology !== 'mesh';
+    const cap = big ? ctx.config.sfuRoomSize : ctx.config.maxRoomSize;
+    const maxParticipants = Math.min(p.maxParticipants ?? (big ? cap : ctx.config.defaultRoomSize), cap);
     const passwordHash = password === undefined ? null : await ctx.hashing.run(() => hashPassword(password, ctx.config.scryptCost));
     if (!session.connected) return fail('not-in-room', 'disconnected');
     const result = await store.create({ roomid: p.roomid, maxParticipants, passwordHash, lobby: !!p.lobby }, memberOf(session, member.extra, true));
@@ -80,6 +84,7 @@ async function enter(ctx: HandlerContext, p: EnterPayload, mode: Mode): Promise<
       if (mode === 'open') return fail('room-exists', `room ${p.roomid} exists`);
       continue;
     }
+    if (topology === 'auto' && result.status === 'ok') ctx.moves!.opened(p.roomid);
     if (topology === 'sfu' && result.status === 'ok') {
       try {
         await ctx.sfu!.open(p.roomid, maxParticipants);
@@ -95,19 +100,18 @@ async function enter(ctx: HandlerContext, p: EnterPayload, mode: Mode): Promise<
   return fail('internal-error', 'the room kept changing; try again');
 }
 
-/** The topology a new room gets, or why it cannot have it. */
-function chooseTopology(ctx: HandlerContext, p: EnterPayload): Topology | Refusal {
-  const wanted = p.topology ?? 'mesh';
+/** The topology a new room gets (`auto`: a mesh that moves to the SFU as it grows), or why it cannot have it. */
+function chooseTopology(ctx: HandlerContext, p: EnterPayload): TopologyRequest | Refusal {
   const sfu = ctx.sfu && !ctx.shared ? ctx.sfu : null;
+  // `auto` is the default where it can work: a server with Janus, not shared.
+  const wanted = p.topology ?? (sfu ? 'auto' : 'mesh');
   if (wanted === 'sfu') {
     if (!ctx.sfu) return fail('sfu-unavailable', 'this server has no SFU (no Janus configured): open a mesh room');
     if (!sfu) return fail('sfu-unavailable', 'SFU rooms are not available in shared mode yet');
     if (!sfu.available) return fail('sfu-unavailable', 'no Janus instance answers: try again later, or open a mesh room');
     return 'sfu';
   }
-  // Without a size asked for, `auto` stays a mesh: the room grows no further than the mesh allows.
-  if (wanted === 'auto' && sfu?.available && (p.maxParticipants ?? 0) > ctx.config.meshMax) return 'sfu';
-  return 'mesh';
+  return wanted === 'auto' && sfu ? 'auto' : 'mesh';
 }
 
 async function tryJoin(
@@ -169,6 +173,7 @@ async function entered(ctx: HandlerContext, result: EnterResult, isInitiator: bo
     // Lost the connection while entering: undo, quietly (nobody was told yet).
     const left = await ctx.store.leave(room.roomid, userid, session.id);
     await ctx.sfu?.leave(room.roomid, userid, session.id, left.deleted);
+    if (left.deleted) ctx.moves?.closed(room.roomid);
     if (left.left && replaced?.roomid === room.roomid) relay.toRoom(room.roomid, 'peer:leave', { userid, reason: 'disconnect' });
     return fail('not-in-room', 'disconnected');
   }
@@ -178,6 +183,7 @@ async function entered(ctx: HandlerContext, result: EnterResult, isInitiator: bo
   session.data.extra = member.extra;
   session.joined(room);
   relay.toRoom(room.roomid, 'peer:join', peerInfo(member), session.id);
+  ctx.moves?.grew(room.roomid, peers.length + 1, room.maxParticipants, session.id);
   if (member.role === 'host' && room.lobby) await knockAll(ctx, room.roomid, session.id);
   if (isInitiator) ctx.metrics.roomsOpened.inc();
   ctx.log.debug({ roomid: room.roomid, userid, isInitiator, replaced: !!replaced }, 'entered room');
@@ -191,7 +197,7 @@ async function entered(ctx: HandlerContext, result: EnterResult, isInitiator: bo
     maxParticipants: room.maxParticipants,
     ...(ctx.config.relayOnly ? { iceTransportPolicy: 'relay' as const } : {}),
     ...(member.permissions ? { permissions: [...member.permissions] } : {}),
-    topology: ctx.sfu?.topology(room.roomid) ?? 'mesh',
+    topology: ctx.moves?.topology(room.roomid) ?? 'mesh',
     role: member.role ?? 'participant',
     lobby: room.lobby,
     locked: room.locked,
