@@ -55,7 +55,7 @@ function sending(page: Page): Promise<{ open: number; outbound: Array<{ audio: n
   });
 }
 
-describe('sfu rooms in the browser (<rtc-room topology="sfu">, real Janus)', { skip: skipWithoutJanus }, () => {
+describe('sfu rooms in the browser (<rtc-room topology="sfu"> and auto rooms, real Janus)', { skip: skipWithoutJanus }, () => {
   let janus: JanusProcess;
   let server: SignalingServer;
   let browser: Browser;
@@ -79,12 +79,19 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu">, real Janus)', { s
     await janus?.stop();
   });
 
-  /** One person: their own browser context, a page with the bundle, a camera and microphone, joining `room` as an sfu room. */
-  async function person(room: string): Promise<Person> {
+  /**
+   * One person: their own browser context, a page with the bundle, a camera and microphone, joining `room`
+   * as an sfu room (`auto`: no topology attribute, the server's default with Janus; a small camera).
+   */
+  async function person(room: string, topology: 'sfu' | 'auto' = 'sfu'): Promise<Person> {
     const context = await browser.newContext();
     contexts.push(context);
     const page = await context.newPage();
     const warnings: string[] = [];
+    if (process.env['DEBUG_PAGES']) {
+      page.on('console', (m) => console.error(`[${room}] ${m.type()} ${m.text()}`));
+      page.on('pageerror', (e) => console.error(`[${room}] pageerror ${e.message}`));
+    }
     page.on('console', (m) => {
       if (m.type() === 'warning' && m.text().includes('rtc-')) warnings.push(m.text());
     });
@@ -104,7 +111,7 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu">, real Janus)', { s
       route.fulfill({
         contentType: 'text/html',
         body: `<!doctype html><script type="module" src="/dist/rtc-elements.js"></script>
-          <rtc-room room-id="${room}" topology="sfu" autojoin><media-capture audio video width="320" height="240" autostart></media-capture></rtc-room>`,
+          <rtc-room room-id="${room}" ${topology === 'sfu' ? 'topology="sfu"' : ''} autojoin><media-capture audio video ${topology === 'sfu' ? 'width="320" height="240"' : 'width="320" height="180" frame-rate="15"'} autostart></media-capture></rtc-room>`,
       }),
     );
     await page.goto(`${server.url}/call.html`);
@@ -113,7 +120,7 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu">, real Janus)', { s
       const room = document.querySelector('rtc-room') as unknown as { room: { userid: string; transport: { name: string } } };
       return { userid: room.room.userid, transport: room.room.transport.name };
     });
-    assert.equal(transport, 'sfu', 'the join ack said sfu: the SFU transport carries the media');
+    if (topology === 'sfu') assert.equal(transport, 'sfu', 'the join ack said sfu: the SFU transport carries the media');
     return { page, userid, warnings };
   }
 
@@ -122,6 +129,127 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu">, real Janus)', { s
     for (const other of others) await expectRemoteFrames(viewer.page, `remote-stream[userid="${other.userid}"]`, 5, 45000);
     assert.deepEqual(await tiles(viewer.page), others.map((o) => o.userid).sort());
   }
+
+  /** Watches every tile the page shows from now on: the longest time between two rendered frames (requestVideoFrameCallback), and the stream events. */
+  function watchTiles(page: Page): Promise<void> {
+    return page.evaluate(() => {
+      type Watch = { el: Element; stream: MediaStream; last: number; max: number };
+      const w = window as unknown as { tileWatch: Map<string, Watch>; streamEvents: string[] };
+      w.tileWatch = new Map();
+      w.streamEvents = [];
+      const room = document.querySelector('rtc-room')!;
+      for (const type of ['stream', 'stream-end']) room.addEventListener(type, (e) => w.streamEvents.push(`${type} ${(e as CustomEvent<{ userid: string }>).detail.userid}`));
+      for (const el of document.querySelectorAll('rtc-room remote-stream')) {
+        const video = el.shadowRoot!.querySelector('video')!;
+        const watch: Watch = { el, stream: (el as unknown as { stream: MediaStream }).stream, last: performance.now(), max: 0 };
+        w.tileWatch.set(el.getAttribute('userid')!, watch);
+        const onFrame = (now: number) => {
+          watch.max = Math.max(watch.max, now - watch.last);
+          watch.last = now;
+          video.requestVideoFrameCallback(onFrame);
+        };
+        video.requestVideoFrameCallback(onFrame);
+      }
+    });
+  }
+
+  /** Per watched tile: the longest pause so far (up to now), and whether the same element still shows the same MediaStream. */
+  function tileGaps(page: Page): Promise<{ gaps: Record<string, { gapMs: number; same: boolean }>; streamEvents: string[] }> {
+    return page.evaluate(() => {
+      type Watch = { el: Element; stream: MediaStream; last: number; max: number };
+      const w = window as unknown as { tileWatch: Map<string, Watch>; streamEvents: string[] };
+      const gaps: Record<string, { gapMs: number; same: boolean }> = {};
+      for (const [userid, watch] of w.tileWatch) {
+        const same = watch.el.isConnected && document.querySelector(`remote-stream[userid="${userid}"]`) === watch.el && (watch.el as unknown as { stream: MediaStream }).stream === watch.stream;
+        gaps[userid] = { gapMs: Math.round(Math.max(watch.max, performance.now() - watch.last)), same };
+      }
+      return { gaps, streamEvents: w.streamEvents };
+    });
+  }
+
+  const topologyOf = (p: Person) => p.page.evaluate(() => (document.querySelector('rtc-room') as unknown as { mediaTopology: string }).mediaTopology);
+
+  /** Resolves once the page sends through exactly one open connection (one audio, one video stream) and has `open` connections. */
+  async function sendsOnce(p: Person, open: number): Promise<void> {
+    const deadline = Date.now() + 20000;
+    for (;;) {
+      const now = await sending(p.page);
+      const senders = now.outbound.filter((o) => o.audio + o.video > 0);
+      if (now.open === open && senders.length === 1 && senders[0]!.audio === 1 && senders[0]!.video === 1) return;
+      assert.ok(Date.now() < deadline, `${p.userid}: ${JSON.stringify(now)}, wanted ${open} open connections, one of them sending audio and video`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  it('an auto room (the default with Janus) of 4 grows to 6: it moves to the SFU mid-call, every tile pauses < 2 s, one sending connection each; down to 2 it moves back to the mesh', { timeout: 300000 }, async () => {
+    const room = 'move-call';
+    const first = [] as Person[];
+    for (let i = 0; i < 4; i++) first.push(await person(room, 'auto'));
+    for (const p of first) await seesEveryone(p, first.filter((o) => o !== p));
+    for (const p of first) {
+      assert.equal(await topologyOf(p), 'mesh', `${p.userid}: a mesh while 4`);
+      const { open, outbound } = await sending(p.page);
+      assert.equal(open, 3, `${p.userid}: one connection per other person in the mesh`);
+      assert.equal(outbound.filter((o) => o.video > 0).length, 3, `${p.userid}: the mesh sends the camera 3 times`);
+    }
+
+    for (const p of first) await watchTiles(p.page);
+    const moved = first.map((p) => nextEvent(p.page, 'topology-change', { topology: 'sfu' }));
+    const fifth = await person(room, 'auto');
+    await Promise.all(moved);
+    const sixth = await person(room, 'auto');
+    const everyone = [...first, fifth, sixth];
+    for (const p of everyone) assert.equal(await topologyOf(p), 'sfu', `${p.userid}: on the SFU at 6`);
+    for (const p of everyone) await seesEveryone(p, everyone.filter((o) => o !== p));
+    // The mesh connections are gone: each person sends once, on the publisher connection.
+    for (const p of everyone) await sendsOnce(p, 2);
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const p of first) {
+      const { gaps, streamEvents } = await tileGaps(p.page);
+      assert.deepEqual(Object.keys(gaps).sort(), first.filter((o) => o !== p).map((o) => o.userid).sort());
+      for (const [userid, { gapMs, same }] of Object.entries(gaps)) {
+        assert.ok(same, `${p.userid}: ${userid}'s tile kept its element and MediaStream across the move`);
+        assert.ok(gapMs < 2000, `${p.userid}: ${userid}'s video paused ${gapMs} ms during the move (< 2000 wanted)`);
+      }
+      assert.deepEqual(streamEvents.sort(), [`stream ${fifth.userid}`, `stream ${sixth.userid}`].sort(), `${p.userid}: only the newcomers' streams are new, nothing ended`);
+    }
+
+    // After the move: mute flags and send() still reach everyone.
+    const muteSeen = everyone.slice(1).map((p) => nextEvent(p.page, 'stream-mute', { userid: first[0]!.userid, kind: 'audio', muted: true }));
+    await first[0]!.page.evaluate(() => (document.querySelector('media-capture') as unknown as { setMuted(k: string, m: boolean): void }).setMuted('audio', true));
+    await Promise.all(muteSeen);
+    const messages = everyone.filter((p) => p !== fifth).map((p) => nextEvent(p.page, 'room-message', { userid: fifth.userid }));
+    await fifth.page.evaluate(() => (document.querySelector('rtc-room') as unknown as { send(d: unknown): void }).send({ after: 'move' }));
+    for (const m of await Promise.all(messages)) assert.deepEqual(m.data, { after: 'move' });
+
+    // Four leave: at 2 the room goes back to the mesh, the two left keep seeing each other.
+    const [alice, bob] = first as [Person, Person];
+    for (const p of [alice, bob]) await watchTiles(p.page);
+    const back = [alice, bob].map((p) => nextEvent(p.page, 'topology-change', { topology: 'mesh' }));
+    for (const p of [first[2]!, first[3]!, fifth, sixth]) await p.page.evaluate(() => (document.querySelector('rtc-room') as unknown as { leave(): Promise<void> }).leave());
+    await Promise.all(back);
+    await seesEveryone(alice, [bob]);
+    await seesEveryone(bob, [alice]);
+    for (const p of [alice, bob]) {
+      assert.equal(await topologyOf(p), 'mesh');
+      await sendsOnce(p, 1);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const [p, other] of [[alice, bob], [bob, alice]] as const) {
+      const { gaps } = await tileGaps(p.page);
+      const tile = gaps[other.userid]!;
+      assert.ok(tile.same, `${p.userid}: ${other.userid}'s tile kept its element and MediaStream moving back`);
+      assert.ok(tile.gapMs < 2000, `${p.userid}: ${other.userid}'s video paused ${tile.gapMs} ms moving back to the mesh`);
+    }
+    for (const p of everyone) assert.deepEqual(p.warnings, [], `${p.userid}: no warnings`);
+    // The Janus room outlives the move back a few seconds (clients still received through it), then goes.
+    const deadline = Date.now() + 20000;
+    while ((await roomInJanus(janus, room)).exists) {
+      assert.ok(Date.now() < deadline, 'the Janus room is destroyed after the move back to the mesh');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    for (const p of everyone) await p.page.context().close();
+  });
 
   it('three people: each renders the two others, sends once (one connection, one outbound stream per kind), a late joiner sees the earlier ones, a leaver\'s tile goes', { timeout: 180000 }, async () => {
     const alice = await person('sfu-call');

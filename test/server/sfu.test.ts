@@ -7,10 +7,11 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { RoomJoinedPayload } from '../../src/protocol.js';
 import { sentStreams } from '../../src/server/sfu-rooms.js';
+import { SFU_LINGER_MS } from '../../src/server/topology.js';
 import { mintRoomToken } from '../../src/server/tokens.js';
 import { ROOT, launchBrowser } from '../e2e/browser.js';
 import { roomInJanus, skipWithoutJanus, startJanus, type JanusProcess } from './janus-harness.js';
-import { connect, ok, refused, sleep, startServer } from './helpers.js';
+import { connect, connectAll, flush, ok, record, refused, send, sleep, startServer, type Client } from './helpers.js';
 
 const SECRET = 'sfu-test-secret-that-is-32-bytes-or-more';
 
@@ -70,22 +71,85 @@ describe('sfu rooms on a real Janus', { skip: skipWithoutJanus }, () => {
 
   const janusOptions = () => ({ janusUrls: [janus.url], janusApiSecret: janus.apiSecret, janusAdminKey: janus.adminKey });
 
-  it('topology auto: an sfu room when more members are asked for than --mesh-max (default 4), else a mesh room', async () => {
-    const topology = async (server: Awaited<ReturnType<typeof startServer>>, roomid: string, maxParticipants?: number) => {
-      const socket = await connect(server, { auth: { userid: `u-${roomid}` } });
-      const joined = (await ok(socket, 'room:open', { roomid, topology: 'auto', ...(maxParticipants ? { maxParticipants } : {}) })) as unknown as RoomJoinedPayload;
-      await ok(socket, 'room:leave', {});
-      socket.disconnect();
-      return joined.topology;
-    };
+  it('topology auto (the default with Janus): a mesh until a join makes it larger than --mesh-max, then on Janus (room:topology to the members, the join ack to the joiner), back to the mesh at 2; mesh and sfu rooms never move', async () => {
     const server = await startServer(janusOptions());
-    assert.equal(await topology(server, 'auto-4', 4), 'mesh');
-    assert.equal(await topology(server, 'auto-5', 5), 'sfu');
-    assert.equal(await topology(server, 'auto-unsized'), 'mesh', 'no size asked for: a mesh room');
-    const roomy = await startServer({ ...janusOptions(), meshMax: 6 });
-    assert.equal(await topology(roomy, 'auto-roomy-6', 6), 'mesh');
-    assert.equal(await topology(roomy, 'auto-roomy-7', 7), 'sfu');
-    await eventually('the Janus rooms destroyed', async () => !(await roomInJanus(janus, 'auto-5')).exists && !(await roomInJanus(janus, 'auto-roomy-7')).exists);
+    const users = await connectAll(server, ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']);
+    const [a, b, c, d, e, f, g, h] = users as [Client, Client, Client, Client, Client, Client, Client, Client];
+    const moves = users.map((u) => record<{ topology: string }>(u, 'room:topology'));
+    const topologyOf = (ack: Record<string, unknown>) => (ack as unknown as RoomJoinedPayload).topology;
+
+    // No topology asked for: auto, sized like an sfu room.
+    const opened = (await ok(a, 'room:open', { roomid: 'grows' })) as unknown as RoomJoinedPayload;
+    assert.equal(opened.topology, 'mesh');
+    assert.equal(opened.maxParticipants, 50, 'an auto room may end up on the SFU: --sfu-room-size caps it');
+    for (const u of [b, c, d]) assert.equal(topologyOf(await ok(u, 'room:join', { roomid: 'grows' })), 'mesh', 'up to --mesh-max (4): a mesh');
+    assert.equal((await roomInJanus(janus, 'grows')).exists, false, 'no Janus room for a mesh');
+
+    // The 5th: the room moves. Its joiner learns it from the ack, the others from room:topology.
+    assert.equal(topologyOf(await ok(e, 'room:join', { roomid: 'grows' })), 'sfu');
+    for (const u of [a, b, c, d, e]) await flush(u);
+    assert.deepEqual(moves.slice(0, 5), [[{ topology: 'sfu' }], [{ topology: 'sfu' }], [{ topology: 'sfu' }], [{ topology: 'sfu' }], []]);
+    assert.equal((await roomInJanus(janus, 'grows')).exists, true, 'a Janus room for the moved room');
+    // The sfu:* requests work now (nobody publishes yet).
+    await refused(a, 'sfu:subscribe', {}, 'peer-not-found');
+
+    // Shrinking to 3 keeps it on Janus; at 2 it goes back to the mesh (signal works again), a later joiner hears mesh.
+    for (const u of [e, d]) await ok(u, 'room:leave', {});
+    await flush(a);
+    assert.deepEqual(moves[0], [{ topology: 'sfu' }], 'still on Janus at 3');
+    await ok(c, 'room:leave', {});
+    for (const u of [a, b, c]) await flush(u);
+    assert.deepEqual(moves[0], [{ topology: 'sfu' }, { topology: 'mesh' }]);
+    assert.deepEqual(moves[1], [{ topology: 'sfu' }, { topology: 'mesh' }]);
+    assert.deepEqual(moves[2], [{ topology: 'sfu' }], 'c left before the move back');
+    assert.equal(topologyOf(await ok(c, 'room:join', { roomid: 'grows' })), 'mesh', 'a mesh again at 3');
+    // Its Janus room stays a few seconds (the members' SFU connections carry media while their mesh comes up), then goes.
+    assert.equal((await roomInJanus(janus, 'grows')).exists, true);
+    await eventually('the Janus room destroyed after the move back', async () => !(await roomInJanus(janus, 'grows')).exists, SFU_LINGER_MS + 5000);
+    await refused(a, 'sfu:subscribe', {}, 'invalid-request');
+
+    // Joins racing the move: whoever's join makes the room larger moves it, every member ends up told `sfu`
+    // (by its ack or by room:topology, never `mesh` after it), and the Janus room exists.
+    for (const m of moves) m.length = 0;
+    const acks = await Promise.all([d, e, f, g].map((u) => ok(u, 'room:join', { roomid: 'grows' })));
+    for (const u of users.slice(0, 7)) await flush(u);
+    const members = [a, b, c, d, e, f, g];
+    const told = [...members.slice(0, 3).map(() => undefined), ...acks.map(topologyOf)];
+    for (const [i, m] of members.entries()) {
+      const last = moves[i]!.at(-1)?.topology ?? told[i];
+      assert.equal(last, 'sfu', `member ${i}: its last word is sfu (ack ${told[i]}, events ${JSON.stringify(moves[i])})`);
+      assert.ok(moves[i]!.length <= 1, `member ${i}: told once`);
+    }
+    assert.equal(topologyOf(await ok(h, 'room:join', { roomid: 'grows' })), 'sfu');
+    assert.equal((await roomInJanus(janus, 'grows')).exists, true);
+    await refused(a, 'sfu:subscribe', {}, 'peer-not-found');
+
+    // Moving back and forth within the Janus room's lingering: the new one is not torn down by the old timer.
+    for (const u of [h, g, f, e, d, c]) await ok(u, 'room:leave', {});
+    await flush(a);
+    assert.equal(moves[0]!.at(-1)?.topology, 'mesh');
+    for (const u of [d, e, f]) await ok(u, 'room:join', { roomid: 'grows' });
+    await flush(a);
+    assert.equal(moves[0]!.at(-1)?.topology, 'sfu');
+    await sleep(SFU_LINGER_MS + 1000);
+    assert.equal((await roomInJanus(janus, 'grows')).exists, true, 'the Janus room of the second move lives on');
+    await refused(a, 'sfu:subscribe', {}, 'peer-not-found');
+    for (const u of users) await send(u, 'room:leave', {});
+    await eventually('the Janus room destroyed when the room empties', async () => !(await roomInJanus(janus, 'grows')).exists);
+
+    // Asked-for mesh and sfu rooms keep their topology whatever their size.
+    for (const m of moves) m.length = 0;
+    await ok(a, 'room:open', { roomid: 'stays-mesh', topology: 'mesh' });
+    for (const u of [b, c, d, e, f]) assert.equal(topologyOf(await ok(u, 'room:join', { roomid: 'stays-mesh' })), 'mesh');
+    for (const u of users) await send(u, 'room:leave', {});
+    await ok(a, 'room:open', { roomid: 'stays-sfu', topology: 'sfu' });
+    await ok(b, 'room:join', { roomid: 'stays-sfu' });
+    await ok(c, 'room:join', { roomid: 'stays-sfu' });
+    await ok(c, 'room:leave', {});
+    for (const u of users) await flush(u);
+    assert.deepEqual(moves, users.map(() => []), 'no room:topology for mesh or sfu rooms');
+    assert.equal((await roomInJanus(janus, 'stays-sfu')).exists, true);
+    for (const u of users) u.disconnect();
   });
 
   it('opens the Janus room on demand (secrets never in an ack), caps it at sfuRoomSize, refuses publish without the permission, destroys it when the room empties', async () => {
