@@ -167,39 +167,36 @@ export class RoomClient {
 
   private create(topology: Topology): Transport {
     const mine = new Map<string, Shown>();
-    const ref: { t?: Transport } = {};
-    const hooks = this.transportHooks(mine, () => ref.t === this.media);
-    const t = (ref.t =
+    const hooks = this.transportHooks(mine, () => this.owned.get(this.media) === mine);
+    const t =
       topology === 'sfu'
         ? new SfuTransport(this.transportContext(), hooks, this.socket!)
-        : new MeshTransport(this.transportContext(), hooks, { offerFallbackMs: this.options.offerFallbackMs }));
+        : new MeshTransport(this.transportContext(), hooks, { offerFallbackMs: this.options.offerFallbackMs });
     this.owned.set(t, mine);
     return t;
   }
 
-  /** Replaces the transport (the room's topology changed); it learns the members we have. */
-  private use(media: Transport): void {
+  /**
+   * Replaces the transport (the room's topology changed); it learns the members we have.
+   * `keep` (an `auto` room moved mid-call): the old one carries media beside
+   * the new one until each stream the page shows plays the new one's tracks
+   * (MOVE_WAIT_MS at the latest).
+   */
+  private use(media: Transport, keep?: boolean): void {
     this.finishMove();
-    this.media.stop();
+    if (keep) {
+      this.outgoing = this.media;
+      this.moveTimer = setTimeout(() => this.finishMove(), MOVE_WAIT_MS);
+    } else this.media.stop();
     this.media = media;
     media.start();
-    for (const userid of this.peers.keys()) media.peerJoined(userid, true);
+    // Back on a mesh, everyone connects at once: one side of each pair offers.
+    for (const userid of this.peers.keys()) media.peerJoined(userid, !keep || media.name === 'sfu' || this.userid < userid);
   }
 
-  /**
-   * An `auto` room moved: the new transport comes up beside the old one, and
-   * each stream the page shows switches to the new transport's tracks once
-   * they receive media; then the old one goes (MOVE_WAIT_MS at the latest).
-   */
   private move(topology: Topology): void {
     if (!this.roomid || this.media.name === topology) return;
-    this.finishMove();
-    this.outgoing = this.media;
-    this.media = this.create(topology);
-    this.media.start();
-    // Back on a mesh, everyone connects at once: one side of each pair offers.
-    for (const userid of this.peers.keys()) this.media.peerJoined(userid, topology === 'sfu' || this.userid < userid);
-    this.moveTimer = setTimeout(() => this.finishMove(), MOVE_WAIT_MS);
+    this.use(this.create(topology), true);
     this.hooks.notice?.('topology-change', { topology });
     this.moved();
   }
@@ -675,11 +672,8 @@ export class RoomClient {
             if (this.shown.get(key) !== seen || mine.get(stream.id) !== seen) return;
             seen.from = mine;
             this.displayOf.set(stream, seen.display);
+            // Tracks the new transport adds to its stream later are not followed (a stream keeps its tracks in both).
             carry(seen.display, stream);
-            // Tracks a mesh connection adds later (browser events; the SFU's own changes are not followed).
-            const follow = () => mine.get(stream.id) === seen && carry(seen.display, stream);
-            stream.addEventListener('addtrack', follow);
-            stream.addEventListener('removetrack', follow);
             for (const kind of ['audio', 'video'] as const) {
               const muted = !!info[`${kind}Muted`];
               if (muted !== seen[kind]) {

@@ -135,10 +135,16 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu"> and auto rooms, re
     return page.evaluate(() => {
       type Watch = { el: Element; stream: MediaStream; last: number; max: number };
       const w = window as unknown as { tileWatch: Map<string, Watch>; streamEvents: string[] };
+      const again = !!w.tileWatch;
       w.tileWatch = new Map();
       w.streamEvents = [];
       const room = document.querySelector('rtc-room')!;
-      for (const type of ['stream', 'stream-end']) room.addEventListener(type, (e) => w.streamEvents.push(`${type} ${(e as CustomEvent<{ userid: string }>).detail.userid}`));
+      for (const type of again ? [] : ['stream', 'stream-end', 'topology-change']) {
+        room.addEventListener(type, (e) => {
+          const detail = (e as CustomEvent<{ userid?: string; topology?: string }>).detail;
+          w.streamEvents.push(`${type} ${detail.userid ?? detail.topology}`);
+        });
+      }
       for (const el of document.querySelectorAll('rtc-room remote-stream')) {
         const video = el.shadowRoot!.querySelector('video')!;
         const watch: Watch = { el, stream: (el as unknown as { stream: MediaStream }).stream, last: performance.now(), max: 0 };
@@ -194,12 +200,10 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu"> and auto rooms, re
     }
 
     for (const p of first) await watchTiles(p.page);
-    const moved = first.map((p) => nextEvent(p.page, 'topology-change', { topology: 'sfu' }));
     const fifth = await person(room, 'auto');
-    await Promise.all(moved);
     const sixth = await person(room, 'auto');
     const everyone = [...first, fifth, sixth];
-    for (const p of everyone) assert.equal(await topologyOf(p), 'sfu', `${p.userid}: on the SFU at 6`);
+    for (const p of everyone) await p.page.waitForFunction(() => (document.querySelector('rtc-room') as unknown as { mediaTopology: string }).mediaTopology === 'sfu', null, { timeout: 20000 });
     for (const p of everyone) await seesEveryone(p, everyone.filter((o) => o !== p));
     // The mesh connections are gone: each person sends once, on the publisher connection.
     for (const p of everyone) await sendsOnce(p, 2);
@@ -211,7 +215,11 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu"> and auto rooms, re
         assert.ok(same, `${p.userid}: ${userid}'s tile kept its element and MediaStream across the move`);
         assert.ok(gapMs < 2000, `${p.userid}: ${userid}'s video paused ${gapMs} ms during the move (< 2000 wanted)`);
       }
-      assert.deepEqual(streamEvents.sort(), [`stream ${fifth.userid}`, `stream ${sixth.userid}`].sort(), `${p.userid}: only the newcomers' streams are new, nothing ended`);
+      assert.deepEqual(
+        streamEvents.sort(),
+        [`stream ${fifth.userid}`, `stream ${sixth.userid}`, 'topology-change sfu'].sort(),
+        `${p.userid}: one topology-change; only the newcomers' streams are new, nothing ended`,
+      );
     }
 
     // After the move: mute flags and send() still reach everyone.
@@ -225,9 +233,8 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu"> and auto rooms, re
     // Four leave: at 2 the room goes back to the mesh, the two left keep seeing each other.
     const [alice, bob] = first as [Person, Person];
     for (const p of [alice, bob]) await watchTiles(p.page);
-    const back = [alice, bob].map((p) => nextEvent(p.page, 'topology-change', { topology: 'mesh' }));
     for (const p of [first[2]!, first[3]!, fifth, sixth]) await p.page.evaluate(() => (document.querySelector('rtc-room') as unknown as { leave(): Promise<void> }).leave());
-    await Promise.all(back);
+    for (const p of [alice, bob]) await p.page.waitForFunction(() => (document.querySelector('rtc-room') as unknown as { mediaTopology: string }).mediaTopology === 'mesh', null, { timeout: 20000 });
     await seesEveryone(alice, [bob]);
     await seesEveryone(bob, [alice]);
     for (const p of [alice, bob]) {
@@ -236,12 +243,14 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu"> and auto rooms, re
     }
     await new Promise((r) => setTimeout(r, 1000));
     for (const [p, other] of [[alice, bob], [bob, alice]] as const) {
-      const { gaps } = await tileGaps(p.page);
+      const { gaps, streamEvents } = await tileGaps(p.page);
+      assert.deepEqual(streamEvents, ['topology-change mesh'], `${p.userid}: moved back once, the tile stayed`);
       const tile = gaps[other.userid]!;
       assert.ok(tile.same, `${p.userid}: ${other.userid}'s tile kept its element and MediaStream moving back`);
       assert.ok(tile.gapMs < 2000, `${p.userid}: ${other.userid}'s video paused ${tile.gapMs} ms moving back to the mesh`);
     }
-    for (const p of everyone) assert.deepEqual(p.warnings, [], `${p.userid}: no warnings`);
+    // A page that hears of a move late (a loaded machine) may see a peer's mesh connection close first and start rebuilding it.
+    for (const p of everyone) assert.deepEqual(p.warnings.filter((w) => !w.includes('rebuilding the connection')), [], `${p.userid}: no warnings`);
     // The Janus room outlives the move back a few seconds (clients still received through it), then goes.
     const deadline = Date.now() + 20000;
     while ((await roomInJanus(janus, room)).exists) {
