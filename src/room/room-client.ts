@@ -34,17 +34,25 @@ interface JoinIntent extends JoinOptions {
 }
 
 /** How long a move between mesh and SFU lets the old transport carry media while the new one comes up (ms). */
-const MOVE_WAIT_MS = 5000;
+// The old transport stays the whole time, even once our tiles play the new one: the others may still receive through it.
+const MOVE_WAIT_MS = 8000;
 
 /** A remote stream as the page got it; after a move, another transport's tracks play in it. */
 interface Shown {
   key: string;
+  userid: string;
+  kind: StreamKind;
   display: MediaStream;
   /** The remote streams (by transport stream id) of the transport feeding it. */
   from: Map<string, Shown>;
+  /** The transport taking it over (a move), once it reported the stream. */
+  next?: Map<string, Shown>;
   audio: boolean;
   video: boolean;
 }
+
+/** `Shown.from` of a stream the old transport lost during a move before the new one took it over. */
+const ORPHAN = new Map<string, Shown>();
 
 /** Resolves once every track of `stream` receives media (remote tracks start muted), or after `ms`. */
 function flowing(stream: MediaStream, ms: number): Promise<void> {
@@ -198,20 +206,22 @@ export class RoomClient {
     if (!this.roomid || this.media.name === topology) return;
     this.use(this.create(topology), true);
     this.hooks.notice?.('topology-change', { topology });
-    this.moved();
-  }
-
-  /** Ends a move once nothing shown still plays the old transport's media. */
-  private moved(): void {
-    const old = this.outgoing && this.owned.get(this.outgoing);
-    if (old && ![...this.shown.values()].some((s) => s.from === old)) this.finishMove();
   }
 
   private finishMove(): void {
     clearTimeout(this.moveTimer);
-    const old = this.outgoing;
+    // Stopped while still `outgoing`: the streams it ends wait for the new transport (ORPHAN) instead of ending.
+    this.outgoing?.stop();
     this.outgoing = null;
-    old?.stop();
+    for (const s of this.shown.values()) {
+      if (s.from !== ORPHAN) continue;
+      if (s.next) s.from = s.next;
+      else {
+        this.shown.delete(s.key);
+        this.streamOwners.release(s.userid, s.display.id);
+        this.hooks.remoteStreamEnded(s.userid, s.display.id, s.kind);
+      }
+    }
   }
 
   /** The transport carrying this room's media and data (the mesh, or the SFU in `sfu` rooms). */
@@ -668,6 +678,7 @@ export class RoomClient {
         if (seen && seen.from !== mine) {
           // A move: the page's stream takes this transport's tracks once they receive media.
           mine.set(stream.id, seen);
+          seen.next = mine;
           void flowing(stream, MOVE_WAIT_MS - 1000).then(() => {
             if (this.shown.get(key) !== seen || mine.get(stream.id) !== seen) return;
             seen.from = mine;
@@ -681,7 +692,6 @@ export class RoomClient {
                 this.hooks.remoteMute(userid, seen.display.id, kind, muted);
               }
             }
-            this.moved();
           });
           return;
         }
@@ -689,7 +699,7 @@ export class RoomClient {
           this.hooks.warn(`a stream from ${userid} was refused: its id ${stream.id} belongs to ${this.streamOwners.owner(stream.id)}`);
           return;
         }
-        const shown: Shown = { key, display: stream, from: mine, audio: !!info.audioMuted, video: !!info.videoMuted };
+        const shown: Shown = { key, userid, kind: info.kind, display: stream, from: mine, audio: !!info.audioMuted, video: !!info.videoMuted };
         this.shown.set(key, shown);
         mine.set(stream.id, shown);
         this.hooks.remoteStream(userid, stream, info, this.peers.get(userid)?.extra ?? null);
@@ -697,6 +707,8 @@ export class RoomClient {
       remoteStreamEnded: (userid, streamid, kind) => {
         const shown = mine.get(streamid);
         mine.delete(streamid);
+        // The old transport lost it during a move (the other side finished its move first): the new one takes it over, or it ends with the move.
+        if (shown?.from === mine && this.outgoing && this.owned.get(this.outgoing) === mine) shown.from = shown.next ?? ORPHAN;
         // Another transport plays in it now (or will: the move is not over).
         if (shown?.from !== mine) return;
         this.shown.delete(shown.key);
