@@ -401,6 +401,10 @@ export const uiStyles = css`
   }
   [part~='participants'] li {
     min-height: 44px;
+    padding: 2px 0;
+  }
+  [part~='participants'] li + li {
+    border-top: 1px solid color-mix(in srgb, var(--_on) 12%, transparent);
   }
   /* A name gets at least 40 % of the row: the host's buttons wrap below it, right-aligned. */
   [part~='participant-name'] {
