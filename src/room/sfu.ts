@@ -1,7 +1,7 @@
 /** The SFU transport: one publisher and one subscriber RTCPeerConnection to the room's Janus, SDP and candidates relayed by our server (sfu:* requests). */
 import type { IceCandidateData, SfuFeedsPayload, SfuJsep, SfuStreamInfo, SfuTarget, SignalData, StreamInfo } from '../protocol.js';
 import type { DataPayload } from './data-messages.js';
-import { request, type RoomSocket } from './signaling.js';
+import { request, RoomError, type RoomSocket } from './signaling.js';
 import type { Transport, TransportContext, TransportHooks } from './transport.js';
 
 /** The `custom` event `send()` uses in SFU rooms: the server relays it (JSON, ≤ 16 KiB), stamped with the sender. */
@@ -39,6 +39,10 @@ export class SfuTransport implements Transport {
   private readonly infos = new Map<string, StreamInfo>();
   /** Each member's streams as it last listed them: others it sent before are gone, even while Janus still forwards them. */
   private readonly listed = new Map<string, string[]>();
+  /** Bumped by a rebuild: queued work of the connections before it is dropped. */
+  private gen = 0;
+  /** After a rebuild: remote streams waiting for their feed on the new connection (their tiles stay), and the old subscriber connection holding their tracks meanwhile. */
+  private restoring: { keys: Set<string>; old?: RTCPeerConnection; timer: ReturnType<typeof setTimeout> } | undefined;
 
   constructor(
     private readonly context: TransportContext,
@@ -57,6 +61,7 @@ export class SfuTransport implements Transport {
   stop(): void {
     this.running = false;
     this.listen('off');
+    this.restored();
     for (const key of [...this.remotes.keys()]) this.end(key);
     for (const pc of Object.values(this.pcs)) pc.close();
     this.pcs = {};
@@ -71,6 +76,40 @@ export class SfuTransport implements Transport {
     socket[how]('sfu:feeds', this.onFeeds);
     socket[how]('sfu:offer', this.onOffer);
     socket[how]('sfu:trickle', this.onTrickle);
+    socket[how]('sfu:reset', this.rebuild);
+  }
+
+  /**
+   * `sfu:reset`: the room's media server was replaced. Both connections are
+   * made anew: our streams published again, everyone's feeds subscribed again
+   * as they come back. A remote stream keeps its MediaStream (and its tile):
+   * its tracks are swapped when its feed arrives; one that does not come back
+   * within 20 s ends.
+   */
+  private readonly rebuild = (): void => {
+    if (!this.running) return;
+    this.gen++;
+    this.pcs.publisher?.close();
+    this.restored();
+    // The old tracks play on (frozen) until the new ones take their place.
+    const old = this.pcs.subscriber;
+    this.restoring = { keys: new Set(this.remotes.keys()), ...(old ? { old } : {}), timer: setTimeout(() => this.restored(true), 20000) };
+    this.pcs = {};
+    this.sent.clear();
+    this.chains.publisher = this.chains.subscriber = Promise.resolve();
+    for (const userid of this.members) this.hooks.peerState(userid, 'rebuilding');
+    this.syncStreams();
+    this.subscribe();
+  };
+
+  /** The rebuild is over: the old subscriber connection goes; `expire`: so do remote streams whose feed did not come back. */
+  private restored(expire = false): void {
+    const r = this.restoring;
+    if (!r) return;
+    this.restoring = undefined;
+    clearTimeout(r.timer);
+    r.old?.close();
+    if (expire) for (const key of r.keys) this.end(key);
   }
 
   // ---------------------------------------------------------------------------
@@ -188,6 +227,8 @@ export class SfuTransport implements Transport {
         await pc.setRemoteDescription(jsep);
       } catch (err) {
         if (pc.signalingState === 'have-local-offer') await pc.setLocalDescription({ type: 'rollback' });
+        // After the SFU was replaced, others no longer receive us: worth more than a console line.
+        if (this.gen && pc === this.pcs.publisher) this.hooks.error?.(new RoomError((err as RoomError).code ?? 'internal-error', `Your media could not be sent to the room: ${(err as Error).message}`));
         throw err;
       }
     });
@@ -225,7 +266,9 @@ export class SfuTransport implements Transport {
       if (!s || t.currentDirection === 'inactive' || !this.members.has(s.userid) || !this.isListed(key)) continue;
       live.set(key, [...(live.get(key) ?? []), t.receiver.track]);
     }
-    for (const key of [...this.remotes.keys()]) if (!live.has(key)) this.end(key);
+    const r = this.restoring;
+    for (const key of [...this.remotes.keys()]) if (!live.has(key) && !r?.keys.has(key)) this.end(key);
+    for (const key of live.keys()) r?.keys.delete(key);
     for (const [key, tracks] of live) {
       const remote = this.remotes.get(key);
       if (remote) {
@@ -240,6 +283,7 @@ export class SfuTransport implements Transport {
       this.remotes.set(key, { userid, stream, info });
       this.hooks.remoteStream(userid, stream, info);
     }
+    if (r && !r.keys.size) this.restored();
   }
 
   private end(key: string): void {
@@ -303,10 +347,11 @@ export class SfuTransport implements Transport {
   }
 
   private queue(target: SfuTarget, work: (pc: RTCPeerConnection | undefined) => Promise<unknown>): void {
+    const gen = this.gen;
     this.chains[target] = this.chains[target].then(async () => {
-      if (this.running) await work(this.pcs[target]);
+      if (this.running && gen === this.gen) await work(this.pcs[target]);
     }).catch((err: unknown) => {
-      if (this.running) this.hooks.warn(`sfu ${target}`, err);
+      if (this.running && gen === this.gen) this.hooks.warn(`sfu ${target}`, err);
     });
   }
 
