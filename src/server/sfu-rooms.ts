@@ -334,6 +334,7 @@ export class SfuRooms {
       room.members.delete(m.userid);
       void this.release(m);
     }
+    this.pool.forgetRoom(from.room); // or the pool would hand the lost one back
     const placing = this.place(room, from);
     const placed = placing.then(({ placement }) => placement);
     placed.catch(() => {});
@@ -368,7 +369,10 @@ export class SfuRooms {
         const room = [...this.rooms.values()].find((r) => r.members.get(member.userid) === member);
         if (room) this.move(room, member.at);
       }
-      throw new SfuRefusal('sfu-unavailable', `the room's media server failed (${err.code} ${err.message}): wait for sfu:reset`);
+      // Gone (the instance, the room, or our session in it), or Janus refused what the member sent (an SDP it cannot take).
+      const gone = ([JanusErrorCode.transport, JanusErrorCode.videoroomNoSuchRoom, JanusErrorCode.sessionNotFound, JanusErrorCode.handleNotFound] as number[]).includes(err.code);
+      if (gone) throw new SfuRefusal('sfu-unavailable', `the room's media server failed (${err.message}): wait for sfu:reset`);
+      throw new SfuRefusal('invalid-request', `Janus refused it (${err.code}): ${err.message}`);
     }
   }
 
