@@ -41,8 +41,8 @@ export class SfuTransport implements Transport {
   private readonly listed = new Map<string, string[]>();
   /** Bumped by a rebuild: queued work of the connections before it is dropped. */
   private gen = 0;
-  /** After a rebuild: remote streams waiting for their feed on the new connection (their tiles stay), and the old subscriber connection holding their tracks meanwhile. */
-  private restoring: { keys: Set<string>; old?: RTCPeerConnection; timer: ReturnType<typeof setTimeout> } | undefined;
+  /** During a rebuild: ends it (the old subscriber connection closes, remote streams whose feed did not come back end). */
+  private restoring: (() => void) | undefined;
 
   constructor(
     private readonly context: TransportContext,
@@ -61,10 +61,10 @@ export class SfuTransport implements Transport {
   stop(): void {
     this.running = false;
     this.listen('off');
-    this.restored();
     for (const key of [...this.remotes.keys()]) this.end(key);
     for (const pc of Object.values(this.pcs)) pc.close();
     this.pcs = {};
+    this.restoring?.();
     this.sent.clear();
     this.members.clear();
     this.infos.clear();
@@ -82,35 +82,28 @@ export class SfuTransport implements Transport {
   /**
    * `sfu:reset`: the room's media server was replaced. Both connections are
    * made anew: our streams published again, everyone's feeds subscribed again
-   * as they come back. A remote stream keeps its MediaStream (and its tile):
-   * its tracks are swapped when its feed arrives; one that does not come back
-   * within 20 s ends.
+   * as they come back. A remote stream keeps its MediaStream (and its tile),
+   * frozen on its old tracks until its feed brings new ones; one that does
+   * not come back within 20 s ends.
    */
   private readonly rebuild = (): void => {
     if (!this.running) return;
     this.gen++;
-    this.pcs.publisher?.close();
-    this.restored();
-    // The old tracks play on (frozen) until the new ones take their place.
-    const old = this.pcs.subscriber;
-    this.restoring = { keys: new Set(this.remotes.keys()), ...(old ? { old } : {}), timer: setTimeout(() => this.restored(true), 20000) };
+    const { publisher, subscriber } = this.pcs;
+    publisher?.close();
+    this.restoring?.();
+    const timer = setTimeout(() => this.restoring?.(), 20000);
+    this.restoring = () => {
+      clearTimeout(timer);
+      this.restoring = undefined;
+      subscriber?.close();
+      this.show([...this.mids.values()]);
+    };
     this.pcs = {};
     this.sent.clear();
-    this.chains.publisher = this.chains.subscriber = Promise.resolve();
-    for (const userid of this.members) this.hooks.peerState(userid, 'rebuilding');
     this.syncStreams();
     this.subscribe();
   };
-
-  /** The rebuild is over: the old subscriber connection goes; `expire`: so do remote streams whose feed did not come back. */
-  private restored(expire = false): void {
-    const r = this.restoring;
-    if (!r) return;
-    this.restoring = undefined;
-    clearTimeout(r.timer);
-    r.old?.close();
-    if (expire) for (const key of r.keys) this.end(key);
-  }
 
   // ---------------------------------------------------------------------------
   // Peers: Janus connects us to everyone; members only matter for stream announcements.
@@ -228,7 +221,7 @@ export class SfuTransport implements Transport {
       } catch (err) {
         if (pc.signalingState === 'have-local-offer') await pc.setLocalDescription({ type: 'rollback' });
         // After the SFU was replaced, others no longer receive us: worth more than a console line.
-        if (this.gen && pc === this.pcs.publisher) this.hooks.error?.(new RoomError((err as RoomError).code ?? 'internal-error', `Your media could not be sent to the room: ${(err as Error).message}`));
+        if (this.gen && err instanceof RoomError) this.hooks.error?.(err);
         throw err;
       }
     });
@@ -266,9 +259,7 @@ export class SfuTransport implements Transport {
       if (!s || t.currentDirection === 'inactive' || !this.members.has(s.userid) || !this.isListed(key)) continue;
       live.set(key, [...(live.get(key) ?? []), t.receiver.track]);
     }
-    const r = this.restoring;
-    for (const key of [...this.remotes.keys()]) if (!live.has(key) && !r?.keys.has(key)) this.end(key);
-    for (const key of live.keys()) r?.keys.delete(key);
+    for (const key of [...this.remotes.keys()]) if (!live.has(key) && !this.restoring) this.end(key);
     for (const [key, tracks] of live) {
       const remote = this.remotes.get(key);
       if (remote) {
@@ -283,7 +274,6 @@ export class SfuTransport implements Transport {
       this.remotes.set(key, { userid, stream, info });
       this.hooks.remoteStream(userid, stream, info);
     }
-    if (r && !r.keys.size) this.restored();
   }
 
   private end(key: string): void {

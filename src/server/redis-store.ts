@@ -426,7 +426,7 @@ return cjson.encode({ status = 'ok' })`,
   sfuPlacement: String.raw`
 return redis.call('HGET', rk(ARGV[2]), 'sfu')`,
 
-  // ARGV: prefix, roomid, placement, previous url, previous room ('' and '': none). Compare-and-set; returns the placement after.
+  // ARGV: prefix, roomid, placement ('' = none), previous url, previous room ('' and '': none). Compare-and-set; returns the placement after.
   placeSfu: String.raw`
 local r = ARGV[2]
 if redis.call('EXISTS', rk(r)) == 0 then return false end
@@ -438,11 +438,13 @@ if cur then
 else
   same = ARGV[4] == '' and ARGV[5] == ''
 end
-if same then
-  redis.call('HSET', rk(r), 'sfu', ARGV[3])
-  return ARGV[3]
+if not same then return cur end
+if ARGV[3] == '' then
+  redis.call('HDEL', rk(r), 'sfu')
+  return false
 end
-return cur`,
+redis.call('HSET', rk(r), 'sfu', ARGV[3])
+return ARGV[3]`,
 
   // ARGV: prefix
   stats: String.raw`
@@ -554,8 +556,8 @@ export class RedisRoomStore implements RoomStore {
     return decodePlacement(await this.run('sfuPlacement', [roomid]));
   }
 
-  async placeSfu(roomid: string, placement: SfuPlacement, previous: SfuPlacement | null): Promise<SfuPlacement | null> {
-    const encoded = [placement.url, placement.room, placement.secret].join('\n');
+  async placeSfu(roomid: string, placement: SfuPlacement | null, previous: SfuPlacement | null): Promise<SfuPlacement | null> {
+    const encoded = placement ? [placement.url, placement.room, placement.secret].join('\n') : '';
     return decodePlacement(await this.run('placeSfu', [roomid, encoded, previous?.url ?? '', previous?.room ?? '']));
   }
 

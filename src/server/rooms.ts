@@ -124,13 +124,13 @@ export interface RoomStore {
   /** The room's Janus placement; null for a mesh room or a room that does not exist. It goes with the room. */
   sfuPlacement(roomid: string): Awaitable<SfuPlacement | null>;
   /**
-   * Records `placement` for the room if its current one is `previous` (same
-   * url and Janus room; null: none yet), in one atomic step: of several nodes
-   * placing (or re-placing) a room at once, the first wins. Returns the
-   * placement the room has afterwards (the winner's), or null when the room
-   * does not exist.
+   * Records `placement` (null: none, the room is a mesh again) for the room
+   * if its current one is `previous` (same url and Janus room; null: none
+   * yet), in one atomic step: of several nodes placing (or re-placing) a room
+   * at once, the first wins. Returns the placement the room has afterwards
+   * (the winner's), null when it has none or does not exist.
    */
-  placeSfu(roomid: string, placement: SfuPlacement, previous: SfuPlacement | null): Awaitable<SfuPlacement | null>;
+  placeSfu(roomid: string, placement: SfuPlacement | null, previous: SfuPlacement | null): Awaitable<SfuPlacement | null>;
   /**
    * Creates the room with `member` in it, unless it exists (`exists`). A
    * userid has one membership server-wide: one held by another connection is
@@ -224,11 +224,14 @@ export class MemoryRoomStore implements RoomStore {
     return p ? { ...p } : null;
   }
 
-  placeSfu(roomid: string, placement: SfuPlacement, previous: SfuPlacement | null): SfuPlacement | null {
+  placeSfu(roomid: string, placement: SfuPlacement | null, previous: SfuPlacement | null): SfuPlacement | null {
     const room = this.rooms.get(roomid);
     if (!room) return null;
-    if (samePlacement(room.sfu ?? null, previous)) room.sfu = { ...placement };
-    return { ...room.sfu! };
+    if (samePlacement(room.sfu ?? null, previous)) {
+      delete room.sfu;
+      if (placement) room.sfu = { ...placement };
+    }
+    return this.sfuPlacement(roomid);
   }
 
   create(spec: NewRoom, member: RoomMember): EnterResult {

@@ -232,7 +232,7 @@ export class SfuRooms {
   /**
    * The member left the room (or disconnected, or was replaced): its handles
    * and Janus session are released. `empty`: the room is gone (whichever node
-   * saw the last leave), so is its Janus room.
+   * saw the last leave) or no longer an sfu room: so is its Janus room.
    */
   async leave(roomid: string, userid: string, connId: string, empty: boolean): Promise<void> {
     const room = this.rooms.get(roomid);
@@ -248,10 +248,12 @@ export class SfuRooms {
     if (!empty && (room.local.size || room.members.size)) return;
     if (this.rooms.get(roomid) === room) this.rooms.delete(roomid);
     for (const m of room.members.values()) await this.release(m);
-    await room.placed.then(
-      (p) => (empty ? this.pool.destroyRoom(p.room).catch((err: unknown) => this.log.warn({ err, roomid }, 'could not destroy the Janus room')) : this.pool.forgetRoom(p.room)),
-      () => {},
-    );
+    await room.placed.then(async (p) => {
+      if (!empty) return this.pool.forgetRoom(p.room);
+      await this.pool.destroyRoom(p.room).catch((err: unknown) => this.log.warn({ err, roomid }, 'could not destroy the Janus room'));
+      // A room that lives on (going back to a mesh) is no sfu room any more; a deleted one took its placement along.
+      await this.store.placeSfu(roomid, null, p);
+    }, () => {});
   }
 
   /** Releases every member and room (shutdown); the Janus rooms too, unless other nodes share them. */

@@ -454,6 +454,11 @@ export function roomStoreSuite(name: string, make: () => Promise<StoreFixture>, 
         // The same Janus room with another secret (a restarted instance) counts as the same placement.
         assert.deepEqual(await store.placeSfu('r', j3, { ...j2, secret: 'other' }), j3);
         assert.deepEqual(await other.sfuPlacement('r'), j3);
+        // Back to a mesh: only the current placement can be dropped.
+        assert.deepEqual(await other.placeSfu('r', null, j1), j3);
+        assert.equal(await other.placeSfu('r', null, j3), null);
+        assert.equal(await store.sfuPlacement('r'), null);
+        assert.ok((await store.get('r'))?.size, 'the room itself stays');
       });
 
       it('goes with the room: a room of the same id opened later is a mesh room until placed', async () => {
