@@ -142,14 +142,13 @@ export class SfuRooms {
         this.relay.toRoom(roomid, 'sfu:feeds', { added: [userid], removed: [] }, connId);
       });
     }
-    const sent = sentStreams(offer.sdp);
-    // Each m-line described with its MediaStream id: subscribers on any node learn whose stream it carries.
-    const descriptions = [...sent].filter(([, streamid]) => streamid).map(([mid, description]) => ({ mid, description }));
-    const answer = await this.janus(member, () => publisher.publish(offer, descriptions.length ? { descriptions } : {}));
+    // (Describing each m-line to Janus with its stream id would tell other nodes too, but a changed
+    // description makes Janus renegotiate every subscriber on its own, racing ours: calls broke under load.)
+    const answer = await this.janus(member, () => publisher.publish(offer));
     const had = member.sent;
-    member.sent = sent;
+    member.sent = sentStreams(offer.sdp);
     // A renegotiation that sends new m-lines (a screen share): subscribers ask for them.
-    if (member.publishing && [...sent.keys()].some((mid) => !had.has(mid))) {
+    if (member.publishing && [...member.sent.keys()].some((mid) => !had.has(mid))) {
       this.relay.toRoom(roomid, 'sfu:feeds', { added: [userid], removed: [] }, connId);
     }
     return answer;
@@ -437,11 +436,8 @@ export class SfuRooms {
 
   /** What each active m-line of a subscriber connection carries, with the publisher's stream id when its offer named one. */
   private streamInfo(room: SfuRoom, streams: SubscribedStream[]): SfuStreamInfo[] {
-    // A publisher of this node: what its last offer sends; of another node (shared mode): how it described the m-line to Janus.
-    const sent = (s: SubscribedStream) => {
-      const publisher = room.members.get(s.feed);
-      return publisher ? (s.feedMid === undefined ? undefined : publisher.sent.get(s.feedMid)) : s.description;
-    };
+    // Known for publishers of this node; a publisher on another node (shared mode) has its m-lines grouped by member.
+    const sent = (s: SubscribedStream) => (s.feedMid === undefined ? undefined : room.members.get(s.feed)?.sent.get(s.feedMid));
     // Janus keeps forwarding-slots for m-lines a publisher stopped (until the subscriber renegotiates): not media anymore.
     return streams
       .filter((s) => s.active && s.type !== 'data' && (sent(s) !== undefined || !room.members.get(s.feed)?.publishing))

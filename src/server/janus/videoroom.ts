@@ -41,8 +41,6 @@ export interface SubscribedStream {
   mid: string;
   feed: string;
   feedMid?: string;
-  /** What the publisher described this m-line as (we describe each with its MediaStream id). */
-  description?: string;
   type?: 'audio' | 'video' | 'data';
   active: boolean;
 }
@@ -56,7 +54,6 @@ export function subscribedStreams(data: PluginData): SubscribedStream[] | undefi
       mid: String(s.mid),
       feed: String(s.feed_id),
       ...(s.feed_mid !== undefined ? { feedMid: String(s.feed_mid) } : {}),
-      ...(typeof s.feed_description === 'string' ? { description: s.feed_description } : {}),
       ...(s.type === 'audio' || s.type === 'video' || s.type === 'data' ? { type: s.type } : {}),
       active: s.active !== false,
     }));
@@ -177,7 +174,7 @@ export class VideoRoomPublisherHandle {
   }
 
   /** Sends the browser's offer; resolves with Janus' answer. Also used to renegotiate. */
-  async publish(offer: Jsep, options: { audio?: boolean; video?: boolean; descriptions?: Array<{ mid: string; description: string }> } = {}): Promise<Jsep> {
+  async publish(offer: Jsep, options: { audio?: boolean; video?: boolean } = {}): Promise<Jsep> {
     const { jsep } = await this.handle.message({ request: 'configure', ...options }, offer);
     if (!jsep || jsep.type !== 'answer') throw new JanusError(0, 'Janus accepted the offer without an answer');
     return jsep;
