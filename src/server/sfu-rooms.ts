@@ -251,7 +251,7 @@ export class SfuRooms {
       if (!empty) return this.pool.forgetRoom(p.room);
       await this.pool.destroyRoom(p.room).catch((err: unknown) => this.log.warn({ err, roomid }, 'could not destroy the Janus room'));
       // A room that lives on (going back to a mesh) is no sfu room any more; a deleted one took its placement along.
-      await this.store.placeSfu(roomid, null, p);
+      await Promise.resolve(this.store.placeSfu(roomid, null, p)).catch((err: unknown) => this.log.warn({ err, roomid }, 'could not drop the room\'s placement'));
     }, () => {});
   }
 
