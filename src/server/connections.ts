@@ -55,7 +55,7 @@ export class Connections {
       if (old) old.data.roomid = null;
       clearTimeout(this.byId.get(connId)?.iceTimer);
     });
-    this.sfu = options.janus ? new SfuRooms(options.janus, this.relay, options.log) : null;
+    this.sfu = options.janus ? new SfuRooms(options.janus, this.relay, options.log, options.store, options.shared) : null;
   }
 
   values(): IterableIterator<Connection> {

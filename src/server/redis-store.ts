@@ -5,7 +5,8 @@
 // inside one synchronous call.
 //
 // Keys (prefix `rtc:` by default):
-//   room:<roomid>      hash   token, max, pw (scrypt hash; absent = none), seq (join counter), lobby, locked ('1' or absent)
+//   room:<roomid>      hash   token, max, pw (scrypt hash; absent = none), seq (join counter), lobby, locked ('1' or absent),
+//                             sfu (the Janus placement `url \n janus room \n secret`; absent = mesh)
 //   room:<roomid>:m    hash   userid -> member record (below)
 //   room:<roomid>:o    zset   userid scored by join order
 //   room:<roomid>:s    hash   streamid -> userid that announced it
@@ -48,6 +49,7 @@ import {
   type RoomInfo,
   type RoomMember,
   type RoomStore,
+  type SfuPlacement,
   type StreamClaim,
 } from './rooms.js';
 
@@ -420,6 +422,30 @@ end
 redis.call('LTRIM', ck(r, u), 0, max - 1)
 return cjson.encode({ status = 'ok' })`,
 
+  // ARGV: prefix, roomid
+  sfuPlacement: String.raw`
+return redis.call('HGET', rk(ARGV[2]), 'sfu')`,
+
+  // ARGV: prefix, roomid, placement ('' = none), previous url, previous room ('' and '': none). Compare-and-set; returns the placement after.
+  placeSfu: String.raw`
+local r = ARGV[2]
+if redis.call('EXISTS', rk(r)) == 0 then return false end
+local cur = redis.call('HGET', rk(r), 'sfu')
+local same
+if cur then
+  local url, room = string.match(cur, '^([^\n]*)\n([^\n]*)\n')
+  same = url == ARGV[4] and room == ARGV[5]
+else
+  same = ARGV[4] == '' and ARGV[5] == ''
+end
+if not same then return cur end
+if ARGV[3] == '' then
+  redis.call('HDEL', rk(r), 'sfu')
+  return false
+end
+redis.call('HSET', rk(r), 'sfu', ARGV[3])
+return ARGV[3]`,
+
   // ARGV: prefix
   stats: String.raw`
 return cjson.encode({ rooms = redis.call('SCARD', ROOMS), members = redis.call('HLEN', USERS) })`,
@@ -524,6 +550,15 @@ export class RedisRoomStore implements RoomStore {
   async get(roomid: string): Promise<RoomInfo | undefined> {
     const reply = await this.run('get', [roomid]);
     return reply === null ? undefined : roomInfo(json(reply));
+  }
+
+  async sfuPlacement(roomid: string): Promise<SfuPlacement | null> {
+    return decodePlacement(await this.run('sfuPlacement', [roomid]));
+  }
+
+  async placeSfu(roomid: string, placement: SfuPlacement | null, previous: SfuPlacement | null): Promise<SfuPlacement | null> {
+    const encoded = placement ? [placement.url, placement.room, placement.secret].join('\n') : '';
+    return decodePlacement(await this.run('placeSfu', [roomid, encoded, previous?.url ?? '', previous?.room ?? '']));
   }
 
   async create(room: NewRoom, member: RoomMember): Promise<EnterResult> {
@@ -682,6 +717,12 @@ function list(value: unknown): unknown[] {
 
 function removedList(value: unknown): RemovedMember[] {
   return (list(value) as [string, string][]).map(([roomid, userid]) => ({ roomid, userid }));
+}
+
+function decodePlacement(reply: unknown): SfuPlacement | null {
+  if (typeof reply !== 'string') return null;
+  const [url = '', room = '', secret = ''] = reply.split('\n');
+  return { url, room, secret };
 }
 
 function encodePermissions(permissions: Permission[] | undefined): string {
