@@ -178,11 +178,11 @@ export function clusterRows(d) {
 }
 
 /** The part's section under "Details" in RESULTS.md. */
-export function clusterDetails(part, mdTable) {
+export function clusterDetails(part, mdTable, heading) {
   const d = part.data;
   const c = d.config;
   const out = [];
-  out.push(`### cluster (${part.date})`);
+  out.push(heading('cluster', part));
   out.push('');
   out.push(
     `${c.clients} socket.io clients (websocket) in one load-generator process, rooms of ${c.roomSize}, client i on node i mod N (so nearly every relay crosses between nodes through Redis); ` +
