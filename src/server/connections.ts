@@ -157,6 +157,7 @@ export class Connections {
   /** Shared mode: the node's housekeeping (see cluster.ts) asks these of the connections. */
   clusterHooks(): ClusterHooks {
     const { io, byId, relay } = this;
+    const { store } = this.options;
     return {
       memberships() {
         const list: LocalMembership[] = [];
@@ -182,6 +183,14 @@ export class Connections {
         if (!s?.connected || s.data.roomid !== m.roomid) return;
         if (result === 'restored') {
           relay.toRoom(m.roomid, 'peer:join', peerInfo(m.member), s.id);
+          // That broadcast reaches only the nodes back in Redis already; members put back by the
+          // others earlier are told to this connection here (a repeated peer:join is harmless).
+          void Promise.resolve(store.members(m.roomid)).then(
+            (list) => {
+              for (const p of list) if (p.userid !== m.member.userid && s.data.roomid === m.roomid) s.emit('peer:join', peerInfo(p));
+            },
+            () => {},
+          );
         } else if (result === 'taken') {
           // A newer connection of the same userid entered a room while Redis had lost this one.
           s.data.roomid = null;

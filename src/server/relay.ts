@@ -94,13 +94,15 @@ export function createRelay(io: IoServer, onEvict: (connId: string) => void, sto
     s.disconnect(true);
   };
   /**
-   * Delivered when `connId` is here and still that member of that room (or
-   * in no room yet: the store records a joiner a moment before its connection
-   * is marked as entered; a client outside a room drops signals).
+   * Delivered when `connId` is here and still that member of that room. When
+   * the store has just vouched for it (`verified`), also while the connection
+   * is not marked as entered yet: the store records a joiner a moment before.
+   * A cached target is never trusted that far: that connection may be on its
+   * way into another room.
    */
-  const toMemberHere = (roomid: string, userid: string, connId: string, event: ServerEventName, payload: unknown) => {
+  const toMemberHere = (roomid: string, userid: string, connId: string, event: ServerEventName, payload: unknown, verified: boolean) => {
     const s = sockets.get(connId);
-    const ok = !!s && s.data.userid === userid && (s.data.roomid === roomid || s.data.roomid === null);
+    const ok = !!s && s.data.userid === userid && (s.data.roomid === roomid || (verified && s.data.roomid === null));
     if (ok) emit(s, event, payload);
     return ok;
   };
@@ -108,7 +110,7 @@ export function createRelay(io: IoServer, onEvict: (connId: string) => void, sto
   if (!bus) {
     return {
       locate: (roomid, userid) => andThen(store.member(roomid, userid), (m) => m && { roomid, userid, connId: m.connId }),
-      toMember: (t, event, payload) => void toMemberHere(t.roomid, t.userid, t.connId, event, payload),
+      toMember: (t, event, payload) => void toMemberHere(t.roomid, t.userid, t.connId, event, payload, true),
       toConnection: (connId, event, payload) => void emit(io.local.to(connId), event, payload),
       toRoom: toRoomHere,
       evict: (connId, roomid) => expelHere(connId, roomid, 'session:replaced', {}),
@@ -149,13 +151,13 @@ export function createRelay(io: IoServer, onEvict: (connId: string) => void, sto
     bus.send(node, JSON.stringify(wire)).then((sent) => sent || post(null, wire), failed);
   };
 
-  /** The cached target was wrong (moved, reconnected, its node gone): ask the store, deliver or forward once. */
+  /** The cached target was wrong (moved, reconnected, its node gone): ask the store, deliver here or forward once. */
   const reroute = (roomid: string, userid: string, stale: string, event: ServerEventName, payload: unknown) => {
     forget(roomid, userid);
     bus.route(roomid, userid).then((where) => {
-      if (!where || where.connId === stale) return;
-      if (where.node === self) toMemberHere(roomid, userid, where.connId, event, payload);
-      else void bus.send(where.node, JSON.stringify(['m', roomid, userid, where.connId, event, payload, 1] satisfies Wire)).catch(failed);
+      if (!where) return;
+      if (where.node === self) toMemberHere(roomid, userid, where.connId, event, payload, true);
+      else if (where.connId !== stale) void bus.send(where.node, JSON.stringify(['m', roomid, userid, where.connId, event, payload, 1] satisfies Wire)).catch(failed);
     }, failed);
   };
 
@@ -163,7 +165,7 @@ export function createRelay(io: IoServer, onEvict: (connId: string) => void, sto
     const w = JSON.parse(message) as Wire;
     switch (w[0]) {
       case 'm':
-        if (!toMemberHere(w[1], w[2], w[3], w[4], w[5]) && w[6] === 0) reroute(w[1], w[2], w[3], w[4], w[5]);
+        if (!toMemberHere(w[1], w[2], w[3], w[4], w[5], w[6] === 1) && w[6] === 0) reroute(w[1], w[2], w[3], w[4], w[5]);
         break;
       case 'c':
         if (sockets.has(w[1])) emit(sockets.get(w[1]), w[2], w[3]);
@@ -205,7 +207,7 @@ export function createRelay(io: IoServer, onEvict: (connId: string) => void, sto
     toMember(t, event, payload) {
       const { roomid, userid, connId, node = self } = t;
       if (node === self) {
-        if (!toMemberHere(roomid, userid, connId, event, payload)) reroute(roomid, userid, connId, event, payload);
+        if (!toMemberHere(roomid, userid, connId, event, payload, false)) reroute(roomid, userid, connId, event, payload);
         return;
       }
       bus.send(node, JSON.stringify(['m', roomid, userid, connId, event, payload, 0] satisfies Wire)).then((sent) => sent || reroute(roomid, userid, connId, event, payload), failed);
