@@ -123,6 +123,8 @@ export async function connectCluster(options: ClusterOptions): Promise<Cluster> 
   });
   let reportedDown = false;
   let connectedOnce = false;
+  /** Set once connected (the store forgets its loaded scripts on every reconnect). */
+  let storeRef: RedisRoomStore | undefined;
   client.on('error', (err: Error) => {
     // Every failed reconnect attempt lands here: say it once per outage.
     if (!reportedDown) {
@@ -132,6 +134,7 @@ export async function connectCluster(options: ClusterOptions): Promise<Cluster> 
     reportedDown = true;
   });
   client.on('ready', () => {
+    storeRef?.forgetScripts();
     if (reportedDown && connectedOnce) log.info({ redis: where }, 'redis connection restored');
     reportedDown = false;
     connectedOnce = true;
@@ -155,7 +158,7 @@ export async function connectCluster(options: ClusterOptions): Promise<Cluster> 
     throw new Error(`cannot reach Redis at ${where} within ${connectTimeoutMs} ms`);
   }
 
-  const store = new RedisRoomStore(client as unknown as { sendCommand(args: string[]): Promise<unknown> }, { nodeId, keyPrefix });
+  const store = (storeRef = new RedisRoomStore(client as unknown as { sendCommand(args: string[]): Promise<unknown> }, { nodeId, keyPrefix }));
   let epoch: string;
   try {
     // Registered before serving: a node with members and no heartbeat would be

@@ -724,13 +724,31 @@ export class RedisRoomStore implements RoomStore {
     return reply;
   }
 
-  /** EVALSHA, and EVAL when Redis does not know the script yet (first use, or a restarted Redis). */
+  /** Scripts Redis was given on this connection (SCRIPT LOAD); a restarted Redis forgets them. */
+  private readonly loaded = new Set<ScriptName>();
+
+  /** Redis (re)connected: it may have forgotten the scripts. */
+  forgetScripts(): void {
+    this.loaded.clear();
+  }
+
+  /**
+   * EVALSHA, after a SCRIPT LOAD sent ahead of it on first use: commands run in
+   * the order they are sent, which relays rely on (a member's signal never
+   * overtakes its peer:join), and an EVAL retried after NOSCRIPT would come
+   * after commands sent meanwhile. EVAL remains the fallback.
+   */
   private async run(name: ScriptName, args: string[]): Promise<unknown> {
     const script = COMPILED[name];
+    if (!this.loaded.has(name)) {
+      this.loaded.add(name);
+      this.client.sendCommand(['SCRIPT', 'LOAD', script.source]).catch(() => this.loaded.delete(name));
+    }
     try {
       return await this.client.sendCommand(['EVALSHA', script.sha, '0', this.keyPrefix, ...args]);
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      this.loaded.clear();
       return this.client.sendCommand(['EVAL', script.source, '0', this.keyPrefix, ...args]);
     }
   }
