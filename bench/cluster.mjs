@@ -30,7 +30,8 @@ async function one(setup, cfg, redis, log) {
   const hosts = Array.from({ length: setup.nodes }, () => child('server-host.mjs', ['ours', JSON.stringify(options)], ['--expose-gc']));
   let load;
   try {
-    const ports = (await Promise.all(hosts.map((h) => h.next('ready', 30000)))).map((m) => m.port);
+    // Up to 90 s: three nodes starting at once on a 2-core machine shared with other work took over 30.
+    const ports = (await Promise.all(hosts.map((h) => h.next('ready', 90000)))).map((m) => m.port);
     const urls = ports.map((port) => `http://127.0.0.1:${port}`);
     load = child('server-load.mjs', [JSON.stringify({ urls, clients: cfg.clients, roomSize: cfg.roomSize })]);
     await load.next('ready', 20000);
