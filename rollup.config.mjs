@@ -5,6 +5,8 @@
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import commonjs from '@rollup/plugin-commonjs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // webrtc-adapter depends on `sdp`, a CommonJS module.
@@ -23,7 +25,35 @@ const shimsFromSource = {
     return null;
   },
 };
-const minify = terser({ ecma: 2020, module: true, compress: { passes: 2 }, format: { comments: false } });
+/**
+ * The properties our classes keep `private` (read from tsc's .d.ts files), for terser to shorten. Left out: any
+ * name that is also public somewhere in our types (a class's private may share a name with another's public
+ * one), that the wire protocol uses (payload fields travel as written), or that our code spells as a string
+ * (`'x' in obj`, `obj['x']`). terser keeps DOM property names whole by itself, and renames a name the same way
+ * everywhere in the bundle, lit's and socket.io's code included.
+ */
+function privateProperties() {
+  if (!existsSync('dist')) return [];
+  const files = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? (e.name === 'server' ? [] : files(join(dir, e.name))) : [join(dir, e.name)]));
+  const all = files('dist');
+  const dts = all.filter((f) => f.endsWith('.d.ts')).map((f) => readFileSync(f, 'utf8')).join('\n');
+  const js = all.filter((f) => f.endsWith('.js') && !/rtc-(elements|multiconnection)/.test(f)).map((f) => readFileSync(f, 'utf8')).join('\n');
+  const protocol = readFileSync('src/protocol.ts', 'utf8');
+  const names = (re, text) => new Set([...text.matchAll(re)].map((m) => m[1]));
+  const privates = names(/^\s+private (?:readonly )?([A-Za-z_$][\w$]*)/gm, dts);
+  const publics = names(/^\s+(?:(?:readonly|static|get|set|protected|abstract) )*([A-Za-z_$][\w$]*)[?(:<]/gm, dts);
+  const strings = names(/["'`]([A-Za-z_$][\w$]*)["'`]/g, js);
+  const keep = (n) => n.length > 2 && !publics.has(n) && !strings.has(n) && !new RegExp(`\\b${n}\\b`).test(protocol);
+  return [...privates].filter(keep).sort();
+}
+const mangled = privateProperties();
+const minify = terser({
+  ecma: 2020,
+  module: true,
+  compress: { passes: 2 },
+  mangle: mangled.length ? { properties: { regex: new RegExp(`^(${mangled.join('|')})$`) } } : true,
+  format: { comments: false },
+});
 
 /**
  * Minifies the CSS in our own lit `css` templates (terser leaves template
@@ -52,14 +82,39 @@ const cssTemplates = {
 // client asks for ['websocket', 'polling'] (src/room/signaling.ts) and our
 // server offers no WebTransport upgrade, so it would never run.
 const WEBTRANSPORT = '\0no-webtransport';
+// Polling, likewise, stays out of engine.io's default tables: the client names its transports itself, the
+// WebSocket first, and imports polling (dist/room/polling.js) on the first failure to connect
+// (src/room/signaling.ts). That import is pointed at the transport's own file, which then lands in a chunk of its own.
+const EIO = /engine\.io-client[\\/]build[\\/]esm[\\/](transports[\\/])?index\.js$/;
+const NO_POLLING = '\0no-polling';
+const POLLING = '\0polling';
 const noWebTransport = {
-  name: 'no-webtransport',
-  resolveId(source, importer) {
-    if (source === './webtransport.js' && importer && /engine\.io-client[\\/]build[\\/]esm[\\/]transports[\\/]index\.js$/.test(importer)) return WEBTRANSPORT;
+  name: 'lazy-transports',
+  async resolveId(source, importer) {
+    if (!importer) return null;
+    if (source === 'engine.io-client' && /[\\/]dist[\\/]room[\\/]polling\.js$/.test(importer)) return POLLING;
+    if (!EIO.test(importer)) return null;
+    if (source === './webtransport.js') return WEBTRANSPORT;
+    if (/^\.\/(transports\/)?polling-xhr(\.node)?\.js$/.test(source)) return NO_POLLING;
     return null;
   },
-  load(id) {
+  async load(id) {
+    if (id === NO_POLLING) return 'export const XHR = undefined;';
+    if (id === POLLING) {
+      const eio = await this.resolve('engine.io-client', SHIMS_SOURCE);
+      return `export { XHR } from ${JSON.stringify(eio.id.replace(/index\.js$/, 'transports/polling-xhr.js'))};`;
+    }
     return id === WEBTRANSPORT ? 'export const WT = undefined;' : null;
+  },
+};
+
+// Chunks of earlier builds (their names carry the content's hash) are removed once the new ones are written.
+const dropStaleChunks = {
+  name: 'drop-stale-chunks',
+  writeBundle(options, bundle) {
+    for (const file of readdirSync(options.dir)) {
+      if (/^rtc-elements-.+\.js(\.map)?$/.test(file) && !bundle[file]) rmSync(join(options.dir, file), { force: true });
+    }
   },
 };
 
@@ -74,8 +129,12 @@ export default [
   },
   {
     input: 'dist/index.js',
-    output: { file: 'dist/rtc-elements.js', format: 'es', sourcemap: true, plugins: [minify] },
-    plugins: [shimsFromSource, cssTemplates, noWebTransport, ...plugins],
+    // The entry holds everything but the lazy chunk (no facade module in between).
+    preserveEntrySignatures: 'allow-extension',
+    // The call UI (src/room/room-ui.ts, imported on first need) is a chunk next to the bundle: pages without
+    // `controls` / `layout` / `prejoin` never fetch it. Its name carries a hash, so CDNs can cache it for good.
+    output: { dir: 'dist', entryFileNames: 'rtc-elements.js', chunkFileNames: 'rtc-elements-[name]-[hash].js', format: 'es', sourcemap: true, plugins: [minify] },
+    plugins: [shimsFromSource, cssTemplates, noWebTransport, ...plugins, dropStaleChunks],
     treeshake,
   },
   {
@@ -83,6 +142,8 @@ export default [
     output: {
       file: 'dist/rtc-elements.iife.js',
       format: 'iife',
+      // A classic script cannot load a chunk: everything is inside.
+      inlineDynamicImports: true,
       name: 'RtcElements',
       sourcemap: true,
       plugins: [terser({ ecma: 2020, compress: { passes: 2 }, format: { comments: false } })],
@@ -95,6 +156,7 @@ export default [
     output: {
       file: 'dist/rtc-multiconnection.js',
       format: 'iife',
+      inlineDynamicImports: true,
       sourcemap: true,
       plugins: [terser({ ecma: 2020, format: { comments: false } })],
     },

@@ -2,7 +2,7 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { AutoplayBlockedEvent } from '../events.js';
 import { tileStyles } from '../tile-styles.js';
-import { pickLang, translator, type StringOverrides } from '../ui/strings.js';
+import { langsLoading, pickLang, translator, type StringOverrides } from '../ui/strings.js';
 import { nameLabel, pinButton, tileAvatar, tileLabelStyles } from '../ui/tiles.js';
 
 export type RemoteStreamState = 'waiting' | 'playing' | 'ended';
@@ -221,10 +221,19 @@ export class RemoteStream extends LitElement {
     return this.name ?? fromExtra ?? this.userid ?? '';
   }
 
+  private readonly rerender = () => this.requestUpdate();
+
+  /** The UI's language, when another than English, is in before the element counts as updated. */
+  protected override async getUpdateComplete(): Promise<boolean> {
+    const done = await super.getUpdateComplete();
+    const wait = langsLoading();
+    return wait ? wait.then(() => super.getUpdateComplete()) : done;
+  }
+
   protected override render() {
     const showPlaceholder = this.audioOnly || this.videoMuted;
     const name = this.displayName;
-    const t = translator(pickLang(this.closest('[lang]')?.getAttribute('lang'), null, navigator.languages), this.strings);
+    const t = translator(pickLang(this.closest('[lang]')?.getAttribute('lang'), null, navigator.languages), this.strings, this.rerender);
     // lit renders `name` as text: a name is never HTML.
     const label = name || this.audioMuted ? nameLabel(this.kind === 'screen' ? t('presenting', { name }) : name, this.audioMuted, t, this.host) : nothing;
     return html`

@@ -16,12 +16,15 @@ import type { DataPayload } from './data-messages.js';
 import { LocalStreams } from './local-streams.js';
 import { grants, Members, type PeerRecord } from './members.js';
 import { MeshTransport } from './mesh.js';
-import { SFU_DATA, SfuTransport } from './sfu.js';
 import { createSocket, DEFAULT_RECONNECT, handshakeRefusal, request, RoomError, type RoomSocket } from './signaling.js';
 import { TokenExpiryWatch } from './token.js';
 import { StreamOwners } from './stream-owners.js';
 import type { JoinMode, JoinOptions, RoomClientOptions, RoomHooks, RoomState } from './room-types.js';
-import type { LocalStreamEntry, PeerState, Transport, TransportContext, TransportHooks } from './transport.js';
+import { SFU_DATA, type LocalStreamEntry, type PeerState, type Transport, type TransportContext, type TransportHooks } from './transport.js';
+
+/** The SFU transport's module: in the CDN bundle a chunk of its own, loaded when a room first says `sfu`. */
+let sfuModule: typeof import('./sfu.js') | undefined;
+const loadSfu = async () => (sfuModule ??= await import('./sfu.js'));
 
 export type { PeerRecord } from './members.js';
 
@@ -381,6 +384,7 @@ export class RoomClient {
         });
         ack = await request(socket, event, payload);
       }
+      if (ack.topology === 'sfu') await loadSfu();
       if (this.intent !== intent && !(this.intent && this.intent.roomid === intent.roomid)) {
         // Left (or moved on) while the request was in flight.
         socket.emit('room:leave', {}, () => {});
@@ -458,7 +462,7 @@ export class RoomClient {
     this.serverForcesRelay = relay;
     if (iceChanged) this.media.configure();
     // An sfu room gets a fresh SFU transport on every (re)join: the server's Janus side starts over too.
-    if (ack.topology === 'sfu') this.use(new SfuTransport(this.transportContext(), this.transportHooks(), this.socket!));
+    if (ack.topology === 'sfu') this.use(new sfuModule!.SfuTransport(this.transportContext(), this.transportHooks(), this.socket!));
     else if (this.media.name === 'sfu') this.use(this.mesh());
     const fresh = this.members.reconcile(ack.peers, rejoin);
     // A rejoin with another token may have gained or lost `publish`.

@@ -30,13 +30,8 @@ import { RemoteTiles } from './remote-tiles.js';
 import { readIceTransportPolicy, readJoinOptions, readReconnectPolicy, releaseUserid, rememberedUserid } from './room-attributes.js';
 import { RoomClient, type JoinMode, type RoomState } from './room-client.js';
 import { RoomError, type RoomSocket } from './signaling.js';
-import { adoptUi } from '../ui/styles.js';
-import { RoomStage } from './room-stage.js';
-import { RoomControls } from './room-controls-ui.js';
-import { RoomPeople } from './room-participants-ui.js';
-import { RoomPrejoin } from './room-prejoin-ui.js';
-import { RoomSpeaking } from './room-speaking.js';
-import { pickLang, translator, type StringOverrides, type Translate } from '../ui/strings.js';
+import type { RoomControls, RoomPeople, RoomPrejoin, RoomSpeaking, RoomStage } from './room-ui.js';
+import { langsLoading, pickLang, translator, type StringOverrides, type Translate } from '../ui/strings.js';
 
 /** What `peers` lists for each remote user. */
 export interface RoomPeer {
@@ -216,8 +211,6 @@ export class RtcRoom extends LitElement {
   name: string | null = null;
   /** Show the control bar: present (`controls`) for every control, or a subset in order (`controls="mic camera leave"`). */
   controls: string | null = null;
-  private bar: RoomControls | null = null;
-  private readonly people = new RoomPeople(this);
   /**
    * `grid` (the default with `controls`): the tiles fill the room's box; `speaker`: the active speaker (or the
    * pinned tile) large, the others in a strip. Setting it (or `controls`) turns the stage on; a screen share or a
@@ -226,7 +219,6 @@ export class RtcRoom extends LitElement {
   layout: string | null = null;
   /** The userid whose tile is shown large (set by `pin()`, `unpin()` or a click on a tile's pin button), or null. */
   pinned: string | null = null;
-  private readonly stage = new RoomStage(this);
   /**
    * Before joining, show the pre-join panel instead of the tiles: camera
    * preview, microphone meter, device menus, name, mic/camera on or off, and
@@ -234,7 +226,6 @@ export class RtcRoom extends LitElement {
    * waits for it). Choices are remembered per origin. Gone once joined.
    */
   prejoin = false;
-  private readonly pre = new RoomPrejoin(this);
   /** Overrides of any UI string, by key of the strings table (see README); the language comes from `lang`. */
   strings: StringOverrides | null = null;
   /** Open-or-join as soon as the element is connected and has a room id. */
@@ -274,7 +265,11 @@ export class RtcRoom extends LitElement {
   private readonly captureTargets = new Set<Element>();
   private teardownTimer: ReturnType<typeof setTimeout> | undefined;
   private listening = false;
-  private readonly speak = new RoomSpeaking(this, () => [this.client?.userid, this.localSources.values()]);
+  /** The call UI, once its module is loaded (see needUi()). */
+  private ui: { stage: RoomStage; pre: RoomPrejoin; speak: RoomSpeaking; bar: RoomControls; people: RoomPeople; adopt: (root: ShadowRoot) => void } | null = null;
+  private uiLoad: Promise<void> | null = null;
+  /** A speaking-change / active-speaker listener was added before the UI module was in. */
+  private speakWanted: string[] = [];
 
   /** The RoomClient: the room logic without the element (created on first use). */
   get room(): RoomClient {
@@ -400,7 +395,13 @@ export class RtcRoom extends LitElement {
 
   /** Looks up a UI string in the room's language (`lang` here or above, the document's, the browser's). */
   private t: Translate = (key, vars) =>
-    translator(pickLang(this.closest('[lang]')?.getAttribute('lang'), null, navigator.languages), this.strings)(key, vars);
+    translator(pickLang(this.closest('[lang]')?.getAttribute('lang'), null, navigator.languages), this.strings, this.relabel)(key, vars);
+
+  /** The UI's language came in: render again, with the local tiles. */
+  private readonly relabel = () => {
+    this.requestUpdate();
+    this.labelLocalTiles();
+  };
 
   private onRemoteStream(userid: string, stream: MediaStream, kind: StreamKind, extra: unknown, info: { audioMuted?: boolean; videoMuted?: boolean }): void {
     let el: RemoteStream | null = null;
@@ -456,7 +457,7 @@ export class RtcRoom extends LitElement {
 
   private readonly onMuteChange = (e: MuteChangeEvent) => {
     this.client?.setMuted(e.detail.streamid, e.detail.kind, e.detail.muted);
-    if (this.bar) this.requestUpdate();
+    if (this.controls !== null) this.requestUpdate();
   };
 
   private listen(target: EventTarget, on: boolean): void {
@@ -465,7 +466,36 @@ export class RtcRoom extends LitElement {
     target[method]('stream-end', this.onLocalStreamEnd as EventListener);
     target[method]('track-change', this.onTrackChange as EventListener);
     target[method]('mute-change', this.onMuteChange as EventListener);
-    for (const type of ['stream', 'track-change']) target[method](type, this.speak.schedule);
+    for (const type of ['stream', 'track-change']) target[method](type, this.onSpeakInput);
+  }
+
+  private readonly onSpeakInput = () => this.ui?.speak.schedule();
+
+  /**
+   * Loads the call UI's module on first need (`controls`, `layout`, `prejoin` or a speaking listener), so a page
+   * without the UI never fetches or runs it; the element renders it as soon as it is in.
+   */
+  private needUi(): void {
+    this.uiLoad ??= import('./room-ui.js').then(
+      (m) => {
+        const speak = new m.RoomSpeaking(this, () => [this.client?.userid, this.localSources.values()]);
+        this.ui = { stage: new m.RoomStage(this), pre: new m.RoomPrejoin(this), speak, bar: new m.RoomControls(this), people: new m.RoomPeople(this), adopt: m.adoptUi };
+        for (const type of this.speakWanted) speak.listener(type);
+        this.requestUpdate();
+      },
+      (err: unknown) => this.reportError('ui-unavailable', `the call UI could not be loaded (${String(err)}): serve the files next to rtc-elements.js`),
+    );
+  }
+
+  /** The call UI's module and the UI's language, when wanted, are in before the element counts as updated. */
+  protected override async getUpdateComplete(): Promise<boolean> {
+    let done = await super.getUpdateComplete();
+    // Bounded: the UI's first render may ask for the language.
+    for (let i = 0, wait; i < 3 && (wait = (this.ui ? null : this.uiLoad) ?? langsLoading()); i++) {
+      await wait;
+      done = await super.getUpdateComplete();
+    }
+    return done;
   }
 
   /** Picks up captures that were live before the room was connected or upgraded. */
@@ -685,9 +715,9 @@ export class RtcRoom extends LitElement {
     this.generatedUserid = null;
     this.tiles.clear();
     this.localSources.clear();
-    this.bar?.stop();
-    this.speak.stop();
-    this.pre.stop();
+    this.ui?.bar.stop();
+    this.ui?.speak.stop();
+    this.ui?.pre.stop();
   }
 
   /** Audio levels are measured for speaking events once someone listens for them on the room. */
@@ -696,11 +726,17 @@ export class RtcRoom extends LitElement {
   override addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void {
     super.addEventListener(type, listener, options);
     // The stage's own listener (it follows active-speaker only while `controls`/`layout` already ask for levels) does not count.
-    if (listener !== this.stage) this.speak?.listener(type);
+    if ((type === 'speaking-change' || type === 'active-speaker') && !(typeof listener === 'object' && 'hostConnected' in listener)) {
+      if (this.ui) this.ui.speak.listener(type);
+      else {
+        this.speakWanted?.push(type);
+        this.needUi();
+      }
+    }
   }
 
   private maybeAutojoin(): void {
-    if (!this.autojoin || !this.roomId || !this.isConnected || this.pre.holds) return;
+    if (!this.autojoin || !this.roomId || !this.isConnected || (this.prejoin && (this.ui?.pre.holds ?? true))) return;
     const state = this.client?.state ?? 'idle';
     if (state === 'joined' || state === 'connecting' || state === 'reconnecting') return;
     this.openOrJoin().catch(() => {
@@ -736,18 +772,23 @@ export class RtcRoom extends LitElement {
     }
   }
 
-  /** The bar (only when `controls` is set: the UI's styles are adopted then, so pages without it see no change). */
-  private renderControls() {
-    if (this.stage.active) adoptUi(this.renderRoot as ShadowRoot);
-    if (this.controls === null) return nothing;
-    this.bar ??= new RoomControls(this);
-    return html`${this.bar.render(this.controls, this.t, this.people.button(this.t))}${this.people.render(this.t)}`;
+  /**
+   * The pre-join panel, else the stage and the bar (with `controls` / `layout`: the UI's styles are adopted then,
+   * so pages without it see no change); the plain slot while the UI is not wanted, or not in yet.
+   */
+  private renderBody() {
+    const ui = this.ui;
+    const wanted = this.prejoin || this.controls !== null || this.layout !== null;
+    if (!ui) {
+      if (wanted) this.needUi();
+      return this.prejoin ? nothing : html`<slot></slot>`;
+    }
+    if (wanted) ui.adopt(this.renderRoot as ShadowRoot);
+    return ui.pre.render(this.t) ?? html`${ui.stage.render(this.t)}${this.controls === null ? nothing : html`${ui.bar.render(this.controls, this.t, ui.people.button(this.t))}${ui.people.render(this.t)}`}`;
   }
 
   protected override render() {
-    const panel = this.pre.render(this.t);
-    if (panel) adoptUi(this.renderRoot as ShadowRoot);
-    return html`${this.statusMessage ? html`<div part="status" role="status">${this.statusMessage}</div>` : nothing}${panel ?? html`${this.stage.render(this.t)}${this.renderControls()}`}`;
+    return html`${this.statusMessage ? html`<div part="status" role="status">${this.statusMessage}</div>` : nothing}${this.renderBody()}`;
   }
 }
 

@@ -2,10 +2,8 @@
 import type { IceCandidateData, SfuFeedsPayload, SfuJsep, SfuStreamInfo, SfuTarget, SignalData, StreamInfo } from '../protocol.js';
 import type { DataPayload } from './data-messages.js';
 import { request, RoomError, type RoomSocket } from './signaling.js';
-import type { Transport, TransportContext, TransportHooks } from './transport.js';
+import { SFU_DATA, type Transport, type TransportContext, type TransportHooks } from './transport.js';
 
-/** The `custom` event `send()` uses in SFU rooms: the server relays it (JSON, ≤ 16 KiB), stamped with the sender. */
-export const SFU_DATA = 'rtc-elements:data';
 
 /** One publisher stream as received: its tracks gathered in a stream of ours (Janus names no publisher's stream). */
 interface Remote {

@@ -1,4 +1,5 @@
 /** The socket.io side of a room: a typed socket, request/ack helpers and RoomError; no WebRTC here. */
+import { WebSocket as WsTransport } from 'engine.io-client';
 import { io, type Socket } from 'socket.io-client';
 import type { Ack, ClientToServerEvents, ErrorCode, HandshakeAuth, ServerToClientEvents } from '../protocol.js';
 
@@ -37,8 +38,8 @@ export const DEFAULT_RECONNECT: ReconnectPolicy = { attempts: Infinity, delayMs:
 export function createSocket(url: string | undefined, auth: HandshakeAuth, policy: ReconnectPolicy): RoomSocket {
   const options = {
     auth,
-    // WebSocket first (one round trip less than polling-then-upgrade), polling if it fails.
-    transports: ['websocket', 'polling'],
+    // WebSocket (one round trip less than polling-then-upgrade); polling joins in below once it fails.
+    transports: [WsTransport],
     tryAllTransports: true,
     reconnection: true,
     reconnectionAttempts: policy.attempts,
@@ -47,7 +48,13 @@ export function createSocket(url: string | undefined, auth: HandshakeAuth, polic
     randomizationFactor: 0.3,
     timeout: 8000,
   };
-  return (url ? io(url, options) : io(options)) as RoomSocket;
+  const socket = (url ? io(url, options) : io(options)) as RoomSocket;
+  // HTTP long-polling, for networks whose proxies drop WebSockets, is fetched on the first failure to connect
+  // (a chunk of its own in the CDN bundle): the next attempts try the WebSocket, then polling.
+  socket.io.once('error', () => {
+    void import('./polling.js').then(({ XHR }) => void (socket.io.opts.transports = [WsTransport, XHR]), () => {});
+  });
+  return socket;
 }
 
 /**

@@ -103,3 +103,6 @@ export interface Transport {
   /** The streams received from this user. */
   remoteStreams(userid: string): MediaStream[];
 }
+
+/** The `custom` event `send()` uses in SFU rooms: the server relays it (JSON, ≤ 16 KiB), stamped with the sender. */
+export const SFU_DATA = 'rtc-elements:data';
