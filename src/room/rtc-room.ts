@@ -268,6 +268,8 @@ export class RtcRoom extends LitElement {
   /** The call UI, once its module is loaded (see needUi()). */
   private ui: { stage: RoomStage; pre: RoomPrejoin; speak: RoomSpeaking; bar: RoomControls; people: RoomPeople; adopt: (root: ShadowRoot) => void } | null = null;
   private uiLoad: Promise<void> | null = null;
+  /** The UI's module could not be fetched: the room goes on without it (plain tiles, no pre-join hold). */
+  private uiFailed = false;
   /** A speaking-change / active-speaker listener was added before the UI module was in. */
   private speakWanted: string[] = [];
 
@@ -483,7 +485,11 @@ export class RtcRoom extends LitElement {
         for (const type of this.speakWanted) speak.listener(type);
         this.requestUpdate();
       },
-      (err: unknown) => this.reportError('ui-unavailable', `the call UI could not be loaded (${String(err)}): serve the files next to rtc-elements.js`),
+      (err: unknown) => {
+        this.uiFailed = true;
+        this.reportError('ui-unavailable', `The call UI could not be loaded (${String(err)}): serve the chunk files next to rtc-elements.js.`);
+        this.maybeAutojoin();
+      },
     );
   }
 
@@ -736,7 +742,7 @@ export class RtcRoom extends LitElement {
   }
 
   private maybeAutojoin(): void {
-    if (!this.autojoin || !this.roomId || !this.isConnected || (this.prejoin && (this.ui?.pre.holds ?? true))) return;
+    if (!this.autojoin || !this.roomId || !this.isConnected || (this.prejoin && (this.ui?.pre.holds ?? !this.uiFailed))) return;
     const state = this.client?.state ?? 'idle';
     if (state === 'joined' || state === 'connecting' || state === 'reconnecting') return;
     this.openOrJoin().catch(() => {
@@ -781,7 +787,7 @@ export class RtcRoom extends LitElement {
     const wanted = this.prejoin || this.controls !== null || this.layout !== null;
     if (!ui) {
       if (wanted) this.needUi();
-      return this.prejoin ? nothing : html`<slot></slot>`;
+      return this.prejoin && !this.uiFailed ? nothing : html`<slot></slot>`;
     }
     if (wanted) ui.adopt(this.renderRoot as ShadowRoot);
     return ui.pre.render(this.t) ?? html`${ui.stage.render(this.t)}${this.controls === null ? nothing : html`${ui.bar.render(this.controls, this.t, ui.people.button(this.t))}${ui.people.render(this.t)}`}`;
