@@ -99,4 +99,6 @@ export interface Transport {
   connection(userid: string): RTCPeerConnection | null;
   /** The streams received from this user. */
   remoteStreams(userid: string): MediaStream[];
+  /** A received stream's tile is rendered at this size (CSS pixels): the SFU picks the simulcast layer to forward. */
+  fit?(stream: MediaStream | null, box: { width: number; height: number }): void;
 }
