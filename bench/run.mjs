@@ -7,7 +7,9 @@
 // and 3 nodes sharing rooms through Redis, bench/cluster.mjs; needs
 // redis-server; --cluster-clients N, --cluster-rate N, --cluster-rounds N)
 // and install (what npm install puts on disk, front-end vs server package,
-// bench/install.mjs), only when named.
+// bench/install.mjs), and sfu (rooms through Janus: mesh vs sfu for 4, 6 and 8
+// users, 1 publisher -> N viewers until the machine breaks, bench/sfu.mjs;
+// needs janus and `npx tsc -p tsconfig.test.json`; --mesh-runs N, --sfu-viewers N) only when named.
 // Builds dist/ when it is missing, then re-runs itself inside a network
 // namespace that holds only loopback (as npm test does), prints a table,
 // writes bench/results.json and rewrites bench/RESULTS.md. A missed target is
@@ -23,7 +25,7 @@ import { ANALYSIS_END, ANALYSIS_START, consoleTable, renderResultsMd, summaryRow
 import { BENCH, loadOurServer, ROOT, snapshotAssets } from './lib/servers.mjs';
 import { parseArgs } from './lib/util.mjs';
 
-const PARTS = ['ttff', 'mesh', 'size', 'server', 'leaks', 'soak', 'fuzz', 'cluster', 'install'];
+const PARTS = ['ttff', 'mesh', 'size', 'server', 'leaks', 'soak', 'fuzz', 'cluster', 'install', 'sfu'];
 // Run only when named: soak, fuzz and cluster take a few minutes each (cluster needs redis-server); install packs and installs three times.
 const DEFAULT_PARTS = ['ttff', 'mesh', 'size', 'server', 'leaks'];
 const argv = process.argv.slice(2);
@@ -31,7 +33,7 @@ const { opts, words } = parseArgs(argv);
 const unknown = words.filter((w) => !PARTS.includes(w));
 if (unknown.length || opts.help) {
   if (unknown.length) console.error(`Unknown part(s): ${unknown.join(', ')}`);
-  console.error(`Usage: npm run bench [-- ${PARTS.join('|')} ...] [--runs N] [--mesh-runs N] [--cycles N] [--soak-cycles N] [--server-rounds N] [--server-rate N] [--server-clients N] [--duration-ms N] [--cluster-clients N] [--cluster-rate N] [--cluster-rounds N]`);
+  console.error(`Usage: npm run bench [-- ${PARTS.join('|')} ...] [--runs N] [--mesh-runs N] [--cycles N] [--soak-cycles N] [--server-rounds N] [--server-rate N] [--server-clients N] [--duration-ms N] [--cluster-clients N] [--cluster-rate N] [--cluster-rounds N] [--sfu-viewers N]`);
   process.exit(unknown.length ? 2 : 0);
 }
 const parts = words.length ? PARTS.filter((p) => words.includes(p)) : DEFAULT_PARTS;
@@ -69,6 +71,7 @@ const settings = {
   clusterClients: int('cluster-clients', 400),
   clusterRate: int('cluster-rate', 1000),
   clusterRounds: int('cluster-rounds', 2),
+  sfuViewers: int('sfu-viewers', 63),
   // Four setups per round: a shorter window than the server part's unless asked.
   clusterDurationMs: int('duration-ms', 5000),
 };
@@ -89,7 +92,7 @@ const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 const log = (line) => console.log(line);
 console.log(`▶ bench: ${parts.join(', ')} (load average ${loadavg().map((x) => x.toFixed(2)).join(', ')})`);
 
-const chromium = parts.some((p) => ['ttff', 'mesh', 'leaks'].includes(p)) ? await chromiumVersion() : (previous.machine?.chromium ?? 'not used');
+const chromium = parts.some((p) => ['ttff', 'mesh', 'leaks', 'sfu'].includes(p)) ? await chromiumVersion() : (previous.machine?.chromium ?? 'not used');
 const machine = machineInfo(chromium);
 const results = { ...previous, machine, date, parts: { ...(previous.parts ?? {}) } };
 let broken = 0;
@@ -152,6 +155,13 @@ for (const name of parts) {
     // Hostile clients (issue 8): 100,000 generated messages while two well-behaved clients relay.
     const { run } = await import('./fuzz.mjs');
     await part(name, async () => (await run({ log })).data);
+  } else if (name === 'sfu') {
+    const { runSfu } = await import('./sfu.mjs');
+    if (browser) {
+      await browser.close();
+      browser = null;
+    }
+    await part(name, () => runSfu({ assets, runs: settings.meshRuns, maxViewers: settings.sfuViewers, log }));
   } else if (name === 'install') {
     const { runInstall } = await import('./install.mjs');
     await part(name, () => runInstall({ log }));

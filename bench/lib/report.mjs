@@ -4,6 +4,7 @@
 import { clusterDetails, clusterRows } from '../cluster.mjs';
 import { fuzzRows } from '../fuzz.mjs';
 import { installDetails, installRows } from '../install.mjs';
+import { sfuDetails, sfuRows } from '../sfu.mjs';
 import { fmt } from './util.mjs';
 
 const KB = 1024;
@@ -79,6 +80,7 @@ export function summaryRows(parts) {
   }
   if (parts.fuzz?.data) rows.push(...fuzzRows(parts.fuzz.data));
   if (parts.cluster?.data) rows.push(...clusterRows(parts.cluster.data));
+  if (parts.sfu?.data) rows.push(...sfuRows(parts.sfu.data));
   if (parts.install?.data) rows.push(...installRows(parts.install.data));
   const so = parts.soak?.data;
   if (so) {
@@ -231,6 +233,7 @@ function details(parts) {
     out.push('');
   }
   if (parts.cluster?.data) out.push(clusterDetails(parts.cluster, mdTable));
+  if (parts.sfu?.data) out.push(sfuDetails(parts.sfu, mdTable));
   if (parts.install?.data) out.push(installDetails(parts.install, mdTable));
   return out.join('\n');
 }

@@ -340,10 +340,8 @@ export class SfuTransport implements Transport {
 
   /** The smallest layer that fills the tile (a quarter of a 720p camera is 320 px wide); asked of the server once resizing pauses, only when it changed. */
   fit(stream: MediaStream | null, { width, height }: { width: number; height: number }): void {
-    const remote = [...this.remotes.values()].find((r) => r.stream === stream);
-    if (!remote) return;
     const size = Math.max(width, height * 1.8);
-    remote.want = size > 640 ? 'high' : size > 320 ? 'medium' : 'low';
+    for (const r of this.remotes.values()) if (r.stream === stream) r.want = size > 640 ? 'high' : size > 320 ? 'medium' : 'low';
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       for (const [key, r] of this.remotes) {
