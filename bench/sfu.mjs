@@ -178,7 +178,7 @@ export async function runSfu({ assets, sizes = [4, 6, 8], runs = 2, maxViewers =
     capture: MESH_CAPTURE,
     fanOutCapture: FANOUT_CAPTURE,
     runs,
-    layout: `one page per user, each in its own browser context, all in one Chromium; everyone calls openOrJoin, ${STAGGER_MS} ms apart (time counted from the first call); the same users and pages for mesh and sfu rooms, alternating`,
+    layout: `One page per user, each in its own browser context, all in one Chromium; everyone calls openOrJoin, ${STAGGER_MS} ms apart (time counted from the first call); the same users and pages for mesh and sfu rooms, alternating`,
     cpuMethod: `utime+stime from /proc: every Chromium process under the bench, and Janus' own process, over ${STEADY_MS / 1000} s of steady state after all frames flow; a share of one core`,
     allSeeAll: {},
     fanOut: { steps: [], brokeAt: null, carried: 0 },
