@@ -275,10 +275,10 @@ export function sfuRows(d) {
 }
 
 /** The part's section under "Details" in RESULTS.md. */
-export function sfuDetails(part, mdTable) {
+export function sfuDetails(part, mdTable, heading) {
   const d = part.data;
   const out = [];
-  out.push(`### sfu (${part.date})`);
+  out.push(heading('sfu', part));
   out.push('');
   out.push(
     `Janus (Debian's package), started as the tests start it (our deploy/janus config, VideoRoom, the veth pair) inside the bench's namespace; our server with \`janusUrls\`. ${d.layout}. ` +

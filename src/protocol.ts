@@ -438,6 +438,15 @@ export interface SfuTricklePayload {
   target: SfuTarget;
   candidate: IceCandidateData | null;
 }
+/**
+ * The room's media server was lost (its Janus instance died, or Janus forgot
+ * the room) and the room now has a new one: every member closes both SFU
+ * connections, publishes its streams again and subscribes again, as on a
+ * first join. Members, streams and tiles stay.
+ */
+export interface SfuResetPayload {
+  reason: 'media-server-lost';
+}
 /** To hosts: someone waits in the lobby. */
 export interface LobbyKnockPayload {
   userid: string;
@@ -522,6 +531,7 @@ export interface ServerToClientEvents {
   'sfu:feeds': (payload: SfuFeedsPayload) => void;
   'sfu:offer': (payload: SfuOfferPayload) => void;
   'sfu:trickle': (payload: SfuTricklePayload) => void;
+  'sfu:reset': (payload: SfuResetPayload) => void;
   'lobby:knock': (payload: LobbyKnockPayload) => void;
   'lobby:resolved': (payload: LobbyResolvedPayload) => void;
   'lobby:admitted': (payload: LobbyAdmittedPayload) => void;

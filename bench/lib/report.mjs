@@ -1,4 +1,4 @@
-// Turns results.json into the summary table (console and Markdown) and
+// Turns bench/results/<part>.json into the summary table (console and Markdown) and
 // RESULTS.md. Every row is a figure, its baseline from the same run, the
 // ratio, and the target with PASS / MISS (or "info" where there is none).
 import { clusterDetails, clusterRows } from '../cluster.mjs';
@@ -16,7 +16,12 @@ function row(part, metric, ours, baseline, baselineLabel, r, target, verdict) {
 const pf = (ok) => (ok === null || ok === undefined ? 'n/a' : ok ? 'PASS' : 'MISS');
 const num = (x) => typeof x === 'number' && Number.isFinite(x);
 
+/** Every part's rows, in the parts' order: computed from its data, or as restored (`legacy`) when its raw data was lost. */
 export function summaryRows(parts) {
+  return Object.entries(parts).flatMap(([name, p]) => (p.data ? computedRows({ [name]: p }) : (p.legacy?.rows ?? [])));
+}
+
+function computedRows(parts) {
   const rows = [];
   const t = parts.ttff?.data;
   if (t) {
@@ -110,12 +115,23 @@ export function markdownSummary(rows) {
   );
 }
 
+/** `### name (measured …, load …)`: when and under what load a part was measured. */
+export function heading(title, part) {
+  const m = part.machine ?? {};
+  const load = m.loadAverageAtStart ? `; load average ${m.loadAverageAtStart.join(', ')} at the start${m.loadAverageAtEnd ? `, ${m.loadAverageAtEnd.join(', ')} at the end` : ''}` : '';
+  return `### ${title} (measured ${part.date}${load})`;
+}
+
 function details(parts) {
   const out = [];
+  for (const [name, p] of Object.entries(parts)) {
+    if (p.data || !p.legacy?.details) continue;
+    out.push(heading(name === 'ttff' ? 'ttff: join to first frame' : name, p), '', `_${p.restored}_`, '', p.legacy.details, '');
+  }
   const t = parts.ttff?.data;
   if (t) {
     const v = t.variants;
-    out.push(`### ttff: join to first frame (${parts.ttff.date})`);
+    out.push(heading('ttff: join to first frame', parts.ttff));
     out.push('');
     out.push(
       `${t.runs} runs per setup after one warm-up round, interleaved (the setups take turns, order rotated each round). Capture asked for: ${t.capture.width}x${t.capture.height}@${t.capture.frameRate} plus audio, the same getUserMedia constraints for all three (settings reported by the tracks: ${Object.entries(v)
@@ -142,7 +158,7 @@ function details(parts) {
   }
   const me = parts.mesh?.data;
   if (me) {
-    out.push(`### mesh (${parts.mesh.date})`);
+    out.push(heading('mesh', parts.mesh));
     out.push('');
     out.push(`${me.runs} runs per size and setup after a warm-up round. ${me.layout}. Capture ${me.capture.width}x${me.capture.height}@${me.capture.frameRate}, video only. CPU: ${me.cpuMethod}.`);
     out.push('');
@@ -162,7 +178,7 @@ function details(parts) {
   }
   const s = parts.size?.data;
   if (s) {
-    out.push(`### size (${parts.size.date})`);
+    out.push(heading('size', parts.size));
     out.push('');
     out.push(
       mdTable(
@@ -186,7 +202,7 @@ function details(parts) {
   }
   const sv = parts.server?.data;
   if (sv) {
-    out.push(`### server (${parts.server.date})`);
+    out.push(heading('server', parts.server));
     out.push('');
     out.push(
       `${sv.config.clients} socket.io clients (websocket) in one load-generator process, rooms of ${sv.config.roomSize}; each server in its own process; rounds alternate which server goes first; medians over ${sv.ours.rounds} rounds${sv.ours.disturbedRounds ? ` (${sv.ours.disturbedRounds} more left out: other processes took more than one core during them)` : ''}. ` +
@@ -218,7 +234,7 @@ function details(parts) {
   }
   const l = parts.leaks?.data;
   if (l) {
-    out.push(`### leaks (${parts.leaks.date})`);
+    out.push(heading('leaks', parts.leaks));
     out.push('');
     out.push(
       mdTable(
@@ -232,27 +248,39 @@ function details(parts) {
     );
     out.push('');
   }
-  if (parts.cluster?.data) out.push(clusterDetails(parts.cluster, mdTable));
-  if (parts.sfu?.data) out.push(sfuDetails(parts.sfu, mdTable));
-  if (parts.install?.data) out.push(installDetails(parts.install, mdTable));
+  if (parts.cluster?.data) out.push(clusterDetails(parts.cluster, mdTable, heading));
+  if (parts.sfu?.data) out.push(sfuDetails(parts.sfu, mdTable, heading));
+  if (parts.install?.data) out.push(installDetails(parts.install, mdTable, heading));
   return out.join('\n');
 }
 
 export const ANALYSIS_START = '<!-- analysis:start (kept by npm run bench) -->';
 export const ANALYSIS_END = '<!-- analysis:end -->';
 
-export function renderResultsMd({ parts, machine, date, analysis }) {
+/** Which part was measured when, on what, under what load. */
+function measuredTable(parts) {
+  const load = (m) => (m?.loadAverageAtStart ? `${m.loadAverageAtStart.join(', ')}${m.loadAverageAtEnd ? ` → ${m.loadAverageAtEnd.join(', ')}` : ''}` : '—');
+  const machine = (m) =>
+    m?.summary ?? (m ? `${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.chromium && m.chromium !== 'not used' ? `Chromium ${m.chromium}; ` : ''}Node ${m.node}; ${m.platform}` : '—');
+  return mdTable(
+    ['Part', 'Measured', 'Machine', 'Load average (1, 5, 15 min) at start → end', 'Raw numbers'],
+    Object.entries(parts).map(([name, p]) => [name, p.date, machine(p.machine), load(p.machine), p.data ? `bench/results/${name}.json` : 'lost: rows restored from an earlier RESULTS.md']),
+  );
+}
+
+export function renderResultsMd({ parts, analysis }) {
   const rows = summaryRows(parts);
-  const m = machine;
   return `# Benchmark results
 
-Generated by \`npm run bench\` (bench/run.mjs) on ${date}; a part run alone updates only its own section.
+Generated by \`npm run bench\` (bench/run.mjs) from bench/results/<part>.json, one file per part holding its latest result: a part run alone rewrites only its own file, and this page is regenerated from all of them (\`npm run bench -- report\` regenerates it without measuring).
 
-Run everything: \`npm run bench\` (about 12 minutes on this machine). One part: \`npm run bench -- ttff\` (or \`mesh\`, \`size\`, \`server\`, \`leaks\`, several allowed; \`soak\`, \`fuzz\`, \`cluster\` and \`sfu\` run only when named). Options: \`--runs N\` (ttff calls per setup, default 20), \`--mesh-runs N\` (default 3), \`--cycles N\` (leaks, default 50), \`--server-rounds N\` (default 3), \`--server-rate N\` (one fixed load instead of 2000 and 5000 msg/s), \`--server-clients N\` (default 1000), \`--duration-ms N\` (server measuring window, default 10000; cluster 5000), \`--cluster-clients N\` (default 400), \`--cluster-rate N\` (default 1000 msg/s), \`--cluster-rounds N\` (default 2), \`--sfu-viewers N\` (sfu fan-out, most viewers tried, default 63; its rooms use \`--mesh-runs\`). \`BENCH_SERVER_PROF=<dir>\` writes a V8 CPU profile of each server process. Raw numbers: bench/results.json.
+Run everything: \`npm run bench\` (about 12 minutes on this machine). One part: \`npm run bench -- ttff\` (or \`mesh\`, \`size\`, \`server\`, \`leaks\`, several allowed; \`soak\`, \`fuzz\`, \`cluster\`, \`install\` and \`sfu\` run only when named). Options: \`--runs N\` (ttff calls per setup, default 20), \`--mesh-runs N\` (default 3), \`--cycles N\` (leaks, default 50), \`--server-rounds N\` (default 3), \`--server-rate N\` (one fixed load instead of 2000 and 5000 msg/s), \`--server-clients N\` (default 1000), \`--duration-ms N\` (server measuring window, default 10000; cluster 5000), \`--cluster-clients N\` (default 400), \`--cluster-rate N\` (default 1000 msg/s), \`--cluster-rounds N\` (default 2), \`--sfu-viewers N\` (sfu fan-out, most viewers tried, default 63; its rooms use \`--mesh-runs\`). \`BENCH_SERVER_PROF=<dir>\` writes a V8 CPU profile of each server process.
 Every figure is set against a baseline measured in the same run: the machines are shared and noisy, so only the ratios mean much.
-
-**Machine:** ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; Chromium ${m.chromium}; Node ${m.node}; ${m.platform}. Load average when the run started: ${m.loadAverageAtStart.join(', ')}.
 Everything ran inside a network namespace holding only loopback, with Debian's Chromium headless (fake camera and microphone), flags from scripts/chrome-args.mjs.
+
+## When each part was measured
+
+${measuredTable(parts)}
 
 ## Summary
 

@@ -594,6 +594,7 @@ export class RoomClient {
       },
       lost: (userid) => this.members.lost(userid),
       warn: (message, err) => this.hooks.warn(message, err),
+      error: (err) => this.hooks.error(err),
     };
   }
 

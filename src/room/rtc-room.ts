@@ -33,6 +33,7 @@ import { RoomError, type RoomSocket } from './signaling.js';
 import { adoptUi } from '../ui/styles.js';
 import { RoomStage } from './room-stage.js';
 import { RoomControls } from './room-controls-ui.js';
+import { RoomPeople } from './room-participants-ui.js';
 import { RoomPrejoin } from './room-prejoin-ui.js';
 import { RoomSpeaking } from './room-speaking.js';
 import { pickLang, translator, type StringOverrides, type Translate } from '../ui/strings.js';
@@ -94,6 +95,30 @@ const STATUS_KEY: Partial<Record<RoomState, 'connecting' | 'reconnecting'>> = {
  * @csspart invite-link - The read-only field with the page's address.
  * @csspart copy-button - Copies the link; says "Copied" for 2 s (where the clipboard refuses, it selects the link instead).
  * @slot main - The large tile. The room moves a tile there itself (`slot="main"`); pages do not set it.
+ * @csspart participants-toggle - With `controls`: the bar's Participants button (`aria-expanded`), with the member count (part `participants-count`).
+ * @csspart participants-count - The number of people in the call, on the Participants button.
+ * @csspart participants - The participants panel (a non-modal dialog; Escape or its `participants-close` button closes it): `participant-list` of `participant` rows, each with `participant-name`, `host-label` for hosts, `mic-state` and `camera-state` (with `off` while muted or off); hosts also see `member-actions` per member (`mute-mic`, `mute-camera`, `make-host`, `remove-button`), the `lobby` queue of `knock` rows (`admit-button`, `deny-button`) and `host-actions` (`lock-button`, pressed while locked; `end-button`).
+ * @csspart participants-close - Closes the participants panel.
+ * @csspart participant-list - The list of everyone in the call (in the panel).
+ * @csspart participant - One person's row: `participant-name`, `host-label`, `mic-state`, `camera-state`, and for hosts `member-actions`.
+ * @csspart participant-name - A name, always text ("Ada (You)" for oneself); also in `knock` rows.
+ * @csspart host-label - "Host" beside a host's name.
+ * @csspart mic-state - The microphone icon (named "Microphone" or "Muted"); part `off` too while muted.
+ * @csspart camera-state - The camera icon (named "Camera" or "Camera off"); part `off` too while off.
+ * @csspart off - Added to `mic-state` / `camera-state` while that is off.
+ * @csspart member-actions - A host's buttons on another member's row.
+ * @csspart mute-mic - Turns off that member's microphone (disabled while it is off).
+ * @csspart mute-camera - Turns off that member's camera (disabled while it is off).
+ * @csspart make-host - Makes that member a host (not on hosts).
+ * @csspart remove-button - Removes that member from the room.
+ * @csspart lobby - Hosts: the queue of people waiting to join, `knock` rows with `participant-name`, `admit-button` and `deny-button`.
+ * @csspart knock - One waiting person.
+ * @csspart admit-button - Lets that person in.
+ * @csspart deny-button - Turns that person away.
+ * @csspart host-actions - Hosts: `lock-button` and `end-button`.
+ * @csspart lock-button - Lock room (`aria-pressed` while locked; pressing it again unlocks).
+ * @csspart end-button - Ends the room for everyone.
+ * @csspart notice - With `controls`: "A host muted your microphone" / "…turned off your camera" (until you unmute), or to hosts "{name} wants to join" while the panel is closed.
  * @csspart prejoin - With `prejoin`, before joining: the pre-join panel (a form); inside it `preview-tile`, `preview` (the camera `<video>`), `avatar` (initials while the camera is off), `level` (the microphone `<meter>`), `prejoin-side`, `prejoin-title`, `prejoin-error` (why the camera or microphone could not start), `name-field`, `name-input`, `device-field`, `device-select`, `preview-toggles` with `mic-toggle` and `camera-toggle`, and `join-button`.
  * @cssproperty --rtc-room-tile-min - Smallest tile width of the default grid (default 240px).
  * @cssproperty --rtc-room-gap - Gap between tiles (default 8px).
@@ -192,6 +217,7 @@ export class RtcRoom extends LitElement {
   /** Show the control bar: present (`controls`) for every control, or a subset in order (`controls="mic camera leave"`). */
   controls: string | null = null;
   private bar: RoomControls | null = null;
+  private readonly people = new RoomPeople(this);
   /**
    * `grid` (the default with `controls`): the tiles fill the room's box; `speaker`: the active speaker (or the
    * pinned tile) large, the others in a strip. Setting it (or `controls`) turns the stage on; a screen share or a
@@ -422,7 +448,7 @@ export class RtcRoom extends LitElement {
     for (const source of this.localSources.values()) {
       const cap = source as Element & { tileLabel?: unknown; kind?: StreamKind | null };
       if (cap.localName !== 'media-capture' || cap.kind === 'screen') continue;
-      cap.tileLabel = { label: t('you'), name: typeof name === 'string' ? name : '', t };
+      cap.tileLabel = { label: t('you'), name: typeof name === 'string' ? name : '', t, host: this.controls !== null && this.isHost };
     }
   }
 
@@ -724,7 +750,7 @@ export class RtcRoom extends LitElement {
     if (this.stage.active) adoptUi(this.renderRoot as ShadowRoot);
     if (this.controls === null) return nothing;
     this.bar ??= new RoomControls(this);
-    return this.bar.render(this.controls, this.t);
+    return html`${this.bar.render(this.controls, this.t, this.people.button(this.t))}${this.people.render(this.t)}`;
   }
 
   protected override render() {

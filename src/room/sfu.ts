@@ -1,7 +1,7 @@
 /** The SFU transport: one publisher and one subscriber RTCPeerConnection to the room's Janus, SDP and candidates relayed by our server (sfu:* requests). */
 import type { IceCandidateData, SfuFeedsPayload, SfuLayer, SfuJsep, SfuStreamInfo, SfuTarget, SignalData, StreamInfo } from '../protocol.js';
 import type { DataPayload } from './data-messages.js';
-import { request, type RoomSocket } from './signaling.js';
+import { request, RoomError, type RoomSocket } from './signaling.js';
 import type { Transport, TransportContext, TransportHooks } from './transport.js';
 
 /** The `custom` event `send()` uses in SFU rooms: the server relays it (JSON, ≤ 16 KiB), stamped with the sender. */
@@ -43,6 +43,10 @@ export class SfuTransport implements Transport {
   /** Each member's streams as it last listed them: others it sent before are gone, even while Janus still forwards them. */
   private readonly listed = new Map<string, string[]>();
   private timer?: ReturnType<typeof setTimeout>;
+  /** Bumped by a rebuild: queued work of the connections before it is dropped. */
+  private gen = 0;
+  /** During a rebuild: ends it (the old subscriber connection closes, remote streams whose feed did not come back end). */
+  private restoring: (() => void) | undefined;
 
   constructor(
     private readonly context: TransportContext,
@@ -65,6 +69,7 @@ export class SfuTransport implements Transport {
     for (const key of [...this.remotes.keys()]) this.end(key);
     for (const pc of Object.values(this.pcs)) pc.close();
     this.pcs = {};
+    this.restoring?.();
     this.sent.clear();
     this.members.clear();
     this.infos.clear();
@@ -76,7 +81,34 @@ export class SfuTransport implements Transport {
     socket[how]('sfu:feeds', this.onFeeds);
     socket[how]('sfu:offer', this.onOffer);
     socket[how]('sfu:trickle', this.onTrickle);
+    socket[how]('sfu:reset', this.rebuild);
   }
+
+  /**
+   * `sfu:reset`: the room's media server was replaced. Both connections are
+   * made anew: our streams published again, everyone's feeds subscribed again
+   * as they come back. A remote stream keeps its MediaStream (and its tile),
+   * frozen on its old tracks until its feed brings new ones; one that does
+   * not come back within 20 s ends.
+   */
+  private readonly rebuild = (): void => {
+    if (!this.running) return;
+    this.gen++;
+    const { publisher, subscriber } = this.pcs;
+    publisher?.close();
+    this.restoring?.();
+    const timer = setTimeout(() => this.restoring?.(), 20000);
+    this.restoring = () => {
+      clearTimeout(timer);
+      this.restoring = undefined;
+      subscriber?.close();
+      this.show([...this.mids.values()]);
+    };
+    this.pcs = {};
+    this.sent.clear();
+    this.syncStreams();
+    this.subscribe();
+  };
 
   // ---------------------------------------------------------------------------
   // Peers: Janus connects us to everyone; members only matter for stream announcements.
@@ -199,6 +231,8 @@ export class SfuTransport implements Transport {
         await pc.setRemoteDescription(jsep);
       } catch (err) {
         if (pc.signalingState === 'have-local-offer') await pc.setLocalDescription({ type: 'rollback' });
+        // After the SFU was replaced, others no longer receive us: worth more than a console line.
+        if (this.gen && err instanceof RoomError) this.hooks.error?.(err);
         throw err;
       }
     });
@@ -236,7 +270,7 @@ export class SfuTransport implements Transport {
       if (!s || t.currentDirection === 'inactive' || !this.members.has(s.userid) || !this.isListed(key)) continue;
       live.set(key, [...(live.get(key) ?? []), t.receiver.track]);
     }
-    for (const key of [...this.remotes.keys()]) if (!live.has(key)) this.end(key);
+    for (const key of [...this.remotes.keys()]) if (!live.has(key) && !this.restoring) this.end(key);
     for (const [key, tracks] of live) {
       const remote = this.remotes.get(key);
       if (remote) {
@@ -314,10 +348,11 @@ export class SfuTransport implements Transport {
   }
 
   private queue(target: SfuTarget, work: (pc: RTCPeerConnection | undefined) => Promise<unknown>): void {
+    const gen = this.gen;
     this.chains[target] = this.chains[target].then(async () => {
-      if (this.running) await work(this.pcs[target]);
+      if (this.running && gen === this.gen) await work(this.pcs[target]);
     }).catch((err: unknown) => {
-      if (this.running) this.hooks.warn(`sfu ${target}`, err);
+      if (this.running && gen === this.gen) this.hooks.warn(`sfu ${target}`, err);
     });
   }
 

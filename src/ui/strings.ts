@@ -5,7 +5,8 @@ const KEYS = [
   'mic', 'micOn', 'micOff', 'cam', 'camOn', 'camOff', 'share', 'stopShare', 'speaker', 'devices',
   'leave', 'rejoin', 'join', 'you', 'waiting', 'invite', 'copy', 'copied', 'name', 'namePh',
   'muted', 'noCam', 'pin', 'unpin', 'presenting', 'connecting', 'reconnecting', 'left', 'bar', 'level',
-  'ready', 'preview', 'dflt',
+  'ready', 'preview', 'dflt', 'people', 'host', 'makeHost', 'remove', 'lobby', 'admit', 'deny',
+  'lock', 'end', 'close', 'knocking', 'mutedMic', 'mutedCam',
 ] as const;
 
 /** A key of the strings table: what a `strings` override object may set. */
@@ -51,7 +52,20 @@ Call controls
 Microphone level
 Ready to join?
 Preview
-Default`,
+Default
+Participants
+Host
+Make host
+Remove
+Waiting to join
+Admit
+Deny
+Lock room
+End for everyone
+Close
+{name} wants to join
+A host muted your microphone
+A host turned off your camera`,
   de: `Mikrofon
 Mikrofon einschalten
 Mikrofon ausschalten
@@ -84,7 +98,20 @@ Anrufsteuerung
 Mikrofonpegel
 Bereit zum Beitreten?
 Vorschau
-Standard`,
+Standard
+Teilnehmende
+Host
+Zum Host machen
+Entfernen
+Warten auf Einlass
+Einlassen
+Ablehnen
+Raum sperren
+Für alle beenden
+Schließen
+{name} möchte beitreten
+Ein Host hat dein Mikrofon stummgeschaltet
+Ein Host hat deine Kamera ausgeschaltet`,
   fr: `Micro
 Activer le micro
 Couper le micro
@@ -117,7 +144,20 @@ Commandes de l'appel
 Niveau du micro
 Prêt à participer ?
 Aperçu
-Par défaut`,
+Par défaut
+Participants
+Hôte
+Nommer hôte
+Retirer
+En attente d'entrer
+Admettre
+Refuser
+Verrouiller la salle
+Terminer pour tous
+Fermer
+{name} demande à participer
+Un hôte a coupé votre micro
+Un hôte a coupé votre caméra`,
   es: `Micrófono
 Activar micrófono
 Silenciar micrófono
@@ -150,7 +190,20 @@ Controles de la llamada
 Nivel del micrófono
 ¿Listo para unirte?
 Vista previa
-Predeterminado`,
+Predeterminado
+Participantes
+Anfitrión
+Hacer anfitrión
+Quitar
+Esperando para entrar
+Admitir
+Rechazar
+Bloquear la sala
+Finalizar para todos
+Cerrar
+{name} quiere unirse
+Un anfitrión silenció tu micrófono
+Un anfitrión desactivó tu cámara`,
   pt: `Microfone
 Ativar microfone
 Desativar microfone
@@ -183,7 +236,20 @@ Controles da chamada
 Nível do microfone
 Pronto para entrar?
 Prévia
-Padrão`,
+Padrão
+Participantes
+Organizador
+Tornar organizador
+Remover
+Aguardando para entrar
+Admitir
+Recusar
+Bloquear a sala
+Encerrar para todos
+Fechar
+{name} quer entrar
+Um organizador desativou seu microfone
+Um organizador desligou sua câmera`,
   ja: `マイク
 マイクをオン
 マイクをオフ
@@ -216,7 +282,20 @@ Padrão`,
 マイクの音量
 参加の準備はできましたか？
 プレビュー
-既定`,
+既定
+参加者
+ホスト
+ホストにする
+退出させる
+参加待ち
+許可
+拒否
+ルームをロック
+全員の通話を終了
+閉じる
+{name} さんが参加を求めています
+ホストがあなたのマイクをミュートしました
+ホストがあなたのカメラをオフにしました`,
   zh: `麦克风
 打开麦克风
 关闭麦克风
@@ -249,7 +328,20 @@ Padrão`,
 麦克风音量
 准备好加入了吗？
 预览
-默认`,
+默认
+参与者
+主持人
+设为主持人
+移出
+等待加入
+准许
+拒绝
+锁定房间
+为所有人结束
+关闭
+{name} 请求加入
+主持人已将你的麦克风静音
+主持人已关闭你的摄像头`,
 };
 
 /** The built-in languages, English first. */

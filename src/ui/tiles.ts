@@ -47,9 +47,9 @@ export function waitingTemplate(href: string, copied: boolean, copy: (e: Event) 
   </div>`;
 }
 
-/** A video tile's name label (part `name`, always text) with the muted-microphone marker (part `muted`), as <remote-stream> and the local <media-capture> in a room draw it. */
-export const nameLabel = (name: string, micMuted: boolean, t: Translate): TemplateResult =>
-  html`<span part="name">${micMuted ? html`<span part="muted" role="img" aria-label=${t('muted')} title=${t('muted')}>${icons.micOff}</span>` : nothing}${name}</span>`;
+/** A video tile's name label (part `name`, always text) with the muted-microphone marker (part `muted`) and a host's "Host" (part `host-label`), as <remote-stream> and the local <media-capture> in a room draw it. */
+export const nameLabel = (name: string, micMuted: boolean, t: Translate, host?: boolean): TemplateResult =>
+  html`<span part="name">${micMuted ? html`<span part="muted" role="img" aria-label=${t('muted')} title=${t('muted')}>${icons.micOff}</span>` : nothing}${name}${host ? html`<span part="host-label">${t('host')}</span>` : nothing}</span>`;
 
 /** What a tile shows instead of black while the camera is off: the initials (part `avatar`) over the name label (part `placeholder`). */
 export const tileAvatar = (name: string, label: TemplateResult | typeof nothing): TemplateResult =>
@@ -97,6 +97,12 @@ export const tileLabelStyles = css`
   }
   .tile-avatar [part='name'] {
     position: static;
+  }
+  [part='host-label'] {
+    padding: 0 4px;
+    border-radius: 3px;
+    background: var(--rtc-accent, #1a73e8);
+    color: #fff;
   }
   [part='muted'] {
     display: inline-flex;

@@ -32,6 +32,11 @@ describe('strings table', () => {
     assert.equal(stringsOf('fr').leave, 'Quitter');
     assert.equal(stringsOf('es').join, 'Unirse');
     assert.equal(stringsOf('pt').waiting, 'Aguardando outras pessoas');
+    // The participants panel's block, at the end of each language.
+    assert.equal(stringsOf('de').people, 'Teilnehmende');
+    assert.equal(stringsOf('fr').knocking, '{name} demande à participer');
+    assert.equal(stringsOf('ja').mutedCam, 'ホストがあなたのカメラをオフにしました');
+    assert.equal(stringsOf('zh').mutedCam, '主持人已关闭你的摄像头');
   });
 
   it('picks the element lang, then the document, then the browser, with region fallbacks', () => {
@@ -68,6 +73,7 @@ describe('controls attribute', () => {
   });
   it('a list: that subset in that order, once each, unknown words returned', () => {
     assert.deepEqual(parseControls('mic camera leave'), { items: ['mic', 'camera', 'leave'], unknown: [] });
+    assert.deepEqual(parseControls('participants leave'), { items: ['participants', 'leave'], unknown: [] });
     assert.deepEqual(parseControls('leave  MIC\tmic chat'), { items: ['leave', 'mic'], unknown: ['chat'] });
     assert.deepEqual(parseControls('bogus'), { items: [], unknown: ['bogus'] });
   });

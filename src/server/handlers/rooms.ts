@@ -98,10 +98,9 @@ async function enter(ctx: HandlerContext, p: EnterPayload, mode: Mode): Promise<
 /** The topology a new room gets, or why it cannot have it. */
 function chooseTopology(ctx: HandlerContext, p: EnterPayload): Topology | Refusal {
   const wanted = p.topology ?? 'mesh';
-  const sfu = ctx.sfu && !ctx.shared ? ctx.sfu : null;
+  const sfu = ctx.sfu;
   if (wanted === 'sfu') {
-    if (!ctx.sfu) return fail('sfu-unavailable', 'this server has no SFU (no Janus configured): open a mesh room');
-    if (!sfu) return fail('sfu-unavailable', 'SFU rooms are not available in shared mode yet');
+    if (!sfu) return fail('sfu-unavailable', 'this server has no SFU (no Janus configured): open a mesh room');
     if (!sfu.available) return fail('sfu-unavailable', 'no Janus instance answers: try again later, or open a mesh room');
     return 'sfu';
   }
@@ -191,7 +190,7 @@ async function entered(ctx: HandlerContext, result: EnterResult, isInitiator: bo
     maxParticipants: room.maxParticipants,
     ...(ctx.config.relayOnly ? { iceTransportPolicy: 'relay' as const } : {}),
     ...(member.permissions ? { permissions: [...member.permissions] } : {}),
-    topology: ctx.sfu?.topology(room.roomid) ?? 'mesh',
+    topology: (await ctx.sfu?.entered(room.roomid, session.id)) ?? 'mesh',
     role: member.role ?? 'participant',
     lobby: room.lobby,
     locked: room.locked,
