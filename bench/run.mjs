@@ -7,7 +7,9 @@
 // and 3 nodes sharing rooms through Redis, bench/cluster.mjs; needs
 // redis-server; --cluster-clients N, --cluster-rate N, --cluster-rounds N)
 // and install (what npm install puts on disk, front-end vs server package,
-// bench/install.mjs), only when named.
+// bench/install.mjs), and sfu (rooms through Janus: mesh vs sfu for 4, 6 and 8
+// users, 1 publisher -> N viewers until the machine breaks, bench/sfu.mjs;
+// needs janus and `npx tsc -p tsconfig.test.json`; --mesh-runs N, --sfu-viewers N) only when named.
 // Builds dist/ when it is missing, then re-runs itself inside a network
 // namespace that holds only loopback (as npm test does), prints a table,
 // writes each part it ran to bench/results/<part>.json (its own date, machine
@@ -25,7 +27,7 @@ import { ANALYSIS_END, ANALYSIS_START, consoleTable, renderResultsMd, summaryRow
 import { BENCH, loadOurServer, ROOT, snapshotAssets } from './lib/servers.mjs';
 import { parseArgs } from './lib/util.mjs';
 
-const PARTS = ['ttff', 'mesh', 'size', 'server', 'leaks', 'soak', 'fuzz', 'cluster', 'install'];
+const PARTS = ['ttff', 'mesh', 'size', 'server', 'leaks', 'soak', 'fuzz', 'cluster', 'install', 'sfu'];
 /** Not a part: regenerates RESULTS.md from bench/results/ without measuring anything. */
 const REPORT = 'report';
 // Run only when named: soak, fuzz and cluster take a few minutes each (cluster needs redis-server); install packs and installs three times.
@@ -35,7 +37,7 @@ const { opts, words } = parseArgs(argv);
 const unknown = words.filter((w) => !PARTS.includes(w) && w !== REPORT);
 if (unknown.length || opts.help) {
   if (unknown.length) console.error(`Unknown part(s): ${unknown.join(', ')}`);
-  console.error(`Usage: npm run bench [-- ${PARTS.join('|')}|${REPORT} ...] [--runs N] [--mesh-runs N] [--cycles N] [--soak-cycles N] [--server-rounds N] [--server-rate N] [--server-clients N] [--duration-ms N] [--cluster-clients N] [--cluster-rate N] [--cluster-rounds N]`);
+  console.error(`Usage: npm run bench [-- ${PARTS.join('|')}|${REPORT} ...] [--runs N] [--mesh-runs N] [--cycles N] [--soak-cycles N] [--server-rounds N] [--server-rate N] [--server-clients N] [--duration-ms N] [--cluster-clients N] [--cluster-rate N] [--cluster-rounds N] [--sfu-viewers N]`);
   process.exit(unknown.length ? 2 : 0);
 }
 const reportOnly = words.length > 0 && words.every((w) => w === REPORT);
@@ -74,6 +76,7 @@ const settings = {
   clusterClients: int('cluster-clients', 400),
   clusterRate: int('cluster-rate', 1000),
   clusterRounds: int('cluster-rounds', 2),
+  sfuViewers: int('sfu-viewers', 63),
   // Four setups per round: a shorter window than the server part's unless asked.
   clusterDurationMs: int('duration-ms', 5000),
 };
@@ -117,7 +120,7 @@ const started = Date.now();
 const log = (line) => console.log(line);
 console.log(`▶ bench: ${parts.join(', ')} (load average ${loadavg().map((x) => x.toFixed(2)).join(', ')})`);
 
-const chromium = parts.some((p) => ['ttff', 'mesh', 'leaks', 'soak'].includes(p)) ? await chromiumVersion() : 'not used';
+const chromium = parts.some((p) => ['ttff', 'mesh', 'leaks', 'soak', 'sfu'].includes(p)) ? await chromiumVersion() : 'not used';
 let broken = 0;
 mkdirSync(resultsDir, { recursive: true });
 
@@ -187,6 +190,13 @@ for (const name of parts) {
     // Hostile clients (issue 8): 100,000 generated messages while two well-behaved clients relay.
     const { run } = await import('./fuzz.mjs');
     await part(name, async () => (await run({ log })).data);
+  } else if (name === 'sfu') {
+    const { runSfu } = await import('./sfu.mjs');
+    if (browser) {
+      await browser.close();
+      browser = null;
+    }
+    await part(name, () => runSfu({ assets, runs: settings.meshRuns, maxViewers: settings.sfuViewers, log }));
   } else if (name === 'install') {
     const { runInstall } = await import('./install.mjs');
     await part(name, () => runInstall({ log }));

@@ -299,6 +299,15 @@ export interface SfuTrickleRequest {
   candidate: IceCandidateData | null;
 }
 export type SfuUnpublishRequest = Record<string, never>;
+/** A simulcast layer of a camera: a quarter, half or all of its capture size. */
+export type SfuLayer = 'low' | 'medium' | 'high';
+export const SFU_LAYERS = ['low', 'medium', 'high'] as const satisfies readonly SfuLayer[];
+/** `sfu:layer`: receive this layer of member `userid`'s stream `streamid` (its publisher's stream id, as in `SfuStreamInfo`). */
+export interface SfuLayerRequest {
+  userid: string;
+  streamid: string;
+  layer: SfuLayer;
+}
 
 // ---------------------------------------------------------------------------
 // Ack payloads
@@ -496,6 +505,7 @@ export interface ClientToServerEvents {
   'sfu:start': (payload: SfuStartRequest, ack: AckCallback) => void;
   'sfu:trickle': (payload: SfuTrickleRequest, ack: AckCallback) => void;
   'sfu:unpublish': (payload: SfuUnpublishRequest, ack: AckCallback) => void;
+  'sfu:layer': (payload: SfuLayerRequest, ack: AckCallback) => void;
   'host:make': (payload: UserRequest, ack: AckCallback) => void;
   'lobby:admit': (payload: UserRequest, ack: AckCallback) => void;
   'lobby:deny': (payload: UserRequest, ack: AckCallback) => void;
@@ -550,6 +560,7 @@ export const CLIENT_EVENTS = [
   'sfu:start',
   'sfu:trickle',
   'sfu:unpublish',
+  'sfu:layer',
   'host:make',
   'lobby:admit',
   'lobby:deny',

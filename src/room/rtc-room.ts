@@ -262,6 +262,13 @@ export class RtcRoom extends LitElement {
   private readonly localSources = new Map<string, EventTarget>();
   /** The <remote-stream> elements we rendered. */
   private readonly tiles = new RemoteTiles<RemoteStream>();
+  /** Each tile's rendered size picks the layer an SFU room forwards to it (removed tiles report 0×0 once). */
+  private readonly sizes = new ResizeObserver((entries) => {
+    for (const { target, contentRect } of entries) {
+      if (!target.isConnected) this.sizes.unobserve(target);
+      this.client?.transport.fit?.((target as RemoteStream).stream, contentRect);
+    }
+  });
   private readonly captureTargets = new Set<Element>();
   private teardownTimer: ReturnType<typeof setTimeout> | undefined;
   private listening = false;
@@ -423,6 +430,7 @@ export class RtcRoom extends LitElement {
     if (el && !event.defaultPrevented && this.client?.peers.has(userid)) {
       this.tiles.show(userid, stream.id, el);
       this.append(el);
+      this.sizes.observe(el);
     }
   }
 
@@ -720,6 +728,7 @@ export class RtcRoom extends LitElement {
     if (this.generatedUserid) releaseUserid(this.generatedUserid);
     this.generatedUserid = null;
     this.tiles.clear();
+    this.sizes.disconnect();
     this.localSources.clear();
     this.ui?.bar.stop();
     this.ui?.speak.stop();

@@ -1,5 +1,5 @@
 /** The SFU transport: one publisher and one subscriber RTCPeerConnection to the room's Janus, SDP and candidates relayed by our server (sfu:* requests). */
-import type { IceCandidateData, SfuFeedsPayload, SfuJsep, SfuStreamInfo, SfuTarget, SignalData, StreamInfo } from '../protocol.js';
+import type { IceCandidateData, SfuFeedsPayload, SfuLayer, SfuJsep, SfuStreamInfo, SfuTarget, SignalData, StreamInfo } from '../protocol.js';
 import type { DataPayload } from './data-messages.js';
 import { request, RoomError, type RoomSocket } from './signaling.js';
 import { SFU_DATA, type Transport, type TransportContext, type TransportHooks } from './transport.js';
@@ -10,6 +10,9 @@ interface Remote {
   userid: string;
   stream: MediaStream;
   info: StreamInfo;
+  /** The simulcast layer its tile's size asks for, and the one last requested. */
+  want?: SfuLayer;
+  layer?: SfuLayer;
 }
 
 /**
@@ -37,6 +40,7 @@ export class SfuTransport implements Transport {
   private readonly infos = new Map<string, StreamInfo>();
   /** Each member's streams as it last listed them: others it sent before are gone, even while Janus still forwards them. */
   private readonly listed = new Map<string, string[]>();
+  private timer?: ReturnType<typeof setTimeout>;
   /** Bumped by a rebuild: queued work of the connections before it is dropped. */
   private gen = 0;
   /** During a rebuild: ends it (the old subscriber connection closes, remote streams whose feed did not come back end). */
@@ -58,6 +62,7 @@ export class SfuTransport implements Transport {
 
   stop(): void {
     this.running = false;
+    clearTimeout(this.timer);
     this.listen('off');
     for (const key of [...this.remotes.keys()]) this.end(key);
     for (const pc of Object.values(this.pcs)) pc.close();
@@ -166,7 +171,13 @@ export class SfuTransport implements Transport {
 
   private addTrack(stream: MediaStream, track: MediaStreamTrack): void {
     const pc = (this.pcs.publisher ??= this.open('publisher'));
-    this.sent.get(stream.id)?.push(pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] }));
+    // A camera goes in three layers (full, half, quarter size; Janus reads the first rid as the highest, and
+    // its rooms take VP8): each viewer gets the one its tile needs (fit). A screen stays whole: text needs every pixel.
+    const sendEncodings =
+      track.kind === 'video' && this.context.published().find((e) => e.stream.id === stream.id)?.info.kind !== 'screen'
+        ? [...'hml'].map((rid, i) => ({ rid, scaleResolutionDownBy: 2 ** i }))
+        : undefined;
+    this.sent.get(stream.id)?.push(pc.addTransceiver(track, { direction: 'sendonly', streams: [stream], sendEncodings }));
   }
 
   removeStream(streamid: string): void {
@@ -358,6 +369,20 @@ export class SfuTransport implements Transport {
 
   connection(userid: string): RTCPeerConnection | null {
     return this.members.has(userid) ? (this.pcs.subscriber ?? null) : null;
+  }
+
+  /** The smallest layer that fills the tile (a quarter of a 720p camera is 320 px wide); asked of the server once resizing pauses, only when it changed. */
+  fit(stream: MediaStream | null, { width, height }: { width: number; height: number }): void {
+    const size = Math.max(width, height * 1.8);
+    for (const r of this.remotes.values()) if (r.stream === stream) r.want = size > 640 ? 'high' : size > 320 ? 'medium' : 'low';
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      for (const [key, r] of this.remotes) {
+        if (r.want === r.layer) continue;
+        r.layer = r.want;
+        request(this.socket, 'sfu:layer', { userid: r.userid, streamid: key.split(' ')[1]!, layer: r.want! }).catch((err: unknown) => this.hooks.warn('sfu:layer', err));
+      }
+    }, 300);
   }
 
   remoteStreams(userid: string): MediaStream[] {

@@ -102,6 +102,8 @@ export interface Transport {
   connection(userid: string): RTCPeerConnection | null;
   /** The streams received from this user. */
   remoteStreams(userid: string): MediaStream[];
+  /** A received stream's tile is rendered at this size (CSS pixels): the SFU picks the simulcast layer to forward. */
+  fit?(stream: MediaStream | null, box: { width: number; height: number }): void;
 }
 
 /** The `custom` event `send()` uses in SFU rooms: the server relays it (JSON, ≤ 16 KiB), stamped with the sender. */

@@ -1,7 +1,7 @@
 // SfuRooms: this server's `sfu` rooms on the Janus pool: one Janus room per room (its placement kept in the room store), one publisher and one subscriber handle per member, failover.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { IceCandidateData, SfuJsep, SfuStreamInfo, SfuTarget, Topology } from '../protocol.js';
+import { SFU_LAYERS, type IceCandidateData, type SfuJsep, type SfuLayerRequest, type SfuStreamInfo, type SfuTarget, type Topology } from '../protocol.js';
 import {
   JanusError,
   JanusErrorCode,
@@ -210,6 +210,20 @@ export class SfuRooms {
     const subscriber = member.subscriber;
     if (!subscriber) throw new SfuRefusal('invalid-request', 'sfu:subscribe first');
     await this.janus(member, () => subscriber.start(answer));
+  }
+
+  /**
+   * The simulcast layer the member receives of member `p.userid`'s stream
+   * `p.streamid`: Janus forwards that substream on the video m-line(s) carrying it.
+   */
+  async layer(roomid: string, userid: string, connId: string, p: SfuLayerRequest): Promise<void> {
+    const member = await this.member(roomid, userid, connId);
+    const room = this.rooms.get(roomid)!;
+    const mids = (member.subscriber?.streams ?? [])
+      .filter((s) => s.active && s.type === 'video' && s.feed === p.userid && s.feedMid !== undefined && room.members.get(s.feed)?.sent.get(s.feedMid) === p.streamid)
+      .map((s) => s.mid);
+    if (!mids.length) throw new SfuRefusal('peer-not-found', `you receive no video of ${p.userid}'s stream ${p.streamid}`);
+    await member.subscriber!.configure(mids.map((mid) => ({ mid, substream: SFU_LAYERS.indexOf(p.layer) })));
   }
 
   /** One of the member's ICE candidates (null: the end of them) to Janus. */

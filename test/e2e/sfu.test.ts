@@ -15,6 +15,24 @@ interface Person {
   warnings: string[];
 }
 
+/** The video one page receives from `userid` on its subscriber connection, and what its camera sends per simulcast layer (rid). */
+function video(page: Page, userid: string): Promise<{ width: number; decoded: number; sent: Record<string, number> }> {
+  return page.evaluate(async (userid) => {
+    const room = (document.querySelector('rtc-room') as unknown as { room: { transport: { connection(u: string): RTCPeerConnection | null } } }).room;
+    const got = { width: 0, decoded: 0, sent: {} as Record<string, number> };
+    (await room.transport.connection(userid)?.getStats())?.forEach((s: { type: string; kind?: string; frameWidth?: number; framesDecoded?: number }) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') Object.assign(got, { width: s.frameWidth ?? 0, decoded: s.framesDecoded ?? 0 });
+    });
+    for (const pc of (window as unknown as { pcs: RTCPeerConnection[] }).pcs) {
+      if (pc.connectionState === 'closed') continue;
+      (await pc.getStats()).forEach((s: { type: string; kind?: string; rid?: string; frameWidth?: number; framesSent?: number }) => {
+        if (s.type === 'outbound-rtp' && s.kind === 'video' && s.rid && (s.framesSent ?? 0) > 0) got.sent[s.rid] = s.frameWidth ?? 0;
+      });
+    }
+    return got;
+  }, userid);
+}
+
 /** Resolves in the page with the detail of the next `event` on its <rtc-room> that `match`es. */
 function nextEvent(page: Page, event: string, match: Record<string, unknown>): Promise<Record<string, unknown>> {
   return page.evaluate(
@@ -39,17 +57,17 @@ function tiles(page: Page): Promise<string[]> {
   return page.evaluate(() => [...document.querySelectorAll('rtc-room remote-stream')].map((e) => e.getAttribute('userid') ?? '').sort());
 }
 
-/** Every RTCPeerConnection the page made, and the media each one sends (outbound-rtp per kind). */
+/** Every RTCPeerConnection the page made, and the media each one sends (m-lines with an outbound-rtp sending, per kind: a camera's simulcast layers share one). */
 function sending(page: Page): Promise<{ open: number; outbound: Array<{ audio: number; video: number }> }> {
   return page.evaluate(async () => {
     const pcs = ((window as unknown as { pcs: RTCPeerConnection[] }).pcs ?? []).filter((pc) => pc.connectionState !== 'closed');
     const outbound = [];
     for (const pc of pcs) {
-      const counts = { audio: 0, video: 0 };
-      (await pc.getStats()).forEach((s: { type: string; kind?: 'audio' | 'video'; packetsSent?: number }) => {
-        if (s.type === 'outbound-rtp' && s.kind && (s.packetsSent ?? 0) > 0) counts[s.kind] += 1;
+      const mids = { audio: new Set<string>(), video: new Set<string>() };
+      (await pc.getStats()).forEach((s: { type: string; kind?: 'audio' | 'video'; mid?: string; packetsSent?: number }) => {
+        if (s.type === 'outbound-rtp' && s.kind && (s.packetsSent ?? 0) > 0) mids[s.kind].add(s.mid ?? '');
       });
-      outbound.push(counts);
+      outbound.push({ audio: mids.audio.size, video: mids.video.size });
     }
     return { open: pcs.length, outbound };
   });
@@ -80,7 +98,7 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu">, real Janus)', { s
   });
 
   /** One person: their own browser context, a page with the bundle, a camera and microphone, joining `room` as an sfu room. */
-  async function person(room: string): Promise<Person> {
+  async function person(room: string, { size = 'width="320" height="240"', head = '' } = {}): Promise<Person> {
     const context = await browser.newContext();
     contexts.push(context);
     const page = await context.newPage();
@@ -103,8 +121,8 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu">, real Janus)', { s
     await page.route('**/call.html', (route) =>
       route.fulfill({
         contentType: 'text/html',
-        body: `<!doctype html><script type="module" src="/dist/rtc-elements.js"></script>
-          <rtc-room room-id="${room}" topology="sfu" autojoin><media-capture audio video width="320" height="240" autostart></media-capture></rtc-room>`,
+        body: `<!doctype html><script type="module" src="/dist/rtc-elements.js"></script>${head}
+          <rtc-room room-id="${room}" topology="sfu" autojoin><media-capture audio video ${size} autostart></media-capture></rtc-room>`,
       }),
     );
     await page.goto(`${server.url}/call.html`);
@@ -190,5 +208,58 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu">, real Janus)', { s
       assert.ok(Date.now() < deadline, 'the Janus room is destroyed once everyone is gone');
       await new Promise((r) => setTimeout(r, 200));
     }
+  });
+
+  /** Resolves once `viewer` receives `from`'s camera at a width `ok` accepts, and goes on decoding frames at that width. */
+  async function receives(viewer: Person, from: Person, ok: (width: number) => boolean, what: string): Promise<void> {
+    const deadline = Date.now() + 30000;
+    let got = await video(viewer.page, from.userid);
+    while (!ok(got.width)) {
+      assert.ok(Date.now() < deadline, `${what}: still receiving ${got.width} px wide after 30 s`);
+      await new Promise((r) => setTimeout(r, 250));
+      got = await video(viewer.page, from.userid);
+    }
+    await expectRemoteFrames(viewer.page, `remote-stream[userid="${from.userid}"]`, 10);
+    const later = await video(viewer.page, from.userid);
+    assert.ok(later.decoded > got.decoded && ok(later.width), `${what}: frames go on (${got.decoded} -> ${later.decoded} decoded, ${later.width} px wide)`);
+  }
+
+  it('simulcast: a 1280x720 camera goes out in three layers; a 160x90 tile receives the quarter-size one, the tile made 480x270 the half-size one, made 1280x720 the full one', { timeout: 150000 }, async () => {
+    // Chromium shares a camera among its pages at the size it was first opened with: no earlier person may hold it.
+    for (const c of contexts.splice(0)) await c.close();
+    const alice = await person('sfu-layers', { size: 'width="1280" height="720"' });
+    const bob = await person('sfu-layers', { head: '<style>remote-stream{display:block;width:160px;height:90px}</style>' });
+    await expectRemoteFrames(bob.page, `remote-stream[userid="${alice.userid}"]`, 5, 45000);
+
+    // Chromium sends all three layers of Alice's camera (rids h, m, l), VP8, at full, half and quarter size.
+    // On a loaded 2-core machine its CPU adaptation would shrink them (and drop layers): this test is about
+    // which layer reaches which tile, so Alice's encoder keeps the resolution and gives up frame rate instead.
+    await alice.page.evaluate(async () => {
+      for (const pc of (window as unknown as { pcs: RTCPeerConnection[] }).pcs) {
+        for (const sender of pc.getSenders()) {
+          if (sender.track?.kind !== 'video') continue;
+          await sender.setParameters({ ...sender.getParameters(), degradationPreference: 'maintain-resolution' } as RTCRtpSendParameters);
+        }
+      }
+    });
+    const deadline = Date.now() + 30000;
+    let sent = (await video(alice.page, bob.userid)).sent;
+    while (Object.keys(sent).length < 3 || Object.values(sent).some((w) => !w)) {
+      assert.ok(Date.now() < deadline, `three layers sent: ${JSON.stringify(sent)}`);
+      await new Promise((r) => setTimeout(r, 250));
+      sent = (await video(alice.page, bob.userid)).sent;
+    }
+    assert.deepEqual(sent, { h: 1280, m: 640, l: 320 });
+
+    const resize = (w: number, h: number) =>
+      bob.page.evaluate(([w, h]) => Object.assign(document.querySelector<HTMLElement>('remote-stream')!.style, { width: `${w}px`, height: `${h}px` }), [w, h]);
+    await receives(bob, alice, (w) => w > 0 && w <= 320, 'a 160x90 tile gets the low layer');
+    await resize(480, 270);
+    await receives(bob, alice, (w) => w > 320 && w <= 640, 'a 480x270 tile gets the medium layer');
+    await resize(1280, 720);
+    await receives(bob, alice, (w) => w > 640, 'a 1280x720 tile gets the high layer');
+
+    for (const p of [alice, bob]) assert.deepEqual(p.warnings, [], `${p.userid}: no warnings`);
+    for (const p of [alice, bob]) await p.page.context().close();
   });
 });

@@ -1,4 +1,4 @@
-// Handlers of sfu:publish, sfu:subscribe, sfu:start, sfu:trickle and sfu:unpublish: the member's media through the room's Janus.
+// Handlers of sfu:publish, sfu:subscribe, sfu:start, sfu:trickle, sfu:unpublish and sfu:layer: the member's media through the room's Janus.
 import type { Ack, SfuPublishPayload, SfuSubscribePayload } from '../../protocol.js';
 import { isNonRelayCandidate } from '../sdp.js';
 import { SfuRefusal, type SfuRooms } from '../sfu-rooms.js';
@@ -66,6 +66,15 @@ export async function sfuUnpublish(ctx: HandlerContext): Promise<Ack> {
   if ('ok' in target) return target;
   return run(async () => {
     await target.sfu.unpublish(target.roomid, ctx.session.data.userid, ctx.session.id);
+    return {};
+  });
+}
+
+export async function sfuLayer(ctx: HandlerContext, p: Payload<'sfu:layer'>): Promise<Ack> {
+  const target = await sfuOf(ctx);
+  if ('ok' in target) return target;
+  return run(async () => {
+    await target.sfu.layer(target.roomid, ctx.session.data.userid, ctx.session.id, p);
     return {};
   });
 }
