@@ -5,7 +5,7 @@
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import commonjs from '@rollup/plugin-commonjs';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,33 +25,10 @@ const shimsFromSource = {
     return null;
   },
 };
-/**
- * The properties our classes keep `private` (read from tsc's .d.ts files), for terser to shorten. Left out: any
- * name that is also public somewhere in our types (a class's private may share a name with another's public
- * one), that the wire protocol uses (payload fields travel as written), or that our code spells as a string
- * (`'x' in obj`, `obj['x']`). terser keeps DOM property names whole by itself, and renames a name the same way
- * everywhere in the bundle, lit's and socket.io's code included.
- */
-function privateProperties() {
-  if (!existsSync('dist')) return [];
-  const files = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? (e.name === 'server' ? [] : files(join(dir, e.name))) : [join(dir, e.name)]));
-  const all = files('dist');
-  const dts = all.filter((f) => f.endsWith('.d.ts')).map((f) => readFileSync(f, 'utf8')).join('\n');
-  const js = all.filter((f) => f.endsWith('.js') && !/rtc-(elements|multiconnection)/.test(f)).map((f) => readFileSync(f, 'utf8')).join('\n');
-  const protocol = readFileSync('src/protocol.ts', 'utf8');
-  const names = (re, text) => new Set([...text.matchAll(re)].map((m) => m[1]));
-  const privates = names(/^\s+private (?:readonly )?([A-Za-z_$][\w$]*)/gm, dts);
-  const publics = names(/^\s+(?:(?:readonly|static|get|set|protected|abstract) )*([A-Za-z_$][\w$]*)[?(:<]/gm, dts);
-  const strings = names(/["'`]([A-Za-z_$][\w$]*)["'`]/g, js);
-  const keep = (n) => n.length > 2 && !publics.has(n) && !strings.has(n) && !new RegExp(`\\b${n}\\b`).test(protocol);
-  return [...privates].filter(keep).sort();
-}
-const mangled = privateProperties();
 const minify = terser({
   ecma: 2020,
   module: true,
   compress: { passes: 2 },
-  mangle: mangled.length ? { properties: { regex: new RegExp(`^(${mangled.join('|')})$`) } } : true,
   format: { comments: false },
 });
 

@@ -4,6 +4,8 @@ import type {
   ClientToServerEvents,
   Extra,
   IceServerConfig,
+  PeerJoinPayload,
+  PeerUpdatePayload,
   Permission,
   Role,
   RoomJoinedPayload,
@@ -89,6 +91,17 @@ export class RoomClient {
   /** Told the page once per join that its media is not shared. */
   private publishRefusalReported = false;
   /** Settles the wait in a lobby: admitted (no error) or not. */
+  /**
+   * Membership news (peer:join / leave / update) that came after a join's ack but before the ack was handled:
+   * the ack's member list predates it, so it is applied after the list, in order. Null outside that window.
+   */
+  private early: (() => void)[] | null = null;
+
+  private hold(apply: () => void): void {
+    if (this.early) this.early.push(apply);
+    else apply();
+  }
+
   private lobbyWait: ((err?: RoomError) => void) | null = null;
 
   constructor(
@@ -174,13 +187,12 @@ export class RoomClient {
       this.intent = null;
       this.fail(new RoomError('server-unreachable', `Gave up reconnecting to the signaling server after ${attempts} attempts.`));
     });
-    socket.on('peer:join', ({ userid, extra, permissions, role }) => {
+    const onJoin = ({ userid, extra, permissions, role }: PeerJoinPayload) => {
       if (!this.roomid || userid === this.userid) return;
       this.roles.set(userid, role);
       this.members.joined(userid, extra, permissions);
-    });
-    socket.on('peer:leave', ({ userid, reason }) => this.members.left(userid, reason));
-    socket.on('peer:update', ({ userid, extra, role }) => {
+    };
+    const onUpdate = ({ userid, extra, role }: PeerUpdatePayload) => {
       if (userid === this.userid) {
         // A host made this user a host.
         this.role = role;
@@ -190,7 +202,11 @@ export class RoomClient {
         this.roles.set(userid, role);
         this.members.updated(userid, extra);
       }
-    });
+    };
+    // Between a join's ack and its handling, membership news waits (see `early`).
+    socket.on('peer:join', (p) => this.hold(() => onJoin(p)));
+    socket.on('peer:leave', (p) => this.hold(() => this.members.left(p.userid, p.reason)));
+    socket.on('peer:update', (p) => this.hold(() => onUpdate(p)));
     socket.on('lobby:knock', (p) => this.hooks.notice?.('knock', p));
     socket.on('lobby:resolved', (p) => this.hooks.notice?.('lobby-resolved', p));
     // Admitted: the same join request enters now.
@@ -370,7 +386,8 @@ export class RoomClient {
         ...(intent.topology && intent.mode !== 'join' ? { topology: intent.topology } : {}),
       };
       const event = intent.mode === 'open' ? 'room:open' : intent.mode === 'join' ? 'room:join' : 'room:open-or-join';
-      let ack = await request(socket, event, payload);
+      const acked = () => void (this.early ??= []);
+      let ack = await request(socket, event, payload, undefined, acked);
       while ('waiting' in ack) {
         // Outside the room until a host admits us (then the same request enters) or not.
         this.setState('waiting');
@@ -382,7 +399,7 @@ export class RoomClient {
             else resolve();
           };
         });
-        ack = await request(socket, event, payload);
+        ack = await request(socket, event, payload, undefined, acked);
       }
       if (ack.topology === 'sfu') await loadSfu();
       if (this.intent !== intent && !(this.intent && this.intent.roomid === intent.roomid)) {
@@ -397,8 +414,12 @@ export class RoomClient {
     try {
       const ack = await attempt;
       this.onJoined(ack, rejoining);
+      const early = this.early ?? [];
+      this.early = null;
+      for (const apply of early) apply();
       return ack;
     } catch (err) {
+      this.early = null;
       const roomErr = err instanceof RoomError ? err : new RoomError('internal-error', String(err));
       if (roomErr.code === 'aborted') throw roomErr;
       // A refused handshake was reported (and told the page) by onConnectError already.

@@ -375,14 +375,23 @@ export class SfuTransport implements Transport {
   fit(stream: MediaStream | null, { width, height }: { width: number; height: number }): void {
     const size = Math.max(width, height * 1.8);
     for (const r of this.remotes.values()) if (r.stream === stream) r.want = size > 640 ? 'high' : size > 320 ? 'medium' : 'low';
+    this.askLayers(300);
+  }
+
+  private askLayers(delay: number): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       for (const [key, r] of this.remotes) {
         if (r.want === r.layer) continue;
         r.layer = r.want;
-        request(this.socket, 'sfu:layer', { userid: r.userid, streamid: key.split(' ')[1]!, layer: r.want! }).catch((err: unknown) => this.hooks.warn('sfu:layer', err));
+        request(this.socket, 'sfu:layer', { userid: r.userid, streamid: key.split(' ')[1]!, layer: r.want! }).catch((err: unknown) => {
+          if (r.layer === r.want) r.layer = undefined;
+          // Not received yet (the subscriber connection is still being set up, or renegotiating): ask again soon.
+          if (err instanceof RoomError && err.code === 'peer-not-found' && this.remotes.get(key) === r) this.askLayers(1000);
+          else this.hooks.warn('sfu:layer', err);
+        });
       }
-    }, 300);
+    }, delay);
   }
 
   remoteStreams(userid: string): MediaStream[] {

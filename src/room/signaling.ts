@@ -92,12 +92,15 @@ export function request<E extends keyof ClientToServerEvents>(
   event: E,
   payload: Parameters<ClientToServerEvents[E]>[0],
   timeoutMs = 10000,
+  /** Runs as the ack arrives, before anything the server sent after it is handled. */
+  onAck?: () => void,
 ): Promise<OkOf<E>> {
   return new Promise((resolve, reject) => {
     const timed = socket.timeout(timeoutMs) as unknown as {
       emit(ev: string, p: unknown, cb: (err: Error | null, res: Ack<object>) => void): void;
     };
     timed.emit(event, payload, (err, res) => {
+      if (!err) onAck?.();
       if (err) reject(new RoomError('timeout', `The signaling server did not answer ${event} within ${timeoutMs} ms.`));
       else if (!res || typeof res !== 'object') reject(new RoomError('internal-error', `Malformed answer to ${event}.`));
       else if (res.ok) resolve(res as OkOf<E>);

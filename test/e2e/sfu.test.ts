@@ -98,7 +98,7 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu">, real Janus)', { s
   });
 
   /** One person: their own browser context, a page with the bundle, a camera and microphone, joining `room` as an sfu room. */
-  async function person(room: string, { size = 'width="320" height="240"', head = '' } = {}): Promise<Person> {
+  async function person(room: string, { size = 'width="320" height="240"', head = '', sfuChunk = (): Promise<void> => Promise.resolve() } = {}): Promise<Person> {
     const context = await browser.newContext();
     contexts.push(context);
     const page = await context.newPage();
@@ -117,6 +117,11 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu">, real Janus)', { s
           pcs.push(this);
         }
       };
+    });
+    // The SFU transport's chunk comes when `sfuChunk()` settles (a test holds it to widen the join's window).
+    await page.route(/\/dist\/rtc-elements-sfu-/, async (route) => {
+      await sfuChunk();
+      await route.continue();
     });
     await page.route('**/call.html', (route) =>
       route.fulfill({
@@ -215,7 +220,13 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu">, real Janus)', { s
     const deadline = Date.now() + 30000;
     let got = await video(viewer.page, from.userid);
     while (!ok(got.width)) {
-      assert.ok(Date.now() < deadline, `${what}: still receiving ${got.width} px wide after 30 s`);
+      if (Date.now() >= deadline) {
+        // What the viewer's SFU transport asked for, to tell a request never sent from one Janus did not apply.
+        const asked = await viewer.page.evaluate(() =>
+          JSON.stringify([...((document.querySelector('rtc-room') as unknown as { room: { transport: { remotes?: Map<string, { want?: string; layer?: string }> } } }).room.transport.remotes ?? new Map()).values()].map((r) => [r.want, r.layer])),
+        );
+        assert.fail(`${what}: still receiving ${got.width} px wide after 30 s (asked: ${asked}; warnings: ${viewer.warnings.join(' | ') || 'none'})`);
+      }
       await new Promise((r) => setTimeout(r, 250));
       got = await video(viewer.page, from.userid);
     }
@@ -223,6 +234,22 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu">, real Janus)', { s
     const later = await video(viewer.page, from.userid);
     assert.ok(later.decoded > got.decoded && ok(later.width), `${what}: frames go on (${got.decoded} -> ${later.decoded} decoded, ${later.width} px wide)`);
   }
+
+  it('someone joining while a joiner\'s ack is being handled (its SFU chunk still loading) is seen by it', { timeout: 150000 }, async () => {
+    const alice = await person('sfu-race');
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let requested = () => {};
+    const asked = new Promise<void>((resolve) => (requested = resolve));
+    // Bob's page asks for the SFU chunk once his join ack said sfu; it arrives only after Carol is in.
+    const bobJoining = person('sfu-race', { sfuChunk: () => (requested(), held) });
+    await asked;
+    const carol = await person('sfu-race');
+    release();
+    const bob = await bobJoining;
+    for (const [viewer, others] of [[bob, [alice, carol]], [alice, [bob, carol]], [carol, [alice, bob]]] as const) await seesEveryone(viewer, [...others]);
+    for (const c of contexts.splice(0)) await c.close().catch(() => {});
+  });
 
   it('simulcast: a 1280x720 camera goes out in three layers; a 160x90 tile receives the quarter-size one, the tile made 480x270 the half-size one, made 1280x720 the full one', { timeout: 150000 }, async () => {
     // Chromium shares a camera among its pages at the size it was first opened with: no earlier person may hold it.
