@@ -18,7 +18,7 @@ import type { DataPayload } from './data-messages.js';
 import { LocalStreams } from './local-streams.js';
 import { grants, Members, type PeerRecord } from './members.js';
 import { MeshTransport } from './mesh.js';
-import { createSocket, DEFAULT_RECONNECT, handshakeRefusal, request, RoomError, type RoomSocket } from './signaling.js';
+import { createSocket, DEFAULT_RECONNECT, handshakeRefusal, pollingPending, request, RoomError, type RoomSocket } from './signaling.js';
 import { TokenExpiryWatch } from './token.js';
 import { StreamOwners } from './stream-owners.js';
 import type { JoinMode, JoinOptions, RoomClientOptions, RoomHooks, RoomState } from './room-types.js';
@@ -287,7 +287,8 @@ export class RoomClient {
       if (expired) this.hooks.tokenExpired(err.data?.message ?? err.message);
       return;
     }
-    if (this.reportedUnreachable || this.probing) return;
+    // Only the WebSocket was tried: the next attempt (soon) tries polling too.
+    if (this.reportedUnreachable || this.probing || (!err.data && this.socket && pollingPending(this.socket))) return;
     const unreachable = () => {
       if (this.reportedUnreachable) return;
       this.reportedUnreachable = true;
@@ -334,12 +335,17 @@ export class RoomClient {
       const cleanup = () => {
         socket.off('connect', onOk);
         socket.off('connect_error', onErr);
+        socket.io.off('reconnect_failed', onGaveUp);
       };
+      // An error left to the next attempt (polling on its way) may have been the last one.
+      const onGaveUp = () => onErr(new Error('gave up reconnecting'), true);
       const onOk = () => {
         cleanup();
         resolve();
       };
-      const onErr = (err: Error & { data?: { code?: string; message?: string; expired?: boolean } }) => {
+      const onErr = (err: Error & { data?: { code?: string; message?: string; expired?: boolean } }, last = false) => {
+        // Only the WebSocket was tried: the next attempt (soon) tries polling too.
+        if (!last && !err.data && pollingPending(socket)) return;
         cleanup();
         // The same code onConnectError reports, so enter() can tell it was reported already.
         const code = err.data?.code === 'unauthorized' || err.data?.code === 'invalid-request' ? err.data.code : 'server-unreachable';
@@ -347,6 +353,7 @@ export class RoomClient {
       };
       socket.on('connect', onOk);
       socket.on('connect_error', onErr);
+      socket.io.on('reconnect_failed', onGaveUp);
     });
   }
 

@@ -52,10 +52,18 @@ export function createSocket(url: string | undefined, auth: HandshakeAuth, polic
   // HTTP long-polling, for networks whose proxies drop WebSockets, is fetched on the first failure to connect
   // (a chunk of its own in the CDN bundle): the next attempts try the WebSocket, then polling.
   socket.io.once('error', () => {
-    void import('./polling.js').then(({ XHR }) => void (socket.io.opts.transports = [WsTransport, XHR]), () => {});
+    void import('./polling.js').then(
+      ({ XHR }) => void (socket.io.opts.transports = [WsTransport, XHR]),
+      () => void pollingFailed.add(socket),
+    );
   });
   return socket;
 }
+
+const pollingFailed = new WeakSet<RoomSocket>();
+
+/** True while a socket has tried only the WebSocket, polling being on its way: its failure so far says little. */
+export const pollingPending = (socket: RoomSocket): boolean => socket.io.opts.transports?.length === 1 && !pollingFailed.has(socket);
 
 /**
  * After a `connect_error` without a reason (the transport failed): fetches the

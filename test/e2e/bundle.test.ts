@@ -4,10 +4,9 @@
 import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import type { SignalingServer } from '../../src/server/index.js';
-import { expectRemoteFrames, launchBrowser, startDemoServer } from './browser.js';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { demoSession, expectRemoteFrames } from './browser.js';
 
 /** The chunks (dist/rtc-elements-<name>-<hash>.js) a page fetched, by name. */
 function chunksFetched(page: Page): string[] {
@@ -46,30 +45,20 @@ async function noWebSocketProxy(target: string): Promise<{ url: string; upgrades
 const joined = (page: Page) => page.waitForFunction(() => document.querySelector('rtc-room')?.getAttribute('state') === 'joined', null, { timeout: 20000 });
 
 describe('the CDN bundle and its chunks', () => {
-  let server: SignalingServer;
-  let browser: Browser;
-
-  before(async () => {
-    server = await startDemoServer();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const session = demoSession();
 
   it('the plain tags fetch rtc-elements.js and no chunk; a page with controls fetches the call UI\'s and shows it', { timeout: 60000 }, async () => {
-    const context = await browser.newContext();
+    const context = await session.newContext();
     try {
       const plain = await context.newPage();
       const plainChunks = chunksFetched(plain);
-      await plain.goto(`${server.url}/embed.html`);
+      await plain.goto(`${session.server.url}/embed.html`);
       await joined(plain);
       assert.deepEqual(plainChunks, [], 'a call with the plain tags, alone in its room: no chunk');
 
       const ui = await context.newPage();
       const uiChunks = chunksFetched(ui);
-      await ui.goto(`${server.url}/index.html`);
+      await ui.goto(`${session.server.url}/index.html`);
       // The demo is <rtc-room controls prejoin>: the pre-join panel is the UI chunk's.
       await ui.waitForFunction(() => !!document.querySelector('rtc-room')?.shadowRoot?.querySelector('[part~="join-button"]'), null, { timeout: 20000 });
       assert.ok(uiChunks.includes('room-ui'), `the UI chunk was fetched (${uiChunks.join(', ')})`);
@@ -80,8 +69,8 @@ describe('the CDN bundle and its chunks', () => {
   });
 
   it('through a proxy that drops WebSockets, pages fall back to polling (fetched then) and see each other', { timeout: 90000 }, async () => {
-    const proxy = await noWebSocketProxy(server.url!);
-    const contexts = await Promise.all([browser.newContext(), browser.newContext()]);
+    const proxy = await noWebSocketProxy(session.server.url!);
+    const contexts = await Promise.all([session.newContext(), session.newContext()]);
     try {
       const pages = await Promise.all(contexts.map((c) => c.newPage()));
       const fetched = pages.map(chunksFetched);
@@ -99,7 +88,7 @@ describe('the CDN bundle and its chunks', () => {
   });
 
   it('a call UI chunk that cannot be fetched gives room-error ui-unavailable (said on the page) and the plain tiles instead', { timeout: 60000 }, async () => {
-    const context = await browser.newContext();
+    const context = await session.newContext();
     try {
       const page = await context.newPage();
       await page.route(/\/dist\/rtc-elements-room-ui-/, (route) => route.abort());
@@ -108,7 +97,7 @@ describe('the CDN bundle and its chunks', () => {
         w.roomErrors = [];
         document.addEventListener('room-error', (e) => w.roomErrors.push((e as CustomEvent<{ code: string }>).detail.code), true);
       });
-      await page.goto(`${server.url}/index.html`);
+      await page.goto(`${session.server.url}/index.html`);
       await page.waitForFunction(() => (window as unknown as { roomErrors: string[] }).roomErrors.includes('ui-unavailable'), null, { timeout: 20000 });
       const shown = await page.evaluate(() => {
         const root = document.querySelector('rtc-room')!.shadowRoot!;

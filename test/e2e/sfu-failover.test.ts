@@ -8,7 +8,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createSignalingServer, type SignalingServer } from '../../src/server/index.js';
 import { roomInJanus, skipWithoutJanus, startJanus, type JanusProcess } from '../server/janus-harness.js';
-import { launchBrowser } from './browser.js';
+import { launchBrowser, sfuPerson } from './browser.js';
 
 interface Person {
   page: Page;
@@ -57,18 +57,8 @@ describe('sfu rooms survive a Janus crash (kill -9)', { skip: skipWithoutJanus }
   async function person(s: SignalingServer, room: string): Promise<Person> {
     const context = await browser.newContext();
     contexts.push(context);
-    const page = await context.newPage();
-    await page.route('**/call.html', (route) =>
-      route.fulfill({
-        contentType: 'text/html',
-        body: `<!doctype html><script type="module" src="/dist/rtc-elements.js"></script>
-          <rtc-room room-id="${room}" topology="sfu" autojoin><media-capture audio video width="320" height="240" autostart></media-capture></rtc-room>
-          <script>window.roomErrors = []; document.querySelector('rtc-room').addEventListener('room-error', (e) => roomErrors.push(e.detail.code));</script>`,
-      }),
-    );
-    await page.goto(`${s.url}/call.html`);
-    await page.waitForFunction(() => document.querySelector('rtc-room')?.getAttribute('state') === 'joined', null, { timeout: 20000 });
-    const userid = await page.evaluate(() => (document.querySelector('rtc-room') as unknown as { room: { userid: string } }).room.userid);
+    const tail = `<script>window.roomErrors = []; document.querySelector('rtc-room').addEventListener('room-error', (e) => roomErrors.push(e.detail.code));</script>`;
+    const { page, userid } = await sfuPerson(await context.newPage(), s.url!, room, { tail });
     return { page, userid };
   }
 

@@ -10,7 +10,7 @@ import { JanusConnection, VideoRoomAdmin } from '../../src/server/janus/index.js
 import { createSignalingServer, type SignalingServer } from '../../src/server/index.js';
 import { skipWithoutJanus, startJanus, type JanusProcess } from '../server/janus-harness.js';
 import { skipWithoutRedis, startRedis, type RedisProcess } from '../server/redis.js';
-import { expectRemoteFrames, launchBrowser } from './browser.js';
+import { expectRemoteFrames, launchBrowser, sfuPerson } from './browser.js';
 
 /** Janus' own view: every room on the instance, with its participants (publishers first). */
 async function janusRooms(janus: JanusProcess): Promise<Map<string, string[]>> {
@@ -75,20 +75,7 @@ describe('sfu rooms across signaling nodes (Redis, real Janus)', { skip: skipWit
   async function person(node: SignalingServer, room: string): Promise<{ page: Page; userid: string }> {
     const context = await browser.newContext();
     contexts.push(context);
-    const page = await context.newPage();
-    await page.route('**/call.html', (route) =>
-      route.fulfill({
-        contentType: 'text/html',
-        body: `<!doctype html><script type="module" src="/dist/rtc-elements.js"></script>
-          <rtc-room room-id="${room}" topology="sfu" autojoin><media-capture video width="320" height="240" autostart></media-capture></rtc-room>`,
-      }),
-    );
-    await page.goto(`${node.url}/call.html`);
-    await page.waitForFunction(() => document.querySelector('rtc-room')?.getAttribute('state') === 'joined', null, { timeout: 20000 });
-    const { userid, transport } = await page.evaluate(() => {
-      const room = document.querySelector('rtc-room') as unknown as { room: { userid: string; transport: { name: string } } };
-      return { userid: room.room.userid, transport: room.room.transport.name };
-    });
+    const { page, userid, transport } = await sfuPerson(await context.newPage(), node.url!, room, { capture: 'video width="320" height="240"' });
     assert.equal(transport, 'sfu');
     return { page, userid };
   }

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createSignalingServer, type SignalingServer } from '../../src/server/index.js';
 import { roomInJanus, skipWithoutJanus, startJanus, type JanusProcess } from '../server/janus-harness.js';
-import { expectRemoteFrames, launchBrowser } from './browser.js';
+import { expectRemoteFrames, launchBrowser, sfuPerson } from './browser.js';
 
 interface Person {
   page: Page;
@@ -123,19 +123,7 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu">, real Janus)', { s
       await sfuChunk();
       await route.continue();
     });
-    await page.route('**/call.html', (route) =>
-      route.fulfill({
-        contentType: 'text/html',
-        body: `<!doctype html><script type="module" src="/dist/rtc-elements.js"></script>${head}
-          <rtc-room room-id="${room}" topology="sfu" autojoin><media-capture audio video ${size} autostart></media-capture></rtc-room>`,
-      }),
-    );
-    await page.goto(`${server.url}/call.html`);
-    await page.waitForFunction(() => document.querySelector('rtc-room')?.getAttribute('state') === 'joined', null, { timeout: 20000 });
-    const { userid, transport } = await page.evaluate(() => {
-      const room = document.querySelector('rtc-room') as unknown as { room: { userid: string; transport: { name: string } } };
-      return { userid: room.room.userid, transport: room.room.transport.name };
-    });
+    const { userid, transport } = await sfuPerson(page, server.url!, room, { capture: `audio video ${size}`, head });
     assert.equal(transport, 'sfu', 'the join ack said sfu: the SFU transport carries the media');
     return { page, userid, warnings };
   }
