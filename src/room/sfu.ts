@@ -13,6 +13,8 @@ interface Remote {
   /** The simulcast layer its tile's size asks for, and the one last requested. */
   want?: SfuLayer;
   layer?: SfuLayer;
+  /** The first request was said again (see askLayers). */
+  again?: boolean;
 }
 
 /**
@@ -384,7 +386,16 @@ export class SfuTransport implements Transport {
       for (const [key, r] of this.remotes) {
         if (r.want === r.layer) continue;
         r.layer = r.want;
-        request(this.socket, 'sfu:layer', { userid: r.userid, streamid: key.split(' ')[1]!, layer: r.want! }).catch((err: unknown) => {
+        request(this.socket, 'sfu:layer', { userid: r.userid, streamid: key.split(' ')[1]!, layer: r.want! }).then(() => {
+          // Janus can miss a layer asked for while the subscriber connection is starting: say the first one again.
+          if (r.again) return;
+          r.again = true;
+          setTimeout(() => {
+            if (this.remotes.get(key) !== r || r.layer !== r.want) return;
+            r.layer = undefined;
+            this.askLayers(0);
+          }, 2000);
+        }, (err: unknown) => {
           if (r.layer === r.want) r.layer = undefined;
           // Not received yet (the subscriber connection is still being set up, or renegotiating): ask again soon.
           if (err instanceof RoomError && err.code === 'peer-not-found' && this.remotes.get(key) === r) this.askLayers(1000);
