@@ -5,6 +5,8 @@
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import commonjs from '@rollup/plugin-commonjs';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // webrtc-adapter depends on `sdp`, a CommonJS module.
@@ -23,7 +25,12 @@ const shimsFromSource = {
     return null;
   },
 };
-const minify = terser({ ecma: 2020, module: true, compress: { passes: 2 }, format: { comments: false } });
+const minify = terser({
+  ecma: 2020,
+  module: true,
+  compress: { passes: 2 },
+  format: { comments: false },
+});
 
 /**
  * Minifies the CSS in our own lit `css` templates (terser leaves template
@@ -52,14 +59,39 @@ const cssTemplates = {
 // client asks for ['websocket', 'polling'] (src/room/signaling.ts) and our
 // server offers no WebTransport upgrade, so it would never run.
 const WEBTRANSPORT = '\0no-webtransport';
+// Polling, likewise, stays out of engine.io's default tables: the client names its transports itself, the
+// WebSocket first, and imports polling (dist/room/polling.js) on the first failure to connect
+// (src/room/signaling.ts). That import is pointed at the transport's own file, which then lands in a chunk of its own.
+const EIO = /engine\.io-client[\\/]build[\\/]esm[\\/](transports[\\/])?index\.js$/;
+const NO_POLLING = '\0no-polling';
+const POLLING = '\0polling';
 const noWebTransport = {
-  name: 'no-webtransport',
-  resolveId(source, importer) {
-    if (source === './webtransport.js' && importer && /engine\.io-client[\\/]build[\\/]esm[\\/]transports[\\/]index\.js$/.test(importer)) return WEBTRANSPORT;
+  name: 'lazy-transports',
+  async resolveId(source, importer) {
+    if (!importer) return null;
+    if (source === 'engine.io-client' && /[\\/]dist[\\/]room[\\/]polling\.js$/.test(importer)) return POLLING;
+    if (!EIO.test(importer)) return null;
+    if (source === './webtransport.js') return WEBTRANSPORT;
+    if (/^\.\/(transports\/)?polling-xhr(\.node)?\.js$/.test(source)) return NO_POLLING;
     return null;
   },
-  load(id) {
+  async load(id) {
+    if (id === NO_POLLING) return 'export const XHR = undefined;';
+    if (id === POLLING) {
+      const eio = await this.resolve('engine.io-client', SHIMS_SOURCE);
+      return `export { XHR } from ${JSON.stringify(eio.id.replace(/index\.js$/, 'transports/polling-xhr.js'))};`;
+    }
     return id === WEBTRANSPORT ? 'export const WT = undefined;' : null;
+  },
+};
+
+// Chunks of earlier builds (their names carry the content's hash) are removed once the new ones are written.
+const dropStaleChunks = {
+  name: 'drop-stale-chunks',
+  writeBundle(options, bundle) {
+    for (const file of readdirSync(options.dir)) {
+      if (/^rtc-elements-.+\.js(\.map)?$/.test(file) && !bundle[file]) rmSync(join(options.dir, file), { force: true });
+    }
   },
 };
 
@@ -74,8 +106,12 @@ export default [
   },
   {
     input: 'dist/index.js',
-    output: { file: 'dist/rtc-elements.js', format: 'es', sourcemap: true, plugins: [minify] },
-    plugins: [shimsFromSource, cssTemplates, noWebTransport, ...plugins],
+    // The entry holds everything but the lazy chunk (no facade module in between).
+    preserveEntrySignatures: 'allow-extension',
+    // The call UI (src/room/room-ui.ts, imported on first need) is a chunk next to the bundle: pages without
+    // `controls` / `layout` / `prejoin` never fetch it. Its name carries a hash, so CDNs can cache it for good.
+    output: { dir: 'dist', entryFileNames: 'rtc-elements.js', chunkFileNames: 'rtc-elements-[name]-[hash].js', format: 'es', sourcemap: true, plugins: [minify] },
+    plugins: [shimsFromSource, cssTemplates, noWebTransport, ...plugins, dropStaleChunks],
     treeshake,
   },
   {
@@ -83,6 +119,8 @@ export default [
     output: {
       file: 'dist/rtc-elements.iife.js',
       format: 'iife',
+      // A classic script cannot load a chunk: everything is inside.
+      inlineDynamicImports: true,
       name: 'RtcElements',
       sourcemap: true,
       plugins: [terser({ ecma: 2020, compress: { passes: 2 }, format: { comments: false } })],
@@ -95,6 +133,7 @@ export default [
     output: {
       file: 'dist/rtc-multiconnection.js',
       format: 'iife',
+      inlineDynamicImports: true,
       sourcemap: true,
       plugins: [terser({ ecma: 2020, format: { comments: false } })],
     },

@@ -30,7 +30,8 @@ async function one(setup, cfg, redis, log) {
   const hosts = Array.from({ length: setup.nodes }, () => child('server-host.mjs', ['ours', JSON.stringify(options)], ['--expose-gc']));
   let load;
   try {
-    const ports = (await Promise.all(hosts.map((h) => h.next('ready', 30000)))).map((m) => m.port);
+    // Up to 90 s: three nodes starting at once on a 2-core machine shared with other work took over 30.
+    const ports = (await Promise.all(hosts.map((h) => h.next('ready', 90000)))).map((m) => m.port);
     const urls = ports.map((port) => `http://127.0.0.1:${port}`);
     load = child('server-load.mjs', [JSON.stringify({ urls, clients: cfg.clients, roomSize: cfg.roomSize })]);
     await load.next('ready', 20000);
@@ -43,7 +44,8 @@ async function one(setup, cfg, redis, log) {
     ]) {
       load.send(phase);
       await load.next('phase-start', 10000);
-      const cpu = async () => (await Promise.all(hosts.map((h) => h.ask('cpu')))).reduce((sum, c) => sum + c.cpuMs, 0);
+      // Each node's own CPU (process.cpuUsage() in the node), so the cost per node shows, not only the sum.
+      const cpu = async () => (await Promise.all(hosts.map((h) => h.ask('cpu')))).map((c) => c.cpuMs);
       const c0 = await cpu();
       const r0 = redis.cpuMs();
       const m0 = machineCpu();
@@ -53,7 +55,14 @@ async function one(setup, cfg, redis, log) {
       const r1 = redis.cpuMs();
       const m1 = machineCpu();
       const wall = performance.now() - w0;
-      r.serverCores = (c1 - c0) / wall;
+      const perNode = c1.map((c, i) => c - c0[i]);
+      r.serverCores = perNode.reduce((a, b) => a + b, 0) / wall;
+      r.nodeCores = perNode.map((ms) => ms / wall);
+      // CPU per relayed message, per node: node i's CPU time over the messages the cluster delivered
+      // meanwhile, times N (each node's share of them); equal to the nodes' total CPU per message.
+      const delivered = (r.deliveredPerSec * wall) / 1000;
+      r.nodeCpuUsPerMsg = perNode.map((ms) => (ms * 1000 * setup.nodes) / delivered);
+      r.cpuUsPerMsg = (r.serverCores * wall * 1000) / delivered;
       r.redisCores = setup.redis ? (r1 - r0) / wall : 0;
       if (m0 && m1) r.otherCores = Math.max(0, (m1.busy - m0.busy) / (wall / 1000) - r.serverCores - r.redisCores - r.loadCpuShare);
       phases[phase.name] = r;
@@ -110,6 +119,8 @@ export function summarizeCluster(runs, cfg) {
         lost: m((x) => x.phases.fixed.sentInWindow - x.phases.fixed.deliveredOfWindow),
         serverCores: m((x) => x.phases.fixed.serverCores),
         redisCores: m((x) => x.phases.fixed.redisCores),
+        cpuUsPerMsg: m((x) => x.phases.fixed.cpuUsPerMsg),
+        nodeCpuUsPerMsg: Array.from({ length: setup.nodes }, (_, i) => m((x) => x.phases.fixed.nodeCpuUsPerMsg[i])),
       },
       saturate: {
         deliveredPerSec: m((x) => x.phases.saturate.deliveredPerSec),
@@ -120,6 +131,8 @@ export function summarizeCluster(runs, cfg) {
         sent: m((x) => x.phases.saturate.sentInWindow),
         serverCores: m((x) => x.phases.saturate.serverCores),
         redisCores: m((x) => x.phases.saturate.redisCores),
+        cpuUsPerMsg: m((x) => x.phases.saturate.cpuUsPerMsg),
+        nodeCpuUsPerMsg: Array.from({ length: setup.nodes }, (_, i) => m((x) => x.phases.saturate.nodeCpuUsPerMsg[i])),
         loadCores: m((x) => x.phases.saturate.loadCpuShare),
         otherCores: m((x) => x.phases.saturate.otherCores ?? NaN),
       },
@@ -133,6 +146,7 @@ export function summarizeCluster(runs, cfg) {
       saturatedThroughput: round(ratio(setups[name].saturate.deliveredPerSec, base.saturate.deliveredPerSec), 3),
       fixedP99: round(ratio(setups[name].fixed.p99, base.fixed.p99), 3),
       fixedThroughput: round(ratio(setups[name].fixed.deliveredPerSec, base.fixed.deliveredPerSec), 3),
+      fixedCpuPerMsg: round(ratio(setups[name].fixed.cpuUsPerMsg, base.fixed.cpuUsPerMsg), 3),
     };
   }
   return { config: { ...cfg, ourOptions: OUR_OPTIONS }, setups, scaling, runs };
@@ -151,17 +165,25 @@ export function clusterRows(d) {
   for (const n of ['2', '3']) {
     rows.push(row(`relay latency p99 at ${d.config.rate} msg/s offered, ${n} nodes (ms)`, fmt(s[n].fixed.p99, 2), baseP99, fmt(d.scaling[n].fixedP99, 2)));
   }
+  // Issue 19 target 4: a node's CPU per relayed message must not grow with the number of nodes.
+  const cpu = (n) => s[n].fixed.cpuUsPerMsg;
+  for (const n of ['1', '2', '3']) {
+    rows.push(row(`nodes CPU per relayed message at ${d.config.rate} msg/s, ${n} node${n === '1' ? '' : 's'} (µs; per node: ${s[n].fixed.nodeCpuUsPerMsg?.map((x) => fmt(x)).join(' / ')})`, fmt(cpu(n)), n === '1' ? `${fmt(s.single.fixed.cpuUsPerMsg)} (1 node, no Redis)` : `${fmt(cpu(String(n - 1)))} (${n - 1} node${n === '2' ? '' : 's'})`, fmt(ratio(cpu(n), n === '1' ? s.single.fixed.cpuUsPerMsg : cpu(String(n - 1))), 2)));
+  }
+  const grow = ratio(cpu('3'), cpu('2'));
+  rows.at(-1).target = '≤ 1.10 × 2 nodes';
+  rows.at(-1).verdict = Number.isFinite(grow) ? (grow <= 1.1 ? 'PASS' : 'MISS') : 'n/a';
   rows.push(row('relay throughput, saturated, 1 node + Redis (msg/s)', fmt(s['1'].saturate.deliveredPerSec), `${fmt(s.single.saturate.deliveredPerSec)} (1 node, no Redis)`, fmt(ratio(s['1'].saturate.deliveredPerSec, s.single.saturate.deliveredPerSec), 2)));
   rows.push(row(`relay latency p99 at ${d.config.rate} msg/s offered, 1 node + Redis (ms)`, fmt(s['1'].fixed.p99, 2), `${fmt(s.single.fixed.p99, 2)} (1 node, no Redis)`, fmt(ratio(s['1'].fixed.p99, s.single.fixed.p99), 2)));
   return rows;
 }
 
 /** The part's section under "Details" in RESULTS.md. */
-export function clusterDetails(part, mdTable) {
+export function clusterDetails(part, mdTable, heading) {
   const d = part.data;
   const c = d.config;
   const out = [];
-  out.push(`### cluster (${part.date})`);
+  out.push(heading('cluster', part));
   out.push('');
   out.push(
     `${c.clients} socket.io clients (websocket) in one load-generator process, rooms of ${c.roomSize}, client i on node i mod N (so nearly every relay crosses between nodes through Redis); ` +
@@ -171,7 +193,7 @@ export function clusterDetails(part, mdTable) {
   out.push('');
   out.push(
     mdTable(
-      ['Setup', `${c.rate}/s: delivered/s`, 'p50 (ms)', 'p99 (ms)', 'lost', 'saturated: delivered/s', 'p50 (ms)', 'p99 (ms)', 'not delivered 1 s after the window', 'nodes CPU (% core)', 'Redis CPU', 'load gen CPU', 'other processes', 'vs 1 node + Redis (saturated)'],
+      ['Setup', `${c.rate}/s: delivered/s`, 'p50 (ms)', 'p99 (ms)', 'lost', 'saturated: delivered/s', 'p50 (ms)', 'p99 (ms)', 'not delivered 1 s after the window', 'nodes CPU (% core)', 'nodes CPU µs/msg at ' + c.rate + '/s (per node)', 'Redis CPU', 'load gen CPU', 'other processes', 'vs 1 node + Redis (saturated)'],
       Object.entries(d.setups).map(([name, x]) => [
         x.label,
         fmt(x.fixed.deliveredPerSec),
@@ -183,6 +205,7 @@ export function clusterDetails(part, mdTable) {
         fmt(x.saturate.p99, 1),
         `${fmt(x.saturate.undelivered)} of ${fmt(x.saturate.sent)}`,
         fmt(x.saturate.serverCores * 100, 0),
+        x.fixed.cpuUsPerMsg === undefined ? '—' : `${fmt(x.fixed.cpuUsPerMsg)} (${x.fixed.nodeCpuUsPerMsg.map((v) => fmt(v)).join(' / ')})`,
         fmt(x.saturate.redisCores * 100, 0),
         fmt(x.saturate.loadCores * 100, 0),
         fmt(x.saturate.otherCores * 100, 0),

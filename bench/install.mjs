@@ -93,9 +93,9 @@ export function installRows(d) {
   ];
 }
 
-export function installDetails(part, mdTable) {
+export function installDetails(part, mdTable, heading) {
   const d = part.data;
-  const out = [`### install (${part.date})`, ''];
+  const out = [heading('install', part), ''];
   out.push(
     'Each tarball (`npm pack`) installed into an empty folder with `npm ci --offline`, every dependency at our package-lock.json\'s version (bench/install.mjs). ' +
       '"before" is the tarball of today\'s code with the dependency list rtc-elements had until the server moved out: the same files, the dependencies it used to pull.',

@@ -7,13 +7,17 @@
 // and 3 nodes sharing rooms through Redis, bench/cluster.mjs; needs
 // redis-server; --cluster-clients N, --cluster-rate N, --cluster-rounds N)
 // and install (what npm install puts on disk, front-end vs server package,
-// bench/install.mjs), only when named.
+// bench/install.mjs), and sfu (rooms through Janus: mesh vs sfu for 4, 6 and 8
+// users, 1 publisher -> N viewers until the machine breaks, bench/sfu.mjs;
+// needs janus and `npx tsc -p tsconfig.test.json`; --mesh-runs N, --sfu-viewers N) only when named.
 // Builds dist/ when it is missing, then re-runs itself inside a network
 // namespace that holds only loopback (as npm test does), prints a table,
-// writes bench/results.json and rewrites bench/RESULTS.md. A missed target is
-// a result, not a failure: the exit code is non-zero only when the harness
-// itself broke.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// writes each part it ran to bench/results/<part>.json (its own date, machine
+// and load; the other parts' files stay as they are) and regenerates
+// bench/RESULTS.md from every part's file. `npm run bench -- report` only
+// regenerates RESULTS.md. A missed target is a result, not a failure: the
+// exit code is non-zero only when the harness itself broke.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -23,21 +27,24 @@ import { ANALYSIS_END, ANALYSIS_START, consoleTable, renderResultsMd, summaryRow
 import { BENCH, loadOurServer, ROOT, snapshotAssets } from './lib/servers.mjs';
 import { parseArgs } from './lib/util.mjs';
 
-const PARTS = ['ttff', 'mesh', 'size', 'server', 'leaks', 'soak', 'fuzz', 'cluster', 'install'];
+const PARTS = ['ttff', 'mesh', 'size', 'server', 'leaks', 'soak', 'fuzz', 'cluster', 'install', 'sfu'];
+/** Not a part: regenerates RESULTS.md from bench/results/ without measuring anything. */
+const REPORT = 'report';
 // Run only when named: soak, fuzz and cluster take a few minutes each (cluster needs redis-server); install packs and installs three times.
 const DEFAULT_PARTS = ['ttff', 'mesh', 'size', 'server', 'leaks'];
 const argv = process.argv.slice(2);
 const { opts, words } = parseArgs(argv);
-const unknown = words.filter((w) => !PARTS.includes(w));
+const unknown = words.filter((w) => !PARTS.includes(w) && w !== REPORT);
 if (unknown.length || opts.help) {
   if (unknown.length) console.error(`Unknown part(s): ${unknown.join(', ')}`);
-  console.error(`Usage: npm run bench [-- ${PARTS.join('|')} ...] [--runs N] [--mesh-runs N] [--cycles N] [--soak-cycles N] [--server-rounds N] [--server-rate N] [--server-clients N] [--duration-ms N] [--cluster-clients N] [--cluster-rate N] [--cluster-rounds N]`);
+  console.error(`Usage: npm run bench [-- ${PARTS.join('|')}|${REPORT} ...] [--runs N] [--mesh-runs N] [--cycles N] [--soak-cycles N] [--server-rounds N] [--server-rate N] [--server-clients N] [--duration-ms N] [--cluster-clients N] [--cluster-rate N] [--cluster-rounds N] [--sfu-viewers N]`);
   process.exit(unknown.length ? 2 : 0);
 }
-const parts = words.length ? PARTS.filter((p) => words.includes(p)) : DEFAULT_PARTS;
+const reportOnly = words.length > 0 && words.every((w) => w === REPORT);
+const parts = reportOnly ? [] : words.length ? PARTS.filter((p) => words.includes(p)) : DEFAULT_PARTS;
 const util = await import(pathToFileURL(join(ROOT, 'scripts/util.mjs')).href);
 
-if (process.env.RTC_IN_NETNS !== '1') {
+if (process.env.RTC_IN_NETNS !== '1' && !reportOnly) {
   // Outside the namespace: build when needed (npx may need the registry), then re-enter.
   if (!existsSync(join(ROOT, 'dist/rtc-elements.js')) || !existsSync(join(ROOT, 'dist/server/index.js'))) {
     console.log('▶ dist/ is missing: building');
@@ -69,43 +76,74 @@ const settings = {
   clusterClients: int('cluster-clients', 400),
   clusterRate: int('cluster-rate', 1000),
   clusterRounds: int('cluster-rounds', 2),
+  sfuViewers: int('sfu-viewers', 63),
   // Four setups per round: a shorter window than the server part's unless asked.
   clusterDurationMs: int('duration-ms', 5000),
 };
 
-const resultsPath = join(BENCH, 'results.json');
+const resultsDir = join(BENCH, 'results');
 const resultsMdPath = join(BENCH, 'RESULTS.md');
-let previous = {};
-try {
-  previous = JSON.parse(readFileSync(resultsPath, 'utf8'));
-} catch {
-  /* first run */
+/** Every part's latest result, one file each (merges between branches that ran different parts do not collide). */
+function readResults() {
+  const out = {};
+  for (const f of existsSync(resultsDir) ? readdirSync(resultsDir) : []) {
+    const name = f.replace(/\.json$/, '');
+    if (PARTS.includes(name)) out[name] = JSON.parse(readFileSync(join(resultsDir, f), 'utf8'));
+  }
+  return out;
 }
+function writeReport() {
+  const stored = readResults();
+  const okParts = Object.fromEntries(PARTS.filter((p) => stored[p]?.data || stored[p]?.legacy).map((p) => [p, stored[p]]));
+  let analysis = null;
+  try {
+    const md = readFileSync(resultsMdPath, 'utf8');
+    const a = md.indexOf(ANALYSIS_START);
+    const b = md.indexOf(ANALYSIS_END);
+    if (a >= 0 && b > a) analysis = md.slice(a + ANALYSIS_START.length, b).trim();
+  } catch {
+    /* first run */
+  }
+  writeFileSync(resultsMdPath, renderResultsMd({ parts: okParts, analysis }));
+  return okParts;
+}
+if (reportOnly) {
+  const okParts = writeReport();
+  console.log(`${consoleTable(summaryRows(okParts))}\n\nWrote ${resultsMdPath} from ${resultsDir}/.`);
+  process.exit(0);
+}
+const previous = readResults();
 
 const assets = snapshotAssets();
 await loadOurServer();
 const started = Date.now();
-const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 const log = (line) => console.log(line);
 console.log(`▶ bench: ${parts.join(', ')} (load average ${loadavg().map((x) => x.toFixed(2)).join(', ')})`);
 
-const chromium = parts.some((p) => ['ttff', 'mesh', 'leaks'].includes(p)) ? await chromiumVersion() : (previous.machine?.chromium ?? 'not used');
-const machine = machineInfo(chromium);
-const results = { ...previous, machine, date, parts: { ...(previous.parts ?? {}) } };
+const chromium = parts.some((p) => ['ttff', 'mesh', 'leaks', 'soak', 'sfu'].includes(p)) ? await chromiumVersion() : 'not used';
 let broken = 0;
+mkdirSync(resultsDir, { recursive: true });
 
 async function part(name, fn) {
   const t0 = Date.now();
+  const partDate = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  // Each part its own machine line and load: parts are measured at different times, on a shared machine.
+  const machine = machineInfo(chromium);
   console.log(`\n▶ ${name}`);
+  let result;
   try {
     const data = await fn();
-    results.parts[name] = { date, seconds: Math.round((Date.now() - t0) / 1000), settings, data };
+    result = { part: name, date: partDate, seconds: Math.round((Date.now() - t0) / 1000), machine, settings, data };
     console.log(`  ${name}: ${Math.round((Date.now() - t0) / 1000)} s`);
   } catch (err) {
     broken++;
     console.error(`✗ ${name}: the harness broke: ${err?.stack ?? err}`);
-    results.parts[name] = { date, error: String(err?.message ?? err) };
+    // A broken run does not replace the last good result of that part.
+    if (previous[name]?.data || previous[name]?.legacy) return;
+    result = { part: name, date: partDate, machine, error: String(err?.message ?? err) };
   }
+  machine.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
+  writeFileSync(join(resultsDir, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
 }
 
 let browser = null;
@@ -152,6 +190,13 @@ for (const name of parts) {
     // Hostile clients (issue 8): 100,000 generated messages while two well-behaved clients relay.
     const { run } = await import('./fuzz.mjs');
     await part(name, async () => (await run({ log })).data);
+  } else if (name === 'sfu') {
+    const { runSfu } = await import('./sfu.mjs');
+    if (browser) {
+      await browser.close();
+      browser = null;
+    }
+    await part(name, () => runSfu({ assets, runs: settings.meshRuns, maxViewers: settings.sfuViewers, log }));
   } else if (name === 'install') {
     const { runInstall } = await import('./install.mjs');
     await part(name, () => runInstall({ log }));
@@ -168,22 +213,8 @@ for (const name of parts) {
 }
 await browser?.close();
 
-machine.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
-results.totalSeconds = Math.round((Date.now() - started) / 1000);
-writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
-
-const okParts = Object.fromEntries(Object.entries(results.parts).filter(([, p]) => p.data));
-let analysis = null;
-try {
-  const md = readFileSync(resultsMdPath, 'utf8');
-  const a = md.indexOf(ANALYSIS_START);
-  const b = md.indexOf(ANALYSIS_END);
-  if (a >= 0 && b > a) analysis = md.slice(a + ANALYSIS_START.length, b).trim();
-} catch {
-  /* first run */
-}
-writeFileSync(resultsMdPath, renderResultsMd({ parts: okParts, machine, date, analysis }));
-
+const okParts = writeReport();
+const totalSeconds = Math.round((Date.now() - started) / 1000);
 console.log(`\n${consoleTable(summaryRows(okParts))}`);
-console.log(`\nWrote ${resultsPath} and ${resultsMdPath} (${results.totalSeconds} s).`);
+console.log(`\nWrote ${parts.map((p) => `bench/results/${p}.json`).join(', ')} and ${resultsMdPath} (${totalSeconds} s).`);
 process.exit(broken ? 1 : 0);

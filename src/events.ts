@@ -176,7 +176,7 @@ export class RoomLeftEvent extends DetailEvent<{ roomid: string | null }> {
 }
 
 /** A server error code (`room-full`, `invalid-password`, ...), a client one (`server-unreachable`, `timeout`, ...), or `invalid-attribute`. */
-export type RoomErrorCode = ErrorCode | ClientErrorCode | 'invalid-attribute';
+export type RoomErrorCode = ErrorCode | ClientErrorCode | 'invalid-attribute' | 'ui-unavailable';
 
 export interface RoomErrorDetail {
   code: RoomErrorCode;

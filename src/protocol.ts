@@ -299,6 +299,15 @@ export interface SfuTrickleRequest {
   candidate: IceCandidateData | null;
 }
 export type SfuUnpublishRequest = Record<string, never>;
+/** A simulcast layer of a camera: a quarter, half or all of its capture size. */
+export type SfuLayer = 'low' | 'medium' | 'high';
+export const SFU_LAYERS = ['low', 'medium', 'high'] as const satisfies readonly SfuLayer[];
+/** `sfu:layer`: receive this layer of member `userid`'s stream `streamid` (its publisher's stream id, as in `SfuStreamInfo`). */
+export interface SfuLayerRequest {
+  userid: string;
+  streamid: string;
+  layer: SfuLayer;
+}
 
 // ---------------------------------------------------------------------------
 // Ack payloads
@@ -433,6 +442,15 @@ export interface SfuTricklePayload {
   target: SfuTarget;
   candidate: IceCandidateData | null;
 }
+/**
+ * The room's media server was lost (its Janus instance died, or Janus forgot
+ * the room) and the room now has a new one: every member closes both SFU
+ * connections, publishes its streams again and subscribes again, as on a
+ * first join. Members, streams and tiles stay.
+ */
+export interface SfuResetPayload {
+  reason: 'media-server-lost';
+}
 /** To hosts: someone waits in the lobby. */
 export interface LobbyKnockPayload {
   userid: string;
@@ -491,6 +509,7 @@ export interface ClientToServerEvents {
   'sfu:start': (payload: SfuStartRequest, ack: AckCallback) => void;
   'sfu:trickle': (payload: SfuTrickleRequest, ack: AckCallback) => void;
   'sfu:unpublish': (payload: SfuUnpublishRequest, ack: AckCallback) => void;
+  'sfu:layer': (payload: SfuLayerRequest, ack: AckCallback) => void;
   'host:make': (payload: UserRequest, ack: AckCallback) => void;
   'lobby:admit': (payload: UserRequest, ack: AckCallback) => void;
   'lobby:deny': (payload: UserRequest, ack: AckCallback) => void;
@@ -517,6 +536,7 @@ export interface ServerToClientEvents {
   'sfu:feeds': (payload: SfuFeedsPayload) => void;
   'sfu:offer': (payload: SfuOfferPayload) => void;
   'sfu:trickle': (payload: SfuTricklePayload) => void;
+  'sfu:reset': (payload: SfuResetPayload) => void;
   'lobby:knock': (payload: LobbyKnockPayload) => void;
   'lobby:resolved': (payload: LobbyResolvedPayload) => void;
   'lobby:admitted': (payload: LobbyAdmittedPayload) => void;
@@ -545,6 +565,7 @@ export const CLIENT_EVENTS = [
   'sfu:start',
   'sfu:trickle',
   'sfu:unpublish',
+  'sfu:layer',
   'host:make',
   'lobby:admit',
   'lobby:deny',

@@ -1,9 +1,10 @@
-// Turns results.json into the summary table (console and Markdown) and
+// Turns bench/results/<part>.json into the summary table (console and Markdown) and
 // RESULTS.md. Every row is a figure, its baseline from the same run, the
 // ratio, and the target with PASS / MISS (or "info" where there is none).
 import { clusterDetails, clusterRows } from '../cluster.mjs';
 import { fuzzRows } from '../fuzz.mjs';
 import { installDetails, installRows } from '../install.mjs';
+import { sfuDetails, sfuRows } from '../sfu.mjs';
 import { fmt } from './util.mjs';
 
 const KB = 1024;
@@ -15,7 +16,12 @@ function row(part, metric, ours, baseline, baselineLabel, r, target, verdict) {
 const pf = (ok) => (ok === null || ok === undefined ? 'n/a' : ok ? 'PASS' : 'MISS');
 const num = (x) => typeof x === 'number' && Number.isFinite(x);
 
+/** Every part's rows, in the parts' order: computed from its data, or as restored (`legacy`) when its raw data was lost. */
 export function summaryRows(parts) {
+  return Object.entries(parts).flatMap(([name, p]) => (p.data ? computedRows({ [name]: p }) : (p.legacy?.rows ?? [])));
+}
+
+function computedRows(parts) {
   const rows = [];
   const t = parts.ttff?.data;
   if (t) {
@@ -45,7 +51,11 @@ export function summaryRows(parts) {
   if (s) {
     const base = (s.rtcmc.gzipBytes / KB).toFixed(1);
     rows.push(row('size', 'dist/rtc-elements.js, min + gzip -9 (KB)', (s.ours.esm.gzipBytes / KB).toFixed(1), base, 'RTCMultiConnection + socket.io', fmt(s.ratios.esmVsRtcmc, 2), `≤ ${s.budgetKB} KB`, pf(s.ours.esm.gzipBytes <= s.budgetKB * KB)));
-    rows.push(row('size', 'dist/rtc-elements.iife.js, min + gzip -9 (KB)', (s.ours.iife.gzipBytes / KB).toFixed(1), base, 'RTCMultiConnection + socket.io', fmt(s.ratios.iifeVsRtcmc, 2), `≤ ${s.budgetKB} KB`, pf(s.ours.iife.gzipBytes <= s.budgetKB * KB)));
+    if (s.fetched) {
+      rows.push(row('size', 'fetched by a page with the call UI (controls), English: rtc-elements.js + UI chunk (KB)', (s.fetched.callUi / KB).toFixed(1), base, 'RTCMultiConnection + socket.io', fmt(s.fetched.callUi / s.rtcmc.gzipBytes, 2), '—', 'info'));
+      rows.push(row('size', 'rtc-elements.js + every chunk (KB)', (s.fetched.everything / KB).toFixed(1), base, 'RTCMultiConnection + socket.io', fmt(s.fetched.everything / s.rtcmc.gzipBytes, 2), '—', 'info'));
+    }
+    rows.push(row('size', 'dist/rtc-elements.iife.js (classic script: no chunks, everything inside), min + gzip -9 (KB)', (s.ours.iife.gzipBytes / KB).toFixed(1), base, 'RTCMultiConnection + socket.io', fmt(s.ratios.iifeVsRtcmc, 2), '—', 'info'));
     if (s.compat) rows.push(row('size', 'dist/rtc-multiconnection.js (compat), min + gzip -9 (KB)', (s.compat.gzipBytes / KB).toFixed(1), base, 'RTCMultiConnection + socket.io', fmt(s.ratios.compatVsRtcmc, 2), `≤ ${s.compat.budgetKB} KB`, pf(s.compat.withinBudget)));
   }
   const sv = parts.server?.data;
@@ -79,6 +89,7 @@ export function summaryRows(parts) {
   }
   if (parts.fuzz?.data) rows.push(...fuzzRows(parts.fuzz.data));
   if (parts.cluster?.data) rows.push(...clusterRows(parts.cluster.data));
+  if (parts.sfu?.data) rows.push(...sfuRows(parts.sfu.data));
   if (parts.install?.data) rows.push(...installRows(parts.install.data));
   const so = parts.soak?.data;
   if (so) {
@@ -108,12 +119,23 @@ export function markdownSummary(rows) {
   );
 }
 
+/** `### name (measured …, load …)`: when and under what load a part was measured. */
+export function heading(title, part) {
+  const m = part.machine ?? {};
+  const load = m.loadAverageAtStart ? `; load average ${m.loadAverageAtStart.join(', ')} at the start${m.loadAverageAtEnd ? `, ${m.loadAverageAtEnd.join(', ')} at the end` : ''}` : '';
+  return `### ${title} (measured ${part.date}${load})`;
+}
+
 function details(parts) {
   const out = [];
+  for (const [name, p] of Object.entries(parts)) {
+    if (p.data || !p.legacy?.details) continue;
+    out.push(heading(name === 'ttff' ? 'ttff: join to first frame' : name, p), '', `_${p.restored}_`, '', p.legacy.details, '');
+  }
   const t = parts.ttff?.data;
   if (t) {
     const v = t.variants;
-    out.push(`### ttff: join to first frame (${parts.ttff.date})`);
+    out.push(heading('ttff: join to first frame', parts.ttff));
     out.push('');
     out.push(
       `${t.runs} runs per setup after one warm-up round, interleaved (the setups take turns, order rotated each round). Capture asked for: ${t.capture.width}x${t.capture.height}@${t.capture.frameRate} plus audio, the same getUserMedia constraints for all three (settings reported by the tracks: ${Object.entries(v)
@@ -140,7 +162,7 @@ function details(parts) {
   }
   const me = parts.mesh?.data;
   if (me) {
-    out.push(`### mesh (${parts.mesh.date})`);
+    out.push(heading('mesh', parts.mesh));
     out.push('');
     out.push(`${me.runs} runs per size and setup after a warm-up round. ${me.layout}. Capture ${me.capture.width}x${me.capture.height}@${me.capture.frameRate}, video only. CPU: ${me.cpuMethod}.`);
     out.push('');
@@ -160,13 +182,14 @@ function details(parts) {
   }
   const s = parts.size?.data;
   if (s) {
-    out.push(`### size (${parts.size.date})`);
+    out.push(heading('size', parts.size));
     out.push('');
     out.push(
       mdTable(
         ['File', 'min (bytes)', 'min + gzip -9 (bytes)'],
         [
           [s.ours.esm.path, s.ours.esm.minBytes, s.ours.esm.gzipBytes],
+          ...(s.chunks ?? []).map((c) => [`${c.path} (chunk: ${c.chunk}, loaded on first need)`, c.minBytes, c.gzipBytes]),
           [s.ours.iife.path, s.ours.iife.minBytes, s.ours.iife.gzipBytes],
           ...(s.compat ? [[s.compat.path, s.compat.minBytes, s.compat.gzipBytes]] : []),
           ...s.rtcmc.files.map((f) => [f.path, f.minBytes, f.gzipBytes]),
@@ -184,7 +207,7 @@ function details(parts) {
   }
   const sv = parts.server?.data;
   if (sv) {
-    out.push(`### server (${parts.server.date})`);
+    out.push(heading('server', parts.server));
     out.push('');
     out.push(
       `${sv.config.clients} socket.io clients (websocket) in one load-generator process, rooms of ${sv.config.roomSize}; each server in its own process; rounds alternate which server goes first; medians over ${sv.ours.rounds} rounds${sv.ours.disturbedRounds ? ` (${sv.ours.disturbedRounds} more left out: other processes took more than one core during them)` : ''}. ` +
@@ -216,7 +239,7 @@ function details(parts) {
   }
   const l = parts.leaks?.data;
   if (l) {
-    out.push(`### leaks (${parts.leaks.date})`);
+    out.push(heading('leaks', parts.leaks));
     out.push('');
     out.push(
       mdTable(
@@ -230,26 +253,39 @@ function details(parts) {
     );
     out.push('');
   }
-  if (parts.cluster?.data) out.push(clusterDetails(parts.cluster, mdTable));
-  if (parts.install?.data) out.push(installDetails(parts.install, mdTable));
+  if (parts.cluster?.data) out.push(clusterDetails(parts.cluster, mdTable, heading));
+  if (parts.sfu?.data) out.push(sfuDetails(parts.sfu, mdTable, heading));
+  if (parts.install?.data) out.push(installDetails(parts.install, mdTable, heading));
   return out.join('\n');
 }
 
 export const ANALYSIS_START = '<!-- analysis:start (kept by npm run bench) -->';
 export const ANALYSIS_END = '<!-- analysis:end -->';
 
-export function renderResultsMd({ parts, machine, date, analysis }) {
+/** Which part was measured when, on what, under what load. */
+function measuredTable(parts) {
+  const load = (m) => (m?.loadAverageAtStart ? `${m.loadAverageAtStart.join(', ')}${m.loadAverageAtEnd ? ` → ${m.loadAverageAtEnd.join(', ')}` : ''}` : '—');
+  const machine = (m) =>
+    m?.summary ?? (m ? `${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.chromium && m.chromium !== 'not used' ? `Chromium ${m.chromium}; ` : ''}Node ${m.node}; ${m.platform}` : '—');
+  return mdTable(
+    ['Part', 'Measured', 'Machine', 'Load average (1, 5, 15 min) at start → end', 'Raw numbers'],
+    Object.entries(parts).map(([name, p]) => [name, p.date, machine(p.machine), load(p.machine), p.data ? `bench/results/${name}.json` : 'lost: rows restored from an earlier RESULTS.md']),
+  );
+}
+
+export function renderResultsMd({ parts, analysis }) {
   const rows = summaryRows(parts);
-  const m = machine;
   return `# Benchmark results
 
-Generated by \`npm run bench\` (bench/run.mjs) on ${date}; a part run alone updates only its own section.
+Generated by \`npm run bench\` (bench/run.mjs) from bench/results/<part>.json, one file per part holding its latest result: a part run alone rewrites only its own file, and this page is regenerated from all of them (\`npm run bench -- report\` regenerates it without measuring).
 
-Run everything: \`npm run bench\` (about 12 minutes on this machine). One part: \`npm run bench -- ttff\` (or \`mesh\`, \`size\`, \`server\`, \`leaks\`, several allowed; \`soak\`, \`fuzz\` and \`cluster\` run only when named). Options: \`--runs N\` (ttff calls per setup, default 20), \`--mesh-runs N\` (default 3), \`--cycles N\` (leaks, default 50), \`--server-rounds N\` (default 3), \`--server-rate N\` (one fixed load instead of 2000 and 5000 msg/s), \`--server-clients N\` (default 1000), \`--duration-ms N\` (server measuring window, default 10000; cluster 5000), \`--cluster-clients N\` (default 400), \`--cluster-rate N\` (default 1000 msg/s), \`--cluster-rounds N\` (default 2). \`BENCH_SERVER_PROF=<dir>\` writes a V8 CPU profile of each server process. Raw numbers: bench/results.json.
+Run everything: \`npm run bench\` (about 12 minutes on this machine). One part: \`npm run bench -- ttff\` (or \`mesh\`, \`size\`, \`server\`, \`leaks\`, several allowed; \`soak\`, \`fuzz\`, \`cluster\`, \`install\` and \`sfu\` run only when named). Options: \`--runs N\` (ttff calls per setup, default 20), \`--mesh-runs N\` (default 3), \`--cycles N\` (leaks, default 50), \`--server-rounds N\` (default 3), \`--server-rate N\` (one fixed load instead of 2000 and 5000 msg/s), \`--server-clients N\` (default 1000), \`--duration-ms N\` (server measuring window, default 10000; cluster 5000), \`--cluster-clients N\` (default 400), \`--cluster-rate N\` (default 1000 msg/s), \`--cluster-rounds N\` (default 2), \`--sfu-viewers N\` (sfu fan-out, most viewers tried, default 63; its rooms use \`--mesh-runs\`). \`BENCH_SERVER_PROF=<dir>\` writes a V8 CPU profile of each server process.
 Every figure is set against a baseline measured in the same run: the machines are shared and noisy, so only the ratios mean much.
-
-**Machine:** ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; Chromium ${m.chromium}; Node ${m.node}; ${m.platform}. Load average when the run started: ${m.loadAverageAtStart.join(', ')}.
 Everything ran inside a network namespace holding only loopback, with Debian's Chromium headless (fake camera and microphone), flags from scripts/chrome-args.mjs.
+
+## When each part was measured
+
+${measuredTable(parts)}
 
 ## Summary
 
@@ -267,6 +303,7 @@ ${details(parts)}
 - **size**: node zlib gzip level 9 of the minified files as shipped; RTCMultiConnection counts its min.js plus socket.io's client-dist/socket.io.min.js (what its server serves), two files, two gzip streams.
 - **server**: the send time (\`performance.now()\` of the load generator) travels in the relayed candidate's \`sdpMid\` (the server strips unknown keys, so it cannot ride elsewhere); the receiving client of the same process subtracts it: one-way relay latency, no clock skew. Throughput counts deliveries during the measured window. Memory per socket: (heap used / RSS after GC with 1,000 clients connected and in rooms) minus (the same before any client), divided by the clients. Node clients send no Origin header, which our server's origin check allows.
 - **cluster**: the server part's load generator and latency measure against 1, 2 and 3 nodes (\`createSignalingServer({ redisUrl })\`, each its own process) and one redis-server on loopback; client i connects to node i mod N. Also one node without Redis, to show what shared mode costs. CPU of the nodes, Redis and the load generator from \`process.cpuUsage()\` and /proc.
+- **sfu**: see its section above: Janus as the tests start it, our server with \`janusUrls\`; mesh and sfu rooms with the same users and pages in the same run; CPU from /proc for Chromium's processes and Janus' own.
 - **install**: see its section above: \`npm pack\` of each package, \`npm ci --offline\` into an empty folder, the packages and bytes that land in node_modules.
 - **leaks**: one page, two \`<rtc-room>\`s each with its own \`<media-capture>\` (320x240@15 + audio); each cycle: A open-or-join, B join, both render a remote frame, both leave (variant *leave*) or both room elements are removed and new ones are created around the same captures (variant *remove*). ${WARMUP_NOTE}. Heap: \`gc()\` (\`--js-flags=--expose-gc\`) four times, CDP \`HeapProfiler.collectGarbage\`, then \`Runtime.getHeapUsage\`.
 

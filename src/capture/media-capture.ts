@@ -35,6 +35,7 @@ export type CaptureState = 'idle' | 'starting' | 'live' | 'stopped' | 'error';
  * @csspart start-button - The button that starts the capture (without `autostart`, or after an error).
  * @csspart error - The error message shown after a failed start.
  * @csspart pin-button - Pins the tile in a room's stage (on the room's camera tile).
+ * @csspart name - In a room with `controls`: the tile label ("You"), with `muted` (the muted-microphone marker) and `host-label` ("Host") inside.
  * @cssproperty --media-capture-width - Width of the preview (default 100%).
  * @cssproperty --media-capture-height - Height of the preview (default auto).
  * @cssproperty --media-capture-aspect-ratio - Aspect ratio of the preview box (default 16 / 9).
@@ -144,7 +145,7 @@ export class MediaCapture extends LitElement {
    * language), the name whose initials show while the camera is off, and the
    * room's string lookup. Null (default): no label.
    */
-  tileLabel: { label: string; name: string; t: Translate } | null = null;
+  tileLabel: { label: string; name: string; t: Translate; host?: boolean } | null = null;
   /** Set by `<rtc-room>`'s stage: true/false shows the pin button (with the tile label) pressed/not; null (default): none. */
   pin: boolean | null = null;
   /** Mirror the preview: `auto` (default: the user-facing camera is mirrored), `true` or `false`. */
@@ -423,7 +424,7 @@ export class MediaCapture extends LitElement {
   private renderTileLabel(live: boolean, hasVideo: boolean) {
     const tl = this.tileLabel;
     if (!tl || !live) return nothing;
-    const label = nameLabel(tl.label, this.audioMuted, tl.t);
+    const label = nameLabel(tl.label, this.audioMuted, tl.t, tl.host);
     return html`${hasVideo && this.videoMuted ? tileAvatar(tl.name || tl.label, label) : label}${this.pin === null ? nothing : pinButton(this.pin, tl.t)}`;
   }
 

@@ -2,7 +2,7 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { AutoplayBlockedEvent } from '../events.js';
 import { tileStyles } from '../tile-styles.js';
-import { pickLang, translator, type StringOverrides } from '../ui/strings.js';
+import { langsLoading, pickLang, translator, type StringOverrides } from '../ui/strings.js';
 import { nameLabel, pinButton, tileAvatar, tileLabelStyles } from '../ui/tiles.js';
 
 export type RemoteStreamState = 'waiting' | 'playing' | 'ended';
@@ -19,6 +19,7 @@ export type RemoteStreamState = 'waiting' | 'playing' | 'ended';
  * @csspart avatar - The initials in the placeholder.
  * @csspart name - The name label (always text); for a screen share "{name} is presenting".
  * @csspart muted - The muted-microphone marker in the name label (an SVG icon named "Muted" in the UI language).
+ * @csspart host-label - "Host" after the name, while the sender is a host of the room (`host` attribute).
  * @csspart pin-button - Pins the tile in a room's stage (shown while the room sets `pin`).
  * @csspart unmute-button - "Click to unmute", shown after autoplay with sound was blocked.
  * @cssproperty --remote-stream-width - Width (default 100%).
@@ -43,6 +44,7 @@ export class RemoteStream extends LitElement {
     audioMuted: { type: Boolean, reflect: true, attribute: 'audio-muted' },
     videoMuted: { type: Boolean, reflect: true, attribute: 'video-muted' },
     speaking: { type: Boolean, reflect: true },
+    host: { type: Boolean, reflect: true },
     strings: { attribute: false },
     pin: { attribute: false },
   };
@@ -105,6 +107,8 @@ export class RemoteStream extends LitElement {
   videoMuted = false;
   /** The sender is speaking (set by `<rtc-room>` while it measures levels, reflected; the tile shows a ring). */
   speaking = false;
+  /** The sender is a host of the room (set by `<rtc-room controls>`, reflected): "Host" beside the name. */
+  host = false;
   /** Overrides of the UI strings (`muted`), as `<rtc-room>`'s `strings` property; the language is the nearest `lang`. */
   strings: StringOverrides | null = null;
   /** Set by `<rtc-room>`'s stage: true/false shows the pin button pressed/not; null (default) shows none. */
@@ -217,12 +221,21 @@ export class RemoteStream extends LitElement {
     return this.name ?? fromExtra ?? this.userid ?? '';
   }
 
+  private readonly rerender = () => this.requestUpdate();
+
+  /** The UI's language, when another than English, is in before the element counts as updated. */
+  protected override async getUpdateComplete(): Promise<boolean> {
+    const done = await super.getUpdateComplete();
+    const wait = langsLoading();
+    return wait ? wait.then(() => super.getUpdateComplete()) : done;
+  }
+
   protected override render() {
     const showPlaceholder = this.audioOnly || this.videoMuted;
     const name = this.displayName;
-    const t = translator(pickLang(this.closest('[lang]')?.getAttribute('lang'), null, navigator.languages), this.strings);
+    const t = translator(pickLang(this.closest('[lang]')?.getAttribute('lang'), null, navigator.languages), this.strings, this.rerender);
     // lit renders `name` as text: a name is never HTML.
-    const label = name || this.audioMuted ? nameLabel(this.kind === 'screen' ? t('presenting', { name }) : name, this.audioMuted, t) : nothing;
+    const label = name || this.audioMuted ? nameLabel(this.kind === 'screen' ? t('presenting', { name }) : name, this.audioMuted, t, this.host) : nothing;
     return html`
       <video part="video" class=${showPlaceholder ? 'concealed' : ''} autoplay playsinline></video>
       ${showPlaceholder ? tileAvatar(name, label) : label}${this.pin === null ? nothing : pinButton(this.pin, t)}

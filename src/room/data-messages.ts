@@ -6,42 +6,28 @@
 //   [1] flags: 0 = whole message follows; 1 = chunk
 //   chunk only: [2..5] message id, [6..9] chunk index, [10..13] chunk count (uint32, big-endian)
 //   then the payload (UTF-8 for string/JSON)
+// peer.ts loads this module on a connection's first message sent or received (a chunk of its own in the CDN bundle).
+import { KIND_BINARY, KIND_JSON, KIND_STRING, MAX_MESSAGE_BYTES, messageBytes, type DataPayload, type MessageBytes } from './data-payload.js';
+
+export { MAX_MESSAGE_BYTES, type DataPayload };
 
 /** Largest frame payload; 16 KiB is safe across browsers' SCTP implementations. */
 export const CHUNK_BYTES = 16 * 1024;
-/** Largest message a receiver reassembles (a cap against memory abuse by a peer). */
-export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** Chunked messages one peer may have half-sent at once; the oldest is dropped beyond it. */
 export const MAX_PARTIAL_MESSAGES = 8;
 
-const KIND_STRING = 0;
-const KIND_JSON = 1;
-const KIND_BINARY = 2;
 const WHOLE_HEADER = 2;
 const CHUNK_HEADER = 14;
 
-export type DataPayload = string | ArrayBuffer | ArrayBufferView | unknown;
-
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-function toBytes(data: DataPayload): { kind: number; bytes: Uint8Array } {
-  if (typeof data === 'string') return { kind: KIND_STRING, bytes: encoder.encode(data) };
-  if (data instanceof ArrayBuffer) return { kind: KIND_BINARY, bytes: new Uint8Array(data) };
-  if (ArrayBuffer.isView(data)) {
-    return { kind: KIND_BINARY, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
-  }
-  const json = JSON.stringify(data);
-  if (json === undefined) throw new TypeError('send(): the value cannot be serialized to JSON.');
-  return { kind: KIND_JSON, bytes: encoder.encode(json) };
-}
 
 /** Splits one message into frames ready for `channel.send()`. */
 export function encodeMessage(data: DataPayload, messageId: number): ArrayBuffer[] {
-  const { kind, bytes } = toBytes(data);
-  if (bytes.byteLength > MAX_MESSAGE_BYTES) {
-    throw new RangeError(`send(): message of ${bytes.byteLength} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte limit.`);
-  }
+  return frames(messageBytes(data), messageId);
+}
+
+/** The frames of one message's bytes. */
+export function frames({ kind, bytes }: MessageBytes, messageId: number): ArrayBuffer[] {
   if (bytes.byteLength <= CHUNK_BYTES) {
     const frame = new Uint8Array(WHOLE_HEADER + bytes.byteLength);
     frame[0] = kind;
@@ -50,7 +36,7 @@ export function encodeMessage(data: DataPayload, messageId: number): ArrayBuffer
     return [frame.buffer];
   }
   const count = Math.ceil(bytes.byteLength / CHUNK_BYTES);
-  const frames: ArrayBuffer[] = [];
+  const out: ArrayBuffer[] = [];
   for (let i = 0; i < count; i++) {
     const part = bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES);
     const frame = new Uint8Array(CHUNK_HEADER + part.byteLength);
@@ -61,9 +47,9 @@ export function encodeMessage(data: DataPayload, messageId: number): ArrayBuffer
     view.setUint32(6, i);
     view.setUint32(10, count);
     frame.set(part, CHUNK_HEADER);
-    frames.push(frame.buffer);
+    out.push(frame.buffer);
   }
-  return frames;
+  return out;
 }
 
 function decodePayload(kind: number, bytes: Uint8Array): unknown {

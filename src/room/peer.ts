@@ -2,7 +2,12 @@
 // Perfect negotiation as the W3C WebRTC spec's example writes it (section
 // 10.7). No Lit, no socket: the mesh transport hands signals in and out.
 import type { SignalData, StreamInfo } from '../protocol.js';
-import { encodeMessage, MessageAssembler, type DataPayload } from './data-messages.js';
+import type { MessageAssembler } from './data-messages.js';
+import { messageBytes, type DataPayload, type MessageBytes } from './data-payload.js';
+
+let framing: Promise<typeof import('./data-messages.js')> | undefined;
+/** The data channel's framing: loaded on the first message a page sends or receives (in the CDN bundle, a chunk). */
+const loadFraming = () => (framing ??= import('./data-messages.js'));
 import type { LocalStreamEntry, PeerState } from './transport.js';
 
 export type { LocalStreamEntry, PeerState } from './transport.js';
@@ -71,10 +76,12 @@ export class Peer {
   private isSettingRemoteAnswerPending = false;
   private activated = false;
   private channel: RTCDataChannel | null = null;
-  private readonly outbox: ArrayBuffer[][] = [];
+  private readonly outbox: MessageBytes[] = [];
+  /** Received frames go through this chain, in order, once the framing is in. */
+  private inbox: Promise<void> = Promise.resolve();
   private sending: Promise<void> = Promise.resolve();
   private messageId = 0;
-  private readonly assembler: MessageAssembler;
+  private assembler: MessageAssembler | undefined;
   /** Local stream id -> the senders carrying its tracks. */
   private readonly senders = new Map<string, RTCRtpSender[]>();
   /** Remote stream id -> stream, and what the remote said about it. */
@@ -102,10 +109,6 @@ export class Peer {
     this.maxIceRestarts = options.maxIceRestarts ?? 1;
     this.politeDelayMs = options.politeDelayMs ?? 1500;
     this.pc = new RTCPeerConnection(options.config);
-    this.assembler = new MessageAssembler(
-      (data) => this.hooks.message(data),
-      (reason) => this.hooks.error(new Error(`data channel: dropped a malformed message (${reason})`)),
-    );
     this.pc.onnegotiationneeded = () => void this.negotiate();
     this.pc.onicecandidate = ({ candidate }) => {
       // null marks the end of candidates; trickle needs nothing for it.
@@ -134,7 +137,7 @@ export class Peer {
     channel.binaryType = 'arraybuffer';
     channel.bufferedAmountLowThreshold = HIGH_WATER / 4;
     channel.onopen = () => this.flush();
-    channel.onmessage = (e: MessageEvent<ArrayBuffer | string>) => this.assembler.push(e.data);
+    channel.onmessage = (e: MessageEvent<ArrayBuffer | string>) => this.receive(e.data);
     channel.onclose = () => {
       if (!this.closed) this.hooks.channelClosed();
     };
@@ -386,11 +389,22 @@ export class Peer {
     else run();
   }
 
-  /** Sends over the data channel, in order; waits while the channel is full. */
+  /** Sends over the data channel, in order; waits while the channel is full. Throws for a value it cannot send. */
   send(data: DataPayload): void {
-    const frames = encodeMessage(data, this.messageId++);
-    this.outbox.push(frames);
+    this.outbox.push(messageBytes(data));
     this.flush();
+  }
+
+  private receive(frame: ArrayBuffer | string): void {
+    this.inbox = this.inbox.then(async () => {
+      const m = await loadFraming();
+      if (this.closed) return;
+      this.assembler ??= new m.MessageAssembler(
+        (data) => this.hooks.message(data),
+        (reason) => this.hooks.error(new Error(`data channel: dropped a malformed message (${reason})`)),
+      );
+      this.assembler.push(frame);
+    }).catch((err: unknown) => this.hooks.error(err));
   }
 
   get channelOpen(): boolean {
@@ -400,8 +414,10 @@ export class Peer {
   private flush(): void {
     this.sending = this.sending.then(async () => {
       const channel = this.channel;
-      while (channel && channel.readyState === 'open' && this.outbox.length && !this.closed) {
-        const frames = this.outbox.shift()!;
+      if (!channel || !this.outbox.length) return;
+      const m = await loadFraming();
+      while (channel.readyState === 'open' && this.outbox.length && !this.closed) {
+        const frames = m.frames(this.outbox.shift()!, this.messageId++);
         for (const frame of frames) {
           if (channel.bufferedAmount > HIGH_WATER) {
             await new Promise<void>((resolve) => {
@@ -429,7 +445,7 @@ export class Peer {
     clearTimeout(this.restartTimer);
     for (const streamid of [...this.remoteStreams.keys()]) this.endRemoteStream(streamid);
     this.outbox.length = 0;
-    this.assembler.clear();
+    this.assembler?.clear();
     if (this.channel) {
       this.channel.onopen = this.channel.onmessage = this.channel.onclose = null;
       this.channel.close();

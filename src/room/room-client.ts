@@ -4,6 +4,8 @@ import type {
   ClientToServerEvents,
   Extra,
   IceServerConfig,
+  PeerJoinPayload,
+  PeerUpdatePayload,
   Permission,
   Role,
   RoomJoinedPayload,
@@ -17,12 +19,15 @@ import type { DataPayload } from './data-messages.js';
 import { LocalStreams } from './local-streams.js';
 import { grants, Members, type PeerRecord } from './members.js';
 import { MeshTransport } from './mesh.js';
-import { SFU_DATA, SfuTransport } from './sfu.js';
-import { createSocket, DEFAULT_RECONNECT, handshakeRefusal, request, RoomError, type RoomSocket } from './signaling.js';
+import { createSocket, DEFAULT_RECONNECT, handshakeRefusal, pollingPending, request, RoomError, type RoomSocket } from './signaling.js';
 import { TokenExpiryWatch } from './token.js';
 import { StreamOwners } from './stream-owners.js';
 import type { JoinMode, JoinOptions, RoomClientOptions, RoomHooks, RoomState } from './room-types.js';
-import type { LocalStreamEntry, PeerState, Transport, TransportContext, TransportHooks } from './transport.js';
+import { SFU_DATA, type LocalStreamEntry, type PeerState, type Transport, type TransportContext, type TransportHooks } from './transport.js';
+
+/** The SFU transport's module: in the CDN bundle a chunk of its own, loaded when a room first says `sfu`. */
+let sfuModule: typeof import('./sfu.js') | undefined;
+const loadSfu = async () => (sfuModule ??= await import('./sfu.js'));
 
 export type { PeerRecord } from './members.js';
 
@@ -140,6 +145,17 @@ export class RoomClient {
   /** Told the page once per join that its media is not shared. */
   private publishRefusalReported = false;
   /** Settles the wait in a lobby: admitted (no error) or not. */
+  /**
+   * Membership news (peer:join / leave / update) that came after a join's ack but before the ack was handled:
+   * the ack's member list predates it, so it is applied after the list, in order. Null outside that window.
+   */
+  private early: (() => void)[] | null = null;
+
+  private hold(apply: () => void): void {
+    if (this.early) this.early.push(apply);
+    else apply();
+  }
+
   private lobbyWait: ((err?: RoomError) => void) | null = null;
 
   constructor(
@@ -178,7 +194,7 @@ export class RoomClient {
     const hooks = this.transportHooks(mine, () => this.owned.get(this.media) === mine);
     const t =
       topology === 'sfu'
-        ? new SfuTransport(this.transportContext(), hooks, this.socket!)
+        ? new sfuModule!.SfuTransport(this.transportContext(), hooks, this.socket!)
         : new MeshTransport(this.transportContext(), hooks, { offerFallbackMs: this.options.offerFallbackMs });
     this.owned.set(t, mine);
     return t;
@@ -202,10 +218,21 @@ export class RoomClient {
     for (const userid of this.peers.keys()) media.peerJoined(userid, !keep || media.name === 'sfu' || this.userid < userid);
   }
 
+  /** Moves, one after the other: one to the SFU waits for its chunk. */
+  private moving = Promise.resolve();
+
   private move(topology: Topology): void {
-    if (!this.roomid || this.media.name === topology) return;
-    this.use(this.create(topology), true);
-    this.hooks.notice?.('topology-change', { topology });
+    const roomid = this.roomid;
+    this.moving = this.moving
+      .then(async () => void (topology === 'sfu' && (await loadSfu())))
+      .then(
+        () => {
+          if (!roomid || this.roomid !== roomid || this.media.name === topology) return;
+          this.use(this.create(topology), true);
+          this.hooks.notice?.('topology-change', { topology });
+        },
+        (err: unknown) => this.hooks.warn('could not load the SFU transport: media stays on the mesh', err),
+      );
   }
 
   private finishMove(): void {
@@ -269,13 +296,12 @@ export class RoomClient {
       this.intent = null;
       this.fail(new RoomError('server-unreachable', `Gave up reconnecting to the signaling server after ${attempts} attempts.`));
     });
-    socket.on('peer:join', ({ userid, extra, permissions, role }) => {
+    const onJoin = ({ userid, extra, permissions, role }: PeerJoinPayload) => {
       if (!this.roomid || userid === this.userid) return;
       this.roles.set(userid, role);
       this.members.joined(userid, extra, permissions);
-    });
-    socket.on('peer:leave', ({ userid, reason }) => this.members.left(userid, reason));
-    socket.on('peer:update', ({ userid, extra, role }) => {
+    };
+    const onUpdate = ({ userid, extra, role }: PeerUpdatePayload) => {
       if (userid === this.userid) {
         // A host made this user a host.
         this.role = role;
@@ -285,7 +311,11 @@ export class RoomClient {
         this.roles.set(userid, role);
         this.members.updated(userid, extra);
       }
-    });
+    };
+    // Between a join's ack and its handling, membership news waits (see `early`).
+    socket.on('peer:join', (p) => this.hold(() => onJoin(p)));
+    socket.on('peer:leave', (p) => this.hold(() => this.members.left(p.userid, p.reason)));
+    socket.on('peer:update', (p) => this.hold(() => onUpdate(p)));
     socket.on('lobby:knock', (p) => this.hooks.notice?.('knock', p));
     socket.on('lobby:resolved', (p) => this.hooks.notice?.('lobby-resolved', p));
     // Admitted: the same join request enters now.
@@ -302,7 +332,8 @@ export class RoomClient {
     socket.on('room:removed', () => this.out('removed', 'A host removed you from the room.'));
     socket.on('room:ended', () => this.out('room-ended', 'A host ended the room.'));
     socket.on('signal', (msg) => this.onSignal(msg));
-    socket.on('room:topology', ({ topology }) => this.move(topology));
+    // Like membership news, a move waits for a join's ack to be handled (the ack may predate it).
+    socket.on('room:topology', ({ topology }) => this.hold(() => this.move(topology)));
     socket.on('custom', ({ from, event, data }) => {
       if (!this.peers.has(from)) return;
       // send() in an SFU room: the server relayed it.
@@ -367,7 +398,8 @@ export class RoomClient {
       if (expired) this.hooks.tokenExpired(err.data?.message ?? err.message);
       return;
     }
-    if (this.reportedUnreachable || this.probing) return;
+    // Only the WebSocket was tried: the next attempt (soon) tries polling too.
+    if (this.reportedUnreachable || this.probing || (!err.data && this.socket && pollingPending(this.socket))) return;
     const unreachable = () => {
       if (this.reportedUnreachable) return;
       this.reportedUnreachable = true;
@@ -414,12 +446,17 @@ export class RoomClient {
       const cleanup = () => {
         socket.off('connect', onOk);
         socket.off('connect_error', onErr);
+        socket.io.off('reconnect_failed', onGaveUp);
       };
+      // An error left to the next attempt (polling on its way) may have been the last one.
+      const onGaveUp = () => onErr(new Error('gave up reconnecting'), true);
       const onOk = () => {
         cleanup();
         resolve();
       };
-      const onErr = (err: Error & { data?: { code?: string; message?: string; expired?: boolean } }) => {
+      const onErr = (err: Error & { data?: { code?: string; message?: string; expired?: boolean } }, last = false) => {
+        // Only the WebSocket was tried: the next attempt (soon) tries polling too.
+        if (!last && !err.data && pollingPending(socket)) return;
         cleanup();
         // The same code onConnectError reports, so enter() can tell it was reported already.
         const code = err.data?.code === 'unauthorized' || err.data?.code === 'invalid-request' ? err.data.code : 'server-unreachable';
@@ -427,6 +464,7 @@ export class RoomClient {
       };
       socket.on('connect', onOk);
       socket.on('connect_error', onErr);
+      socket.io.on('reconnect_failed', onGaveUp);
     });
   }
 
@@ -466,7 +504,8 @@ export class RoomClient {
         ...(intent.topology && intent.mode !== 'join' ? { topology: intent.topology } : {}),
       };
       const event = intent.mode === 'open' ? 'room:open' : intent.mode === 'join' ? 'room:join' : 'room:open-or-join';
-      let ack = await request(socket, event, payload);
+      const acked = () => void (this.early ??= []);
+      let ack = await request(socket, event, payload, undefined, acked);
       while ('waiting' in ack) {
         // Outside the room until a host admits us (then the same request enters) or not.
         this.setState('waiting');
@@ -478,8 +517,9 @@ export class RoomClient {
             else resolve();
           };
         });
-        ack = await request(socket, event, payload);
+        ack = await request(socket, event, payload, undefined, acked);
       }
+      if (ack.topology === 'sfu') await loadSfu();
       if (this.intent !== intent && !(this.intent && this.intent.roomid === intent.roomid)) {
         // Left (or moved on) while the request was in flight.
         socket.emit('room:leave', {}, () => {});
@@ -492,8 +532,12 @@ export class RoomClient {
     try {
       const ack = await attempt;
       this.onJoined(ack, rejoining);
+      const early = this.early ?? [];
+      this.early = null;
+      for (const apply of early) apply();
       return ack;
     } catch (err) {
+      this.early = null;
       const roomErr = err instanceof RoomError ? err : new RoomError('internal-error', String(err));
       if (roomErr.code === 'aborted') throw roomErr;
       // A refused handshake was reported (and told the page) by onConnectError already.
@@ -734,6 +778,7 @@ export class RoomClient {
       // A connection a move leaves is not rebuilt.
       lost: (userid) => !current() || this.members.lost(userid),
       warn: (message, err) => this.hooks.warn(message, err),
+      error: (err) => this.hooks.error(err),
     };
   }
 

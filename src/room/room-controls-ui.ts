@@ -120,7 +120,7 @@ export class RoomControls {
   };
 
   /** The bar for the `controls` attribute's value; nothing when the attribute is absent. */
-  render(controls: string | null, t: Translate): TemplateResult | typeof nothing {
+  render(controls: string | null, t: Translate, people?: TemplateResult): TemplateResult | typeof nothing {
     if (controls === null) return nothing;
     this.start();
     const cap = this.capture;
@@ -133,6 +133,7 @@ export class RoomControls {
         canShare: canShareScreen(),
         devices: this.devices,
         state: this.host.state,
+        people,
       },
       this.actions,
       t,

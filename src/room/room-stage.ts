@@ -4,7 +4,7 @@
 import { html, nothing, type ReactiveController, type ReactiveControllerHost, type TemplateResult } from 'lit';
 import { gridFor } from '../ui/layout.js';
 import type { Translate } from '../ui/strings.js';
-import { waitingTemplate } from '../ui/tiles.js';
+import { waitingTemplate } from '../ui/waiting.js';
 
 /** What the stage needs from <rtc-room>. */
 export interface StageHost extends ReactiveControllerHost, HTMLElement {

@@ -30,12 +30,8 @@ import { RemoteTiles } from './remote-tiles.js';
 import { readIceTransportPolicy, readJoinOptions, readReconnectPolicy, releaseUserid, rememberedUserid } from './room-attributes.js';
 import { RoomClient, type JoinMode, type RoomState } from './room-client.js';
 import { RoomError, type RoomSocket } from './signaling.js';
-import { adoptUi } from '../ui/styles.js';
-import { RoomStage } from './room-stage.js';
-import { RoomControls } from './room-controls-ui.js';
-import { RoomPrejoin } from './room-prejoin-ui.js';
-import { RoomSpeaking } from './room-speaking.js';
-import { pickLang, translator, type StringOverrides, type Translate } from '../ui/strings.js';
+import type { RoomControls, RoomPeople, RoomPrejoin, RoomSpeaking, RoomStage } from './room-ui.js';
+import { langsLoading, pickLang, translator, type StringOverrides, type Translate } from '../ui/strings.js';
 
 /** What `peers` lists for each remote user. */
 export interface RoomPeer {
@@ -95,6 +91,30 @@ const STATUS_KEY: Partial<Record<RoomState, 'connecting' | 'reconnecting'>> = {
  * @csspart invite-link - The read-only field with the page's address.
  * @csspart copy-button - Copies the link; says "Copied" for 2 s (where the clipboard refuses, it selects the link instead).
  * @slot main - The large tile. The room moves a tile there itself (`slot="main"`); pages do not set it.
+ * @csspart participants-toggle - With `controls`: the bar's Participants button (`aria-expanded`), with the member count (part `participants-count`).
+ * @csspart participants-count - The number of people in the call, on the Participants button.
+ * @csspart participants - The participants panel (a non-modal dialog; Escape or its `participants-close` button closes it): `participant-list` of `participant` rows, each with `participant-name`, `host-label` for hosts, `mic-state` and `camera-state` (with `off` while muted or off); hosts also see `member-actions` per member (`mute-mic`, `mute-camera`, `make-host`, `remove-button`), the `lobby` queue of `knock` rows (`admit-button`, `deny-button`) and `host-actions` (`lock-button`, pressed while locked; `end-button`).
+ * @csspart participants-close - Closes the participants panel.
+ * @csspart participant-list - The list of everyone in the call (in the panel).
+ * @csspart participant - One person's row: `participant-name`, `host-label`, `mic-state`, `camera-state`, and for hosts `member-actions`.
+ * @csspart participant-name - A name, always text ("Ada (You)" for oneself); also in `knock` rows.
+ * @csspart host-label - "Host" beside a host's name.
+ * @csspart mic-state - The microphone icon (named "Microphone" or "Muted"); part `off` too while muted.
+ * @csspart camera-state - The camera icon (named "Camera" or "Camera off"); part `off` too while off.
+ * @csspart off - Added to `mic-state` / `camera-state` while that is off.
+ * @csspart member-actions - A host's buttons on another member's row.
+ * @csspart mute-mic - Turns off that member's microphone (disabled while it is off).
+ * @csspart mute-camera - Turns off that member's camera (disabled while it is off).
+ * @csspart make-host - Makes that member a host (not on hosts).
+ * @csspart remove-button - Removes that member from the room.
+ * @csspart lobby - Hosts: the queue of people waiting to join, `knock` rows with `participant-name`, `admit-button` and `deny-button`.
+ * @csspart knock - One waiting person.
+ * @csspart admit-button - Lets that person in.
+ * @csspart deny-button - Turns that person away.
+ * @csspart host-actions - Hosts: `lock-button` and `end-button`.
+ * @csspart lock-button - Lock room (`aria-pressed` while locked; pressing it again unlocks).
+ * @csspart end-button - Ends the room for everyone.
+ * @csspart notice - With `controls`: "A host muted your microphone" / "…turned off your camera" (until you unmute), or to hosts "{name} wants to join" while the panel is closed.
  * @csspart prejoin - With `prejoin`, before joining: the pre-join panel (a form); inside it `preview-tile`, `preview` (the camera `<video>`), `avatar` (initials while the camera is off), `level` (the microphone `<meter>`), `prejoin-side`, `prejoin-title`, `prejoin-error` (why the camera or microphone could not start), `name-field`, `name-input`, `device-field`, `device-select`, `preview-toggles` with `mic-toggle` and `camera-toggle`, and `join-button`.
  * @cssproperty --rtc-room-tile-min - Smallest tile width of the default grid (default 240px).
  * @cssproperty --rtc-room-gap - Gap between tiles (default 8px).
@@ -192,7 +212,6 @@ export class RtcRoom extends LitElement {
   name: string | null = null;
   /** Show the control bar: present (`controls`) for every control, or a subset in order (`controls="mic camera leave"`). */
   controls: string | null = null;
-  private bar: RoomControls | null = null;
   /**
    * `grid` (the default with `controls`): the tiles fill the room's box; `speaker`: the active speaker (or the
    * pinned tile) large, the others in a strip. Setting it (or `controls`) turns the stage on; a screen share or a
@@ -201,7 +220,6 @@ export class RtcRoom extends LitElement {
   layout: string | null = null;
   /** The userid whose tile is shown large (set by `pin()`, `unpin()` or a click on a tile's pin button), or null. */
   pinned: string | null = null;
-  private readonly stage = new RoomStage(this);
   /**
    * Before joining, show the pre-join panel instead of the tiles: camera
    * preview, microphone meter, device menus, name, mic/camera on or off, and
@@ -209,7 +227,6 @@ export class RtcRoom extends LitElement {
    * waits for it). Choices are remembered per origin. Gone once joined.
    */
   prejoin = false;
-  private readonly pre = new RoomPrejoin(this);
   /** Overrides of any UI string, by key of the strings table (see README); the language comes from `lang`. */
   strings: StringOverrides | null = null;
   /** Open-or-join as soon as the element is connected and has a room id. */
@@ -246,10 +263,23 @@ export class RtcRoom extends LitElement {
   private readonly localSources = new Map<string, EventTarget>();
   /** The <remote-stream> elements we rendered. */
   private readonly tiles = new RemoteTiles<RemoteStream>();
+  /** Each tile's rendered size picks the layer an SFU room forwards to it (removed tiles report 0×0 once). */
+  private readonly sizes = new ResizeObserver((entries) => {
+    for (const { target, contentRect } of entries) {
+      if (!target.isConnected) this.sizes.unobserve(target);
+      this.client?.transport.fit?.((target as RemoteStream).stream, contentRect);
+    }
+  });
   private readonly captureTargets = new Set<Element>();
   private teardownTimer: ReturnType<typeof setTimeout> | undefined;
   private listening = false;
-  private readonly speak = new RoomSpeaking(this, () => [this.client?.userid, this.localSources.values()]);
+  /** The call UI, once its module is loaded (see needUi()). */
+  private ui: { stage: RoomStage; pre: RoomPrejoin; speak: RoomSpeaking; bar: RoomControls; people: RoomPeople; adopt: (root: ShadowRoot) => void } | null = null;
+  private uiLoad: Promise<void> | null = null;
+  /** The UI's module could not be fetched: the room goes on without it (plain tiles, no pre-join hold). */
+  private uiFailed = false;
+  /** A speaking-change / active-speaker listener was added before the UI module was in. */
+  private speakWanted: string[] = [];
 
   /** The RoomClient: the room logic without the element (created on first use). */
   get room(): RoomClient {
@@ -380,7 +410,13 @@ export class RtcRoom extends LitElement {
 
   /** Looks up a UI string in the room's language (`lang` here or above, the document's, the browser's). */
   private t: Translate = (key, vars) =>
-    translator(pickLang(this.closest('[lang]')?.getAttribute('lang'), null, navigator.languages), this.strings)(key, vars);
+    translator(pickLang(this.closest('[lang]')?.getAttribute('lang'), null, navigator.languages), this.strings, this.relabel)(key, vars);
+
+  /** The UI's language came in: render again, with the local tiles. */
+  private readonly relabel = () => {
+    this.requestUpdate();
+    this.labelLocalTiles();
+  };
 
   private onRemoteStream(userid: string, stream: MediaStream, kind: StreamKind, extra: unknown, info: { audioMuted?: boolean; videoMuted?: boolean }): void {
     let el: RemoteStream | null = null;
@@ -400,6 +436,7 @@ export class RtcRoom extends LitElement {
     if (el && !event.defaultPrevented && this.client?.peers.has(userid)) {
       this.tiles.show(userid, stream.id, el);
       this.append(el);
+      this.sizes.observe(el);
     }
   }
 
@@ -420,7 +457,7 @@ export class RtcRoom extends LitElement {
     for (const source of this.localSources.values()) {
       const cap = source as Element & { tileLabel?: unknown; kind?: StreamKind | null };
       if (cap.localName !== 'media-capture' || cap.kind === 'screen') continue;
-      cap.tileLabel = { label: t('you'), name: typeof name === 'string' ? name : '', t };
+      cap.tileLabel = { label: t('you'), name: typeof name === 'string' ? name : '', t, host: this.controls !== null && this.isHost };
     }
   }
 
@@ -436,7 +473,7 @@ export class RtcRoom extends LitElement {
 
   private readonly onMuteChange = (e: MuteChangeEvent) => {
     this.client?.setMuted(e.detail.streamid, e.detail.kind, e.detail.muted);
-    if (this.bar) this.requestUpdate();
+    if (this.controls !== null) this.requestUpdate();
   };
 
   private listen(target: EventTarget, on: boolean): void {
@@ -445,7 +482,40 @@ export class RtcRoom extends LitElement {
     target[method]('stream-end', this.onLocalStreamEnd as EventListener);
     target[method]('track-change', this.onTrackChange as EventListener);
     target[method]('mute-change', this.onMuteChange as EventListener);
-    for (const type of ['stream', 'track-change']) target[method](type, this.speak.schedule);
+    for (const type of ['stream', 'track-change']) target[method](type, this.onSpeakInput);
+  }
+
+  private readonly onSpeakInput = () => this.ui?.speak.schedule();
+
+  /**
+   * Loads the call UI's module on first need (`controls`, `layout`, `prejoin` or a speaking listener), so a page
+   * without the UI never fetches or runs it; the element renders it as soon as it is in.
+   */
+  private needUi(): void {
+    this.uiLoad ??= import('./room-ui.js').then(
+      (m) => {
+        const speak = new m.RoomSpeaking(this, () => [this.client?.userid, this.localSources.values()]);
+        this.ui = { stage: new m.RoomStage(this), pre: new m.RoomPrejoin(this), speak, bar: new m.RoomControls(this), people: new m.RoomPeople(this), adopt: m.adoptUi };
+        for (const type of this.speakWanted) speak.listener(type);
+        this.requestUpdate();
+      },
+      (err: unknown) => {
+        this.uiFailed = true;
+        this.reportError('ui-unavailable', `The call UI could not be loaded (${String(err)}): serve the chunk files next to rtc-elements.js.`);
+        this.maybeAutojoin();
+      },
+    );
+  }
+
+  /** The call UI's module and the UI's language, when wanted, are in before the element counts as updated. */
+  protected override async getUpdateComplete(): Promise<boolean> {
+    let done = await super.getUpdateComplete();
+    // Bounded: the UI's first render may ask for the language.
+    for (let i = 0, wait; i < 3 && (wait = (this.ui ? null : this.uiLoad) ?? langsLoading()); i++) {
+      await wait;
+      done = await super.getUpdateComplete();
+    }
+    return done;
   }
 
   /** Picks up captures that were live before the room was connected or upgraded. */
@@ -664,10 +734,11 @@ export class RtcRoom extends LitElement {
     if (this.generatedUserid) releaseUserid(this.generatedUserid);
     this.generatedUserid = null;
     this.tiles.clear();
+    this.sizes.disconnect();
     this.localSources.clear();
-    this.bar?.stop();
-    this.speak.stop();
-    this.pre.stop();
+    this.ui?.bar.stop();
+    this.ui?.speak.stop();
+    this.ui?.pre.stop();
   }
 
   /** Audio levels are measured for speaking events once someone listens for them on the room. */
@@ -676,11 +747,17 @@ export class RtcRoom extends LitElement {
   override addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void {
     super.addEventListener(type, listener, options);
     // The stage's own listener (it follows active-speaker only while `controls`/`layout` already ask for levels) does not count.
-    if (listener !== this.stage) this.speak?.listener(type);
+    if ((type === 'speaking-change' || type === 'active-speaker') && !(typeof listener === 'object' && 'hostConnected' in listener)) {
+      if (this.ui) this.ui.speak.listener(type);
+      else {
+        this.speakWanted?.push(type);
+        this.needUi();
+      }
+    }
   }
 
   private maybeAutojoin(): void {
-    if (!this.autojoin || !this.roomId || !this.isConnected || this.pre.holds) return;
+    if (!this.autojoin || !this.roomId || !this.isConnected || (this.prejoin && (this.ui?.pre.holds ?? !this.uiFailed))) return;
     const state = this.client?.state ?? 'idle';
     if (state === 'joined' || state === 'connecting' || state === 'reconnecting') return;
     this.openOrJoin().catch(() => {
@@ -716,18 +793,23 @@ export class RtcRoom extends LitElement {
     }
   }
 
-  /** The bar (only when `controls` is set: the UI's styles are adopted then, so pages without it see no change). */
-  private renderControls() {
-    if (this.stage.active) adoptUi(this.renderRoot as ShadowRoot);
-    if (this.controls === null) return nothing;
-    this.bar ??= new RoomControls(this);
-    return this.bar.render(this.controls, this.t);
+  /**
+   * The pre-join panel, else the stage and the bar (with `controls` / `layout`: the UI's styles are adopted then,
+   * so pages without it see no change); the plain slot while the UI is not wanted, or not in yet.
+   */
+  private renderBody() {
+    const ui = this.ui;
+    const wanted = this.prejoin || this.controls !== null || this.layout !== null;
+    if (!ui) {
+      if (wanted) this.needUi();
+      return this.prejoin && !this.uiFailed ? nothing : html`<slot></slot>`;
+    }
+    if (wanted) ui.adopt(this.renderRoot as ShadowRoot);
+    return ui.pre.render(this.t) ?? html`${ui.stage.render(this.t)}${this.controls === null ? nothing : html`${ui.bar.render(this.controls, this.t, ui.people.button(this.t))}${ui.people.render(this.t)}`}`;
   }
 
   protected override render() {
-    const panel = this.pre.render(this.t);
-    if (panel) adoptUi(this.renderRoot as ShadowRoot);
-    return html`${this.statusMessage ? html`<div part="status" role="status">${this.statusMessage}</div>` : nothing}${panel ?? html`${this.stage.render(this.t)}${this.renderControls()}`}`;
+    return html`${this.statusMessage ? html`<div part="status" role="status">${this.statusMessage}</div>` : nothing}${this.renderBody()}`;
   }
 }
 

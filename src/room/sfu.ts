@@ -1,17 +1,20 @@
 /** The SFU transport: one publisher and one subscriber RTCPeerConnection to the room's Janus, SDP and candidates relayed by our server (sfu:* requests). */
-import type { IceCandidateData, SfuFeedsPayload, SfuJsep, SfuStreamInfo, SfuTarget, SignalData, StreamInfo } from '../protocol.js';
+import type { IceCandidateData, SfuFeedsPayload, SfuLayer, SfuJsep, SfuStreamInfo, SfuTarget, SignalData, StreamInfo } from '../protocol.js';
 import type { DataPayload } from './data-messages.js';
-import { request, type RoomSocket } from './signaling.js';
-import type { Transport, TransportContext, TransportHooks } from './transport.js';
+import { request, RoomError, type RoomSocket } from './signaling.js';
+import { SFU_DATA, type Transport, type TransportContext, type TransportHooks } from './transport.js';
 
-/** The `custom` event `send()` uses in SFU rooms: the server relays it (JSON, ≤ 16 KiB), stamped with the sender. */
-export const SFU_DATA = 'rtc-elements:data';
 
 /** One publisher stream as received: its tracks gathered in a stream of ours (Janus names no publisher's stream). */
 interface Remote {
   userid: string;
   stream: MediaStream;
   info: StreamInfo;
+  /** The simulcast layer its tile's size asks for, and the one last requested. */
+  want?: SfuLayer;
+  layer?: SfuLayer;
+  /** The first request was said again (see askLayers). */
+  again?: boolean;
 }
 
 /**
@@ -39,6 +42,11 @@ export class SfuTransport implements Transport {
   private readonly infos = new Map<string, StreamInfo>();
   /** Each member's streams as it last listed them: others it sent before are gone, even while Janus still forwards them. */
   private readonly listed = new Map<string, string[]>();
+  private timer?: ReturnType<typeof setTimeout>;
+  /** Bumped by a rebuild: queued work of the connections before it is dropped. */
+  private gen = 0;
+  /** During a rebuild: ends it (the old subscriber connection closes, remote streams whose feed did not come back end). */
+  private restoring: (() => void) | undefined;
 
   constructor(
     private readonly context: TransportContext,
@@ -56,10 +64,12 @@ export class SfuTransport implements Transport {
 
   stop(): void {
     this.running = false;
+    clearTimeout(this.timer);
     this.listen('off');
     for (const key of [...this.remotes.keys()]) this.end(key);
     for (const pc of Object.values(this.pcs)) pc.close();
     this.pcs = {};
+    this.restoring?.();
     this.sent.clear();
     this.members.clear();
     this.infos.clear();
@@ -71,7 +81,34 @@ export class SfuTransport implements Transport {
     socket[how]('sfu:feeds', this.onFeeds);
     socket[how]('sfu:offer', this.onOffer);
     socket[how]('sfu:trickle', this.onTrickle);
+    socket[how]('sfu:reset', this.rebuild);
   }
+
+  /**
+   * `sfu:reset`: the room's media server was replaced. Both connections are
+   * made anew: our streams published again, everyone's feeds subscribed again
+   * as they come back. A remote stream keeps its MediaStream (and its tile),
+   * frozen on its old tracks until its feed brings new ones; one that does
+   * not come back within 20 s ends.
+   */
+  private readonly rebuild = (): void => {
+    if (!this.running) return;
+    this.gen++;
+    const { publisher, subscriber } = this.pcs;
+    publisher?.close();
+    this.restoring?.();
+    const timer = setTimeout(() => this.restoring?.(), 20000);
+    this.restoring = () => {
+      clearTimeout(timer);
+      this.restoring = undefined;
+      subscriber?.close();
+      this.show([...this.mids.values()]);
+    };
+    this.pcs = {};
+    this.sent.clear();
+    this.syncStreams();
+    this.subscribe();
+  };
 
   // ---------------------------------------------------------------------------
   // Peers: Janus connects us to everyone; members only matter for stream announcements.
@@ -136,7 +173,13 @@ export class SfuTransport implements Transport {
 
   private addTrack(stream: MediaStream, track: MediaStreamTrack): void {
     const pc = (this.pcs.publisher ??= this.open('publisher'));
-    this.sent.get(stream.id)?.push(pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] }));
+    // A camera goes in three layers (full, half, quarter size; Janus reads the first rid as the highest, and
+    // its rooms take VP8): each viewer gets the one its tile needs (fit). A screen stays whole: text needs every pixel.
+    const sendEncodings =
+      track.kind === 'video' && this.context.published().find((e) => e.stream.id === stream.id)?.info.kind !== 'screen'
+        ? [...'hml'].map((rid, i) => ({ rid, scaleResolutionDownBy: 2 ** i }))
+        : undefined;
+    this.sent.get(stream.id)?.push(pc.addTransceiver(track, { direction: 'sendonly', streams: [stream], sendEncodings }));
   }
 
   removeStream(streamid: string): void {
@@ -188,6 +231,8 @@ export class SfuTransport implements Transport {
         await pc.setRemoteDescription(jsep);
       } catch (err) {
         if (pc.signalingState === 'have-local-offer') await pc.setLocalDescription({ type: 'rollback' });
+        // After the SFU was replaced, others no longer receive us: worth more than a console line.
+        if (this.gen && err instanceof RoomError) this.hooks.error?.(err);
         throw err;
       }
     });
@@ -225,7 +270,7 @@ export class SfuTransport implements Transport {
       if (!s || t.currentDirection === 'inactive' || !this.members.has(s.userid) || !this.isListed(key)) continue;
       live.set(key, [...(live.get(key) ?? []), t.receiver.track]);
     }
-    for (const key of [...this.remotes.keys()]) if (!live.has(key)) this.end(key);
+    for (const key of [...this.remotes.keys()]) if (!live.has(key) && !this.restoring) this.end(key);
     for (const [key, tracks] of live) {
       const remote = this.remotes.get(key);
       if (remote) {
@@ -303,10 +348,11 @@ export class SfuTransport implements Transport {
   }
 
   private queue(target: SfuTarget, work: (pc: RTCPeerConnection | undefined) => Promise<unknown>): void {
+    const gen = this.gen;
     this.chains[target] = this.chains[target].then(async () => {
-      if (this.running) await work(this.pcs[target]);
+      if (this.running && gen === this.gen) await work(this.pcs[target]);
     }).catch((err: unknown) => {
-      if (this.running) this.hooks.warn(`sfu ${target}`, err);
+      if (this.running && gen === this.gen) this.hooks.warn(`sfu ${target}`, err);
     });
   }
 
@@ -325,6 +371,38 @@ export class SfuTransport implements Transport {
 
   connection(userid: string): RTCPeerConnection | null {
     return this.members.has(userid) ? (this.pcs.subscriber ?? null) : null;
+  }
+
+  /** The smallest layer that fills the tile (a quarter of a 720p camera is 320 px wide); asked of the server once resizing pauses, only when it changed. */
+  fit(stream: MediaStream | null, { width, height }: { width: number; height: number }): void {
+    const size = Math.max(width, height * 1.8);
+    for (const r of this.remotes.values()) if (r.stream === stream) r.want = size > 640 ? 'high' : size > 320 ? 'medium' : 'low';
+    this.askLayers(300);
+  }
+
+  private askLayers(delay: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      for (const [key, r] of this.remotes) {
+        if (r.want === r.layer) continue;
+        r.layer = r.want;
+        request(this.socket, 'sfu:layer', { userid: r.userid, streamid: key.split(' ')[1]!, layer: r.want! }).then(() => {
+          // Janus can miss a layer asked for while the subscriber connection is starting: say the first one again.
+          if (r.again) return;
+          r.again = true;
+          setTimeout(() => {
+            if (this.remotes.get(key) !== r || r.layer !== r.want) return;
+            r.layer = undefined;
+            this.askLayers(0);
+          }, 2000);
+        }, (err: unknown) => {
+          if (r.layer === r.want) r.layer = undefined;
+          // Not received yet (the subscriber connection is still being set up, or renegotiating): ask again soon.
+          if (err instanceof RoomError && err.code === 'peer-not-found' && this.remotes.get(key) === r) this.askLayers(1000);
+          else this.hooks.warn('sfu:layer', err);
+        });
+      }
+    }, delay);
   }
 
   remoteStreams(userid: string): MediaStream[] {

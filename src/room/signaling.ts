@@ -1,4 +1,5 @@
 /** The socket.io side of a room: a typed socket, request/ack helpers and RoomError; no WebRTC here. */
+import { WebSocket as WsTransport } from 'engine.io-client';
 import { io, type Socket } from 'socket.io-client';
 import type { Ack, ClientToServerEvents, ErrorCode, HandshakeAuth, ServerToClientEvents } from '../protocol.js';
 
@@ -37,8 +38,8 @@ export const DEFAULT_RECONNECT: ReconnectPolicy = { attempts: Infinity, delayMs:
 export function createSocket(url: string | undefined, auth: HandshakeAuth, policy: ReconnectPolicy): RoomSocket {
   const options = {
     auth,
-    // WebSocket first (one round trip less than polling-then-upgrade), polling if it fails.
-    transports: ['websocket', 'polling'],
+    // WebSocket (one round trip less than polling-then-upgrade); polling joins in below once it fails.
+    transports: [WsTransport],
     tryAllTransports: true,
     reconnection: true,
     reconnectionAttempts: policy.attempts,
@@ -47,8 +48,22 @@ export function createSocket(url: string | undefined, auth: HandshakeAuth, polic
     randomizationFactor: 0.3,
     timeout: 8000,
   };
-  return (url ? io(url, options) : io(options)) as RoomSocket;
+  const socket = (url ? io(url, options) : io(options)) as RoomSocket;
+  // HTTP long-polling, for networks whose proxies drop WebSockets, is fetched on the first failure to connect
+  // (a chunk of its own in the CDN bundle): the next attempts try the WebSocket, then polling.
+  socket.io.once('error', () => {
+    void import('./polling.js').then(
+      ({ XHR }) => void (socket.io.opts.transports = [WsTransport, XHR]),
+      () => void pollingFailed.add(socket),
+    );
+  });
+  return socket;
 }
+
+const pollingFailed = new WeakSet<RoomSocket>();
+
+/** True while a socket has tried only the WebSocket, polling being on its way: its failure so far says little. */
+export const pollingPending = (socket: RoomSocket): boolean => socket.io.opts.transports?.length === 1 && !pollingFailed.has(socket);
 
 /**
  * After a `connect_error` without a reason (the transport failed): fetches the
@@ -85,12 +100,15 @@ export function request<E extends keyof ClientToServerEvents>(
   event: E,
   payload: Parameters<ClientToServerEvents[E]>[0],
   timeoutMs = 10000,
+  /** Runs as the ack arrives, before anything the server sent after it is handled. */
+  onAck?: () => void,
 ): Promise<OkOf<E>> {
   return new Promise((resolve, reject) => {
     const timed = socket.timeout(timeoutMs) as unknown as {
       emit(ev: string, p: unknown, cb: (err: Error | null, res: Ack<object>) => void): void;
     };
     timed.emit(event, payload, (err, res) => {
+      if (!err) onAck?.();
       if (err) reject(new RoomError('timeout', `The signaling server did not answer ${event} within ${timeoutMs} ms.`));
       else if (!res || typeof res !== 'object') reject(new RoomError('internal-error', `Malformed answer to ${event}.`));
       else if (res.ok) resolve(res as OkOf<E>);

@@ -1,6 +1,7 @@
 /** The seam between a room's session and its media: the Transport interface every media transport (mesh today) implements. */
 import type { SignalData, StreamInfo, StreamKind } from '../protocol.js';
 import type { DataPayload } from './data-messages.js';
+import type { RoomError } from './signaling.js';
 
 /** A local stream and what peers are told about it (kind, mute flags). */
 export interface LocalStreamEntry {
@@ -42,6 +43,8 @@ export interface TransportHooks {
   lost(userid: string): boolean;
   /** Problems worth a console line; never thrown. */
   warn(message: string, err?: unknown): void;
+  /** A problem the page must hear of (a room error): e.g. our media could not be sent again after the SFU was replaced. */
+  error?(err: RoomError): void;
 }
 
 /**
@@ -100,4 +103,9 @@ export interface Transport {
   connection(userid: string): RTCPeerConnection | null;
   /** The streams received from this user. */
   remoteStreams(userid: string): MediaStream[];
+  /** A received stream's tile is rendered at this size (CSS pixels): the SFU picks the simulcast layer to forward. */
+  fit?(stream: MediaStream | null, box: { width: number; height: number }): void;
 }
+
+/** The `custom` event `send()` uses in SFU rooms: the server relays it (JSON, ≤ 16 KiB), stamped with the sender. */
+export const SFU_DATA = 'rtc-elements:data';

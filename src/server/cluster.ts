@@ -1,13 +1,14 @@
 // Shared mode (`redisUrl`): several server processes ("nodes") behind one
-// load balancer share rooms through Redis. socket.io's Redis Streams adapter
-// carries relays and room broadcasts between nodes; RedisRoomStore keeps room
-// state. This module connects to Redis and runs each node's housekeeping loop:
+// load balancer share rooms through Redis. RedisRoomStore keeps room state;
+// each node has an inbox (a Redis stream only it reads) through which the
+// other nodes relay to its connections (relay.ts). This module connects to
+// Redis, reads this node's inbox and runs each node's housekeeping loop:
 //
 // - heartbeat: `node:<id>` is refreshed every ttl/3 with a TTL of `ttl`;
 // - sweep: a node that has been in touch with Redis for a whole TTL removes
-//   the members of nodes whose heartbeat expired (killed, frozen, cut off) and
-//   tells their rooms `peer:leave` (reason `disconnect`, as for a vanished
-//   connection) through the adapter. A short lock lets one node per period do it;
+//   the members (and the inbox) of nodes whose heartbeat expired (killed,
+//   frozen, cut off) and tells their rooms `peer:leave` (reason `disconnect`,
+//   as for a vanished connection). A short lock lets one node per period do it;
 // - reconcile: memberships recorded for this node whose connection is gone
 //   here (its leave failed while Redis was away) are removed the same way;
 // - restore: when Redis lost this node's memberships (it restarted empty, or
@@ -19,11 +20,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { createClient as CreateClient } from 'redis';
-import type { ServerOptions } from 'socket.io';
+import type { NodeBus } from './relay.js';
 import type { RoomMember } from './rooms.js';
 import { DEFAULT_KEY_PREFIX, KEY_PREFIX_PATTERN, RedisRoomStore, type NodeMember, type RemovedMember, type RestoreResult } from './redis-store.js';
 
 type RedisClient = ReturnType<typeof CreateClient>;
+/** Stream entries as XREAD returns them: [id, [field, value, …]]. */
+type Entries = [string, string[]][];
 
 /** A node is presumed dead this long after its last heartbeat. */
 export const DEFAULT_NODE_TTL_MS = 6000;
@@ -65,14 +68,14 @@ export interface ClusterHooks {
 export interface Cluster {
   readonly nodeId: string;
   readonly store: RedisRoomStore;
-  /** For socket.io's `adapter` option. */
-  readonly adapter: NonNullable<ServerOptions['adapter']>;
+  /** The other nodes, for the relay (relay.ts): this node's inbox and the others'. */
+  readonly bus: NodeBus;
   /** The command connection to Redis is up. */
   readonly up: boolean;
   start(hooks: ClusterHooks): void;
   /** Stops the loop and removes this node's members (returned, for peer:leave) and heartbeat. */
   stop(): Promise<RemovedMember[]>;
-  /** Closes the Redis connections. The socket.io adapter must be closed first (io.close()). */
+  /** Closes the Redis connections (what is queued goes out first). */
   close(): Promise<void>;
 }
 
@@ -97,18 +100,19 @@ export async function connectCluster(options: ClusterOptions): Promise<Cluster> 
   const where = redactRedisUrl(options.url);
 
   let redisModule: typeof import('redis');
-  let adapterModule: typeof import('@socket.io/redis-streams-adapter');
   try {
-    [redisModule, adapterModule] = await Promise.all([import('redis'), import('@socket.io/redis-streams-adapter')]);
+    redisModule = await import('redis');
   } catch (err) {
-    throw new Error(`redisUrl needs the packages "redis" and "@socket.io/redis-streams-adapter" (${(err as Error).message})`);
+    throw new Error(`redisUrl needs the package "redis" (${(err as Error).message})`);
   }
 
   const nodeId = randomUUID();
-  // The command connection: room scripts and the adapter's publishing. Without
-  // Redis, commands fail at once (no offline queue) or after COMMAND_TIMEOUT_MS,
-  // so a room request gets `internal-error` instead of waiting, and a relay to
-  // local sockets is not held back by its copy for the other nodes.
+  // The command connection: room scripts and relays to other nodes' inboxes,
+  // sent in call order (what keeps a member's messages behind its peer:join).
+  // Without Redis, commands fail at once (no offline queue) or after
+  // COMMAND_TIMEOUT_MS, so a room request gets `internal-error` instead of
+  // waiting, and a relay to local sockets is not held back by its copy for the
+  // other nodes.
   const client: RedisClient = redisModule.createClient({
     url: options.url,
     disableOfflineQueue: true,
@@ -119,6 +123,8 @@ export async function connectCluster(options: ClusterOptions): Promise<Cluster> 
   });
   let reportedDown = false;
   let connectedOnce = false;
+  /** Set once connected (the store forgets its loaded scripts on every reconnect). */
+  let storeRef: RedisRoomStore | undefined;
   client.on('error', (err: Error) => {
     // Every failed reconnect attempt lands here: say it once per outage.
     if (!reportedDown) {
@@ -128,40 +134,20 @@ export async function connectCluster(options: ClusterOptions): Promise<Cluster> 
     reportedDown = true;
   });
   client.on('ready', () => {
+    storeRef?.forgetScripts();
     if (reportedDown && connectedOnce) log.info({ redis: where }, 'redis connection restored');
     reportedDown = false;
     connectedOnce = true;
   });
 
-  // The adapter duplicates this client for its blocking XREAD and its
-  // subscriptions. Those must keep node-redis's offline queue: the adapter
-  // retries a failed XREAD at once, and a read that fails instantly while
-  // Redis is away would spin without ever yielding to the event loop. They get
-  // no command timeout either (XREAD blocks for seconds on purpose).
-  const duplicates: RedisClient[] = [];
-  const duplicate = client.duplicate.bind(client) as (overrides?: object) => RedisClient;
-  Object.assign(client, {
-    duplicate(overrides?: object) {
-      const dup = duplicate({ ...overrides, disableOfflineQueue: false, commandOptions: undefined });
-      duplicates.push(dup);
-      const connect = dup.connect.bind(dup);
-      // The adapter chains on connect() without a catch: a duplicate closed
-      // before it ever connected (startup gave up) must not become an
-      // unhandled rejection. Its promise then never settles; nothing waits on it.
-      Object.assign(dup, { connect: () => connect().catch(() => new Promise<never>(() => {})) });
-      return dup;
-    },
-  });
-
-  // The adapter's read loop retries a failed XREAD at once and stops only once
-  // the adapter is closed: a closed client would make it spin. A retired
-  // duplicate's XREAD therefore never settles, which ends the loop quietly.
-  const retire = (dup: RedisClient) => {
-    Object.assign(dup, { xRead: () => new Promise<never>(() => {}) });
-    dup.destroy();
-  };
+  // The inbox reader: its XREAD blocks for seconds on purpose, so it has a
+  // connection of its own, without a command timeout, and keeps node-redis's
+  // offline queue (while Redis is away its next read waits instead of failing
+  // at once and spinning).
+  const reader = client.duplicate({ disableOfflineQueue: false, commandOptions: undefined }) as unknown as RedisClient;
+  reader.on('error', () => {});
   const destroyAll = () => {
-    for (const d of duplicates) retire(d);
+    reader.destroy();
     client.destroy();
   };
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
@@ -172,25 +158,16 @@ export async function connectCluster(options: ClusterOptions): Promise<Cluster> 
     throw new Error(`cannot reach Redis at ${where} within ${connectTimeoutMs} ms`);
   }
 
-  const store = new RedisRoomStore(client as unknown as { sendCommand(args: string[]): Promise<unknown> }, { nodeId, keyPrefix });
+  const store = (storeRef = new RedisRoomStore(client as unknown as { sendCommand(args: string[]): Promise<unknown> }, { nodeId, keyPrefix }));
   let epoch: string;
-  let adapter: NonNullable<ServerOptions['adapter']>;
   try {
     // Registered before serving: a node with members and no heartbeat would be
     // swept. Also the first script: a Redis that refuses them (a read-only
     // replica, an ACL without EVALSHA) fails the start here.
     epoch = (await store.heartbeat(ttlMs, randomUUID())).epoch;
-    adapter = adapterModule.createAdapter(client, {
-      streamName: `${keyPrefix}socket.io`,
-      channelPrefix: `${keyPrefix}socket.io`,
-      // Our payloads are JSON only (binary attachments are refused at the door).
-      onlyPlaintext: true,
-    }) as NonNullable<ServerOptions['adapter']>;
-    const ready = await within(
-      Promise.all(duplicates.map((d) => (d.isReady ? Promise.resolve() : new Promise<void>((resolve) => d.once('ready', () => resolve()))))).then(() => true),
-      connectTimeoutMs,
-    );
-    if (!ready) throw new Error(`Redis at ${where} accepted one connection but not the adapter's`);
+    const connected = reader.connect();
+    connected.catch(() => {});
+    if (!(await within(connected.then(() => true), connectTimeoutMs))) throw new Error(`Redis at ${where} accepted one connection but not a second one`);
   } catch (err) {
     destroyAll();
     throw err;
@@ -201,6 +178,7 @@ export async function connectCluster(options: ClusterOptions): Promise<Cluster> 
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
+  let reading = false;
   /** Since when every heartbeat went through; null while Redis is away. */
   let healthySince: number | null = Date.now();
 
@@ -262,10 +240,43 @@ export async function connectCluster(options: ClusterOptions): Promise<Cluster> 
     timer.unref();
   }
 
+  /** Reads the inbox from its start (a fresh node id, a fresh stream) until close(). */
+  async function readInbox(handler: (message: string) => void): Promise<void> {
+    let last = '0';
+    while (reading) {
+      try {
+        const reply = (await reader.sendCommand(['XREAD', 'COUNT', '100', 'BLOCK', '5000', 'STREAMS', store.inbox, last])) as Entries | Record<string, Entries> | null;
+        // RESP3 answers a map of stream -> entries, RESP2 a list of [stream, entries].
+        const entries = reply === null ? [] : Array.isArray(reply) ? ((reply[0] as unknown as [string, Entries] | undefined)?.[1] ?? []) : (Object.values(reply)[0] ?? []);
+        for (const [id, fields] of entries) {
+          last = id;
+          try {
+            handler(fields[1]!);
+          } catch (err) {
+            log.error({ err }, 'a message from another node failed');
+          }
+        }
+      } catch (err) {
+        if (!reading) return;
+        log.debug({ err: (err as Error).message }, 'reading the inbox failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  }
+
   return {
     nodeId,
     store,
-    adapter,
+    bus: {
+      nodeId,
+      route: (roomid, userid) => store.route(roomid, userid),
+      send: (node, message) => store.send(node, message),
+      post: (roomid, message) => store.post(roomid, message),
+      read(handler) {
+        reading = true;
+        void readInbox(handler);
+      },
+    },
     get up() {
       return client.isReady;
     },
@@ -288,7 +299,8 @@ export async function connectCluster(options: ClusterOptions): Promise<Cluster> 
       stopped = true;
       clearTimeout(timer);
       await running;
-      for (const d of duplicates) retire(d);
+      reading = false;
+      reader.destroy();
       // Graceful: what is queued (the last peer:leave publishes) goes out first.
       if (!(await within(client.close().then(() => true), 1000))) client.destroy();
     },

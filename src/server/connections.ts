@@ -7,7 +7,7 @@ import { roomKey, type IoServer, type IoSocket } from './io.js';
 import type { Metrics } from './metrics.js';
 import type { WorkLimiter } from './rate-limit.js';
 import { guardOf, type ConnectionGuard } from './engine-guard.js';
-import { createRelay, type Relay } from './relay.js';
+import { createRelay, type NodeBus, type Relay } from './relay.js';
 import type { RequestQueue } from './router.js';
 import type { JanusPool } from './janus/index.js';
 import type { RoomStore } from './rooms.js';
@@ -35,6 +35,8 @@ export interface ConnectionsOptions {
   metrics: Metrics;
   log: Logger;
   shared: boolean;
+  /** Shared mode: the other nodes. */
+  bus?: NodeBus;
   closing(): boolean;
   /** Janus for `sfu` rooms, if configured. */
   janus?: JanusPool | null;
@@ -52,13 +54,20 @@ export class Connections {
     private readonly options: ConnectionsOptions,
   ) {
     // A connection that lost its membership to a newer one is no longer in a room.
-    this.relay = createRelay(io, (connId) => {
-      const old = io.sockets.sockets.get(connId);
-      if (old) old.data.roomid = null;
-      clearTimeout(this.byId.get(connId)?.iceTimer);
-    });
-    this.sfu = options.janus ? new SfuRooms(options.janus, this.relay, options.log) : null;
-    this.moves = this.sfu && new TopologyMoves(this.sfu, this.relay, options.config.meshMax, options.log);
+    this.relay = createRelay(
+      io,
+      (connId) => {
+        const old = io.sockets.sockets.get(connId);
+        if (old) old.data.roomid = null;
+        clearTimeout(this.byId.get(connId)?.iceTimer);
+      },
+      options.store,
+      options.bus,
+      (err) => options.log.debug({ err: (err as Error).message }, 'a relay to another node failed'),
+    );
+    this.sfu = options.janus ? new SfuRooms(options.janus, this.relay, options.log, options.store, options.shared) : null;
+    // Mid-call moves of `auto` rooms: one node only for now (shared mode decides at open).
+    this.moves = this.sfu && !options.shared ? new TopologyMoves(this.sfu, this.relay, options.config.meshMax, options.log) : null;
   }
 
   values(): IterableIterator<Connection> {
@@ -153,6 +162,7 @@ export class Connections {
   /** Shared mode: the node's housekeeping (see cluster.ts) asks these of the connections. */
   clusterHooks(): ClusterHooks {
     const { io, byId, relay } = this;
+    const { store } = this.options;
     return {
       memberships() {
         const list: LocalMembership[] = [];
@@ -178,6 +188,14 @@ export class Connections {
         if (!s?.connected || s.data.roomid !== m.roomid) return;
         if (result === 'restored') {
           relay.toRoom(m.roomid, 'peer:join', peerInfo(m.member), s.id);
+          // That broadcast reaches only the nodes back in Redis already; members put back by the
+          // others earlier are told to this connection here (a repeated peer:join is harmless).
+          void Promise.resolve(store.members(m.roomid)).then(
+            (list) => {
+              for (const p of list) if (p.userid !== m.member.userid && s.data.roomid === m.roomid) s.emit('peer:join', peerInfo(p));
+            },
+            () => {},
+          );
         } else if (result === 'taken') {
           // A newer connection of the same userid entered a room while Redis had lost this one.
           s.data.roomid = null;

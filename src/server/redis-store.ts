@@ -5,7 +5,8 @@
 // inside one synchronous call.
 //
 // Keys (prefix `rtc:` by default):
-//   room:<roomid>      hash   token, max, pw (scrypt hash; absent = none), seq (join counter), lobby, locked ('1' or absent)
+//   room:<roomid>      hash   token, max, pw (scrypt hash; absent = none), seq (join counter), lobby, locked ('1' or absent),
+//                             sfu (the Janus placement `url \n janus room \n secret`; absent = mesh)
 //   room:<roomid>:m    hash   userid -> member record (below)
 //   room:<roomid>:o    zset   userid scored by join order
 //   room:<roomid>:s    hash   streamid -> userid that announced it
@@ -17,6 +18,8 @@
 //   rooms              set    roomids (for stats)
 //   node:<id>          string the node's heartbeat, with a TTL
 //   node:<id>:m        hash   userid -> roomid, the members that node's connections hold
+//   node:<id>:in       stream that node's inbox: relays and room broadcasts from the other nodes,
+//                             read by that node only, capped (MAXLEN ~), deleted with its members
 //   nodes              set    nodes that may hold members
 //   seq                counter room tokens (a new value for every room incarnation)
 //   epoch              string set once; a different value means Redis lost its data
@@ -48,6 +51,7 @@ import {
   type RoomInfo,
   type RoomMember,
   type RoomStore,
+  type SfuPlacement,
   type StreamClaim,
 } from './rooms.js';
 
@@ -79,6 +83,8 @@ export interface NodeMember {
 export type RestoreResult = 'present' | 'restored' | 'taken';
 
 export const DEFAULT_KEY_PREFIX = 'rtc:';
+/** Entries an inbox keeps (`MAXLEN ~`), as the socket.io adapter's stream did: bounds a node's unread inbox. */
+export const INBOX_MAXLEN = 10_000;
 /** Characters a key prefix may hold: nothing that needs quoting anywhere. */
 export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9_.:{}-]{1,64}$/;
 
@@ -98,6 +104,7 @@ local function qk(r) return P .. 'room:' .. r .. ':q' end
 local function bk(r) return P .. 'room:' .. r .. ':b' end
 local function nk(n) return P .. 'node:' .. n end
 local function nmk(n) return P .. 'node:' .. n .. ':m' end
+local function ibk(n) return P .. 'node:' .. n .. ':in' end
 local function conn_of(rec) return string.match(rec, '^([^\n]*)\n') end
 local function node_of(rec) return string.match(rec, '^[^\n]*\n([^\n]*)\n') end
 local function role_of(rec) return string.match(rec, '^[^\n]*\n[^\n]*\n[^\n]*\n([^\n]*)\n') end
@@ -224,8 +231,15 @@ local function drain(n, out)
       out[#out + 1] = { r, u }
     end
   end
-  redis.call('DEL', nmk(n))
+  redis.call('DEL', nmk(n), ibk(n))
   redis.call('SREM', NODES, n)
+end
+
+-- Appends message m to live node n's inbox; false when n has no heartbeat (dead or gone).
+local function deliver(n, maxlen, m)
+  if redis.call('EXISTS', nk(n)) == 0 then return false end
+  redis.call('XADD', ibk(n), 'MAXLEN', '~', maxlen, '*', 'm', m)
+  return true
 end
 `;
 
@@ -306,6 +320,35 @@ return cjson.encode({ left = true, deleted = remove_member(r, u, rec) })`,
   // ARGV: prefix, roomid, userid
   member: String.raw`
 return redis.call('HGET', mk(ARGV[2]), ARGV[3])`,
+
+  // ARGV: prefix, node, max length, message. 1 when appended to the node's inbox, 0 when the node is gone.
+  send: String.raw`
+if deliver(ARGV[2], ARGV[3], ARGV[4]) then return 1 end
+return 0`,
+
+  // ARGV: prefix, this node, max length, message, roomid ('' = everywhere).
+  // To every other live node holding a member of the room, decided in the
+  // same atomic step as joins and leaves: a member that entered before this
+  // runs hears it, one that enters after does not need to. A room without
+  // members (ended, emptied) reaches every node: its sockets may still be there.
+  post: String.raw`
+local r, me, targets = ARGV[5], ARGV[2], {}
+if r ~= '' then
+  for _, rec in ipairs(redis.call('HVALS', mk(r))) do
+    local n = node_of(rec)
+    if n and n ~= me then targets[n] = true end
+  end
+end
+if r == '' or redis.call('HLEN', mk(r)) == 0 then
+  for _, n in ipairs(redis.call('SMEMBERS', NODES)) do
+    if n ~= me then targets[n] = true end
+  end
+end
+local sent = 0
+for n in pairs(targets) do
+  if deliver(n, ARGV[3], ARGV[4]) then sent = sent + 1 end
+end
+return sent`,
 
   // ARGV: prefix, roomid, userid, connId, extra
   updateExtra: String.raw`
@@ -420,6 +463,30 @@ end
 redis.call('LTRIM', ck(r, u), 0, max - 1)
 return cjson.encode({ status = 'ok' })`,
 
+  // ARGV: prefix, roomid
+  sfuPlacement: String.raw`
+return redis.call('HGET', rk(ARGV[2]), 'sfu')`,
+
+  // ARGV: prefix, roomid, placement ('' = none), previous url, previous room ('' and '': none). Compare-and-set; returns the placement after.
+  placeSfu: String.raw`
+local r = ARGV[2]
+if redis.call('EXISTS', rk(r)) == 0 then return false end
+local cur = redis.call('HGET', rk(r), 'sfu')
+local same
+if cur then
+  local url, room = string.match(cur, '^([^\n]*)\n([^\n]*)\n')
+  same = url == ARGV[4] and room == ARGV[5]
+else
+  same = ARGV[4] == '' and ARGV[5] == ''
+end
+if not same then return cur end
+if ARGV[3] == '' then
+  redis.call('HDEL', rk(r), 'sfu')
+  return false
+end
+redis.call('HSET', rk(r), 'sfu', ARGV[3])
+return ARGV[3]`,
+
   // ARGV: prefix
   stats: String.raw`
 return cjson.encode({ rooms = redis.call('SCARD', ROOMS), members = redis.call('HLEN', USERS) })`,
@@ -526,6 +593,15 @@ export class RedisRoomStore implements RoomStore {
     return reply === null ? undefined : roomInfo(json(reply));
   }
 
+  async sfuPlacement(roomid: string): Promise<SfuPlacement | null> {
+    return decodePlacement(await this.run('sfuPlacement', [roomid]));
+  }
+
+  async placeSfu(roomid: string, placement: SfuPlacement | null, previous: SfuPlacement | null): Promise<SfuPlacement | null> {
+    const encoded = placement ? [placement.url, placement.room, placement.secret].join('\n') : '';
+    return decodePlacement(await this.run('placeSfu', [roomid, encoded, previous?.url ?? '', previous?.room ?? '']));
+  }
+
   async create(room: NewRoom, member: RoomMember): Promise<EnterResult> {
     const reply = await this.run('create', [room.roomid, String(room.maxParticipants), room.passwordHash ?? '', ...this.memberArgs(member), room.lobby ? '1' : '']);
     return enterResult(json(reply));
@@ -597,6 +673,31 @@ export class RedisRoomStore implements RoomStore {
     return typeof reply === 'string' ? decodeMember(userid, reply) : undefined;
   }
 
+  /** Where member `userid` of `roomid` is connected: its connection and the node that holds it. */
+  async route(roomid: string, userid: string): Promise<{ connId: string; node: string } | undefined> {
+    const reply = await this.run('member', [roomid, userid]);
+    if (typeof reply !== 'string') return undefined;
+    const [connId, node] = reply.split('\n', 2);
+    return { connId: connId!, node: node! };
+  }
+
+  // -- inboxes: relays between nodes (see relay.ts) ----------------------------
+
+  /** Appends `message` to `node`'s inbox; false when that node is gone. */
+  async send(node: string, message: string): Promise<boolean> {
+    return Number(await this.run('send', [node, String(INBOX_MAXLEN), message])) === 1;
+  }
+
+  /** Appends `message` to the inbox of every other node holding a member of `roomid` (of every other node when null or empty). */
+  async post(roomid: string | null, message: string): Promise<void> {
+    await this.run('post', [this.nodeId, String(INBOX_MAXLEN), message, roomid ?? '']);
+  }
+
+  /** This node's inbox (a Redis stream). */
+  get inbox(): string {
+    return `${this.keyPrefix}node:${this.nodeId}:in`;
+  }
+
   async updateExtra(roomid: string, userid: string, connId: string, extra: Extra): Promise<boolean> {
     return Number(await this.run('updateExtra', [roomid, userid, connId, JSON.stringify(extra)])) === 1;
   }
@@ -658,13 +759,31 @@ export class RedisRoomStore implements RoomStore {
     return reply;
   }
 
-  /** EVALSHA, and EVAL when Redis does not know the script yet (first use, or a restarted Redis). */
+  /** Scripts Redis was given on this connection (SCRIPT LOAD); a restarted Redis forgets them. */
+  private readonly loaded = new Set<ScriptName>();
+
+  /** Redis (re)connected: it may have forgotten the scripts. */
+  forgetScripts(): void {
+    this.loaded.clear();
+  }
+
+  /**
+   * EVALSHA, after a SCRIPT LOAD sent ahead of it on first use: commands run in
+   * the order they are sent, which relays rely on (a member's signal never
+   * overtakes its peer:join), and an EVAL retried after NOSCRIPT would come
+   * after commands sent meanwhile. EVAL remains the fallback.
+   */
   private async run(name: ScriptName, args: string[]): Promise<unknown> {
     const script = COMPILED[name];
+    if (!this.loaded.has(name)) {
+      this.loaded.add(name);
+      this.client.sendCommand(['SCRIPT', 'LOAD', script.source]).catch(() => this.loaded.delete(name));
+    }
     try {
       return await this.client.sendCommand(['EVALSHA', script.sha, '0', this.keyPrefix, ...args]);
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      this.loaded.clear();
       return this.client.sendCommand(['EVAL', script.source, '0', this.keyPrefix, ...args]);
     }
   }
@@ -682,6 +801,12 @@ function list(value: unknown): unknown[] {
 
 function removedList(value: unknown): RemovedMember[] {
   return (list(value) as [string, string][]).map(([roomid, userid]) => ({ roomid, userid }));
+}
+
+function decodePlacement(reply: unknown): SfuPlacement | null {
+  if (typeof reply !== 'string') return null;
+  const [url = '', room = '', secret = ''] = reply.split('\n');
+  return { url, room, secret };
 }
 
 function encodePermissions(permissions: Permission[] | undefined): string {

@@ -109,8 +109,28 @@ export type StreamClaim =
   /** `connId` does not hold a membership of the room (left, or replaced). */
   | { status: 'not-member' };
 
+/**
+ * Where an `sfu` room's media goes: a Janus instance, the Janus room on it and
+ * the secret that destroys it (server-side only: never sent to a browser).
+ */
+export interface SfuPlacement {
+  url: string;
+  room: string;
+  secret: string;
+}
+
 export interface RoomStore {
   get(roomid: string): Awaitable<RoomInfo | undefined>;
+  /** The room's Janus placement; null for a mesh room or a room that does not exist. It goes with the room. */
+  sfuPlacement(roomid: string): Awaitable<SfuPlacement | null>;
+  /**
+   * Records `placement` (null: none, the room is a mesh again) for the room
+   * if its current one is `previous` (same url and Janus room; null: none
+   * yet), in one atomic step: of several nodes placing (or re-placing) a room
+   * at once, the first wins. Returns the placement the room has afterwards
+   * (the winner's), null when it has none or does not exist.
+   */
+  placeSfu(roomid: string, placement: SfuPlacement | null, previous: SfuPlacement | null): Awaitable<SfuPlacement | null>;
   /**
    * Creates the room with `member` in it, unless it exists (`exists`). A
    * userid has one membership server-wide: one held by another connection is
@@ -184,6 +204,7 @@ interface MemoryRoom {
   queue: Map<string, LobbyEntry & { until: number }>;
   /** userid -> until when it may not enter (ms since the epoch). */
   bans: Map<string, number>;
+  sfu?: SfuPlacement;
 }
 
 /** Single-process store: plain maps, every method synchronous. */
@@ -196,6 +217,21 @@ export class MemoryRoomStore implements RoomStore {
   get(roomid: string): RoomInfo | undefined {
     const room = this.rooms.get(roomid);
     return room && snapshot(room);
+  }
+
+  sfuPlacement(roomid: string): SfuPlacement | null {
+    const p = this.rooms.get(roomid)?.sfu;
+    return p ? { ...p } : null;
+  }
+
+  placeSfu(roomid: string, placement: SfuPlacement | null, previous: SfuPlacement | null): SfuPlacement | null {
+    const room = this.rooms.get(roomid);
+    if (!room) return null;
+    if (samePlacement(room.sfu ?? null, previous)) {
+      delete room.sfu;
+      if (placement) room.sfu = { ...placement };
+    }
+    return this.sfuPlacement(roomid);
   }
 
   create(spec: NewRoom, member: RoomMember): EnterResult {
@@ -398,6 +434,11 @@ export class MemoryRoomStore implements RoomStore {
     this.leave(roomid, userid, old.connId);
     return { connId: old.connId, roomid };
   }
+}
+
+/** The same Janus room on the same instance (null: none). */
+export function samePlacement(a: SfuPlacement | null, b: SfuPlacement | null): boolean {
+  return a === b || (!!a && !!b && a.url === b.url && a.room === b.room);
 }
 
 function snapshot(room: MemoryRoom): RoomInfo {

@@ -7,7 +7,7 @@ import { custom } from './handlers/custom.js';
 import { extraUpdate } from './handlers/extra.js';
 import { hostMake, lobbyAdmit, lobbyDeny, memberMute, memberRemove, memberUnmute, roomEnd, roomLock } from './handlers/hosts.js';
 import { join, leave, open, openOrJoin, presence } from './handlers/rooms.js';
-import { sfuPublish, sfuStart, sfuSubscribe, sfuTrickle, sfuUnpublish } from './handlers/sfu.js';
+import { sfuLayer, sfuPublish, sfuStart, sfuSubscribe, sfuTrickle, sfuUnpublish } from './handlers/sfu.js';
 import { signal } from './handlers/signal.js';
 import type { Metrics } from './metrics.js';
 import { BusyError } from './rate-limit.js';
@@ -36,6 +36,7 @@ export const handlers: Handlers = {
   'sfu:start': sfuStart,
   'sfu:trickle': sfuTrickle,
   'sfu:unpublish': sfuUnpublish,
+  'sfu:layer': sfuLayer,
   'host:make': hostMake,
   'lobby:admit': lobbyAdmit,
   'lobby:deny': lobbyDeny,

@@ -93,7 +93,6 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const io: IoServer = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, ServerSocketData>(httpServer, {
     serveClient: false,
     maxHttpBufferSize: MAX_PACKET_BYTES,
-    ...(cluster ? { adapter: cluster.adapter } : {}),
     pingInterval: config.pingInterval,
     pingTimeout: config.pingTimeout,
     // Leave foreign upgrade requests (a dev server's own websocket) alone.
@@ -120,7 +119,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const janus = config.janus ? new JanusPool(config.janus) : null;
   await janus?.start();
   if (janus && janus.liveUrls.length === 0) log.warn({ urls: config.janus!.urls }, 'no Janus instance answers yet: sfu rooms are refused until one does');
-  const connections = new Connections(io, { config, store, hashing, metrics, log, shared: cluster !== null, closing, janus });
+  const connections = new Connections(io, { config, store, hashing, metrics, log, shared: cluster !== null, ...(cluster ? { bus: cluster.bus } : {}), closing, janus });
   io.on('connection', (socket) => {
     if (closing()) {
       socket.disconnect(true);

@@ -16,7 +16,7 @@ interface AutoRoom {
  * This server's `auto` rooms and their current topology. Every decision and
  * the `room:topology` it sends happen in one synchronous step, so a join
  * either entered the socket.io room before a move (and hears it) or reads the
- * new topology for its ack.
+ * new topology for its ack. One node only: in shared mode rooms do not move.
  */
 export class TopologyMoves {
   private readonly rooms = new Map<string, AutoRoom>();
@@ -34,24 +34,34 @@ export class TopologyMoves {
     this.rooms.set(roomid, { topology: 'mesh' });
   }
 
-  /** How the room carries media now. */
-  topology(roomid: string): Topology {
-    return this.rooms.get(roomid)?.topology ?? this.sfu.topology(roomid);
+  /** How an `auto` room carries media now; undefined for other rooms. */
+  topology(roomid: string): Topology | undefined {
+    return this.rooms.get(roomid)?.topology;
   }
 
-  /** A member entered (`size` members now, `except` heard it from its ack): past meshMax, an `auto` mesh room moves to Janus. */
-  grew(roomid: string, size: number, publishers: number, except?: string): void {
+  /** An `auto` mesh that could not move if it grew: no Janus instance answers. */
+  stuck(roomid: string): boolean {
+    return this.rooms.get(roomid)?.topology === 'mesh' && !this.sfu.available;
+  }
+
+  /**
+   * A member entered; `others`: the connections of the members it found
+   * there (`joiner` reads the topology from its ack). Past meshMax, an `auto`
+   * mesh room moves to Janus, all of them with it.
+   */
+  grew(roomid: string, others: string[], publishers: number, joiner: string): void {
     const room = this.rooms.get(roomid);
-    if (!room || room.topology === 'sfu' || size <= this.meshMax || !this.sfu.available) return;
+    if (!room || room.topology === 'sfu' || others.length + 1 <= this.meshMax || !this.sfu.available) return;
     room.topology = 'sfu';
     clearTimeout(room.linger);
-    // Still lingering from the last move: that Janus room goes first (open() waits for it), members publish afresh.
-    if (this.sfu.topology(roomid) === 'sfu') void this.sfu.leave(roomid, '', '', true);
-    this.sfu.open(roomid, publishers).catch((err: unknown) => {
+    // Still lingering from the last move back: that Janus room goes, members publish afresh in a new one (of another name: the old one may still be going).
+    const lingered = this.sfu.retire(roomid);
+    this.sfu.open(roomid, publishers, lingered).catch((err: unknown) => {
       this.log.warn({ err, roomid }, 'could not move the room to Janus: it stays a mesh');
       if (this.rooms.get(roomid) === room && room.topology === 'sfu') this.toMesh(roomid, room);
     });
-    this.relay.toRoom(roomid, 'room:topology', { topology: 'sfu' }, except);
+    this.sfu.hold(roomid, others);
+    this.relay.toRoom(roomid, 'room:topology', { topology: 'sfu' }, joiner);
   }
 
   /** A member left (`size` remain): at 2, an `auto` room on Janus goes back to the mesh. */
@@ -70,8 +80,9 @@ export class TopologyMoves {
   private toMesh(roomid: string, room: AutoRoom): void {
     room.topology = 'mesh';
     this.relay.toRoom(roomid, 'room:topology', { topology: 'mesh' });
+    void this.sfu.unplace(roomid);
     room.linger = setTimeout(() => {
-      if (this.rooms.get(roomid) === room && room.topology === 'mesh') void this.sfu.leave(roomid, '', '', true);
+      if (this.rooms.get(roomid) === room && room.topology === 'mesh') this.sfu.retire(roomid);
     }, SFU_LINGER_MS);
     room.linger.unref?.();
   }

@@ -17,6 +17,7 @@ import {
   MAX_TOKEN_LENGTH,
   MAX_USERID_LENGTH,
   ROOMID_PATTERN,
+  SFU_LAYERS,
   TOPOLOGIES,
   USERID_PATTERN,
   type ClientEventName,
@@ -82,8 +83,9 @@ const candidate = v.object({
   sdpMLineIndex: v.nullish(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1023))),
   usernameFragment: iceField,
 });
+const streamid = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_STREAMID_LENGTH));
 const stream = v.object({
-  streamid: v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_STREAMID_LENGTH)),
+  streamid,
   kind: v.picklist(['camera', 'screen', 'audio']),
   audioMuted: v.optional(v.boolean()),
   videoMuted: v.optional(v.boolean()),
@@ -124,6 +126,7 @@ export const sfuSubscribeSchema = v.object({ feeds: v.optional(v.pipe(v.array(us
 export const sfuStartSchema = v.object({ jsep: jsep('answer') });
 export const sfuTrickleSchema = v.object({ target: v.picklist(['publisher', 'subscriber']), candidate: v.nullable(candidate) });
 export const sfuUnpublishSchema = v.object({});
+export const sfuLayerSchema = v.object({ userid, streamid, layer: v.picklist(SFU_LAYERS, 'layer: low, medium or high') });
 
 const userSchema = v.object({ userid });
 const mediaKind = v.picklist(['audio', 'video'], 'kind: audio or video');
@@ -159,6 +162,7 @@ export const payloadSchemas = {
   'sfu:start': sfuStartSchema,
   'sfu:trickle': sfuTrickleSchema,
   'sfu:unpublish': sfuUnpublishSchema,
+  'sfu:layer': sfuLayerSchema,
   'host:make': userSchema,
   'lobby:admit': userSchema,
   'lobby:deny': userSchema,

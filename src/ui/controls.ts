@@ -4,9 +4,9 @@ import { icons } from './icons.js';
 import type { StringKey, Translate } from './strings.js';
 
 /** One control of the bar, as the `controls` attribute names it. */
-export type ControlItem = 'mic' | 'camera' | 'screen' | 'devices' | 'leave';
+export type ControlItem = 'mic' | 'camera' | 'screen' | 'devices' | 'participants' | 'leave';
 /** Every control, in the default order. */
-export const CONTROL_ITEMS: readonly ControlItem[] = ['mic', 'camera', 'screen', 'devices', 'leave'];
+export const CONTROL_ITEMS: readonly ControlItem[] = ['mic', 'camera', 'screen', 'devices', 'participants', 'leave'];
 
 /**
  * Parses the `controls` attribute: missing or empty gives every control in
@@ -69,6 +69,8 @@ export interface ControlsModel {
   devices: DeviceLists;
   /** The room's state; 'left' shows a Rejoin button instead of the controls. */
   state: string;
+  /** The participants panel's button (its own module draws it). */
+  people?: TemplateResult;
 }
 
 /** What the bar's controls do; the host calls the elements' public API (setMuted, switchDevice, leave()...). */
@@ -147,6 +149,8 @@ export function controlsTemplate(m: ControlsModel, a: ControlsActions, t: Transl
           ><summary part="device-menu-button" role="button" aria-label=${t('devices')} title=${t('devices')}>${icons.settings}</summary
           ><div part="device-panel">${deviceSelects(m.devices, a.pickDevice, t)}</div></details
         >`;
+      case 'participants':
+        return m.people ?? nothing;
       case 'leave':
         return html`<button type="button" part="leave-button" aria-label=${t('leave')} title=${t('leave')} @click=${a.leave}>${icons.leave}</button>`;
     }

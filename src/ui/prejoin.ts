@@ -3,6 +3,7 @@ import { html, noChange, nothing, type TemplateResult } from 'lit';
 import { Directive, directive, type ElementPart } from 'lit/directive.js';
 import { cameraToggle, deviceSelects, micToggle, type DeviceLists, type DeviceKind } from './controls.js';
 import { icons } from './icons.js';
+import { initials } from './tiles.js';
 import type { Translate } from './strings.js';
 
 /** What the panel shows. */
@@ -48,13 +49,6 @@ const srcObject = directive(
     }
   },
 );
-
-/** Up to two initials of a name ("Ada Lovelace" → "AL"), for tiles without a picture. */
-export function initials(name: string): string {
-  const words = name.trim().split(/\s+/).filter(Boolean);
-  const first = (w: string | undefined) => (w ? [...w][0]!.toUpperCase() : '');
-  return first(words[0]) + (words.length > 1 ? first(words[words.length - 1]) : '');
-}
 
 /** The pre-join panel (part `prejoin`); Tab goes name, device menus, mic and camera toggles, Join; Enter in the name field joins. */
 export function prejoinTemplate(m: PrejoinModel, a: PrejoinActions, t: Translate): TemplateResult {

@@ -5,7 +5,8 @@ const KEYS = [
   'mic', 'micOn', 'micOff', 'cam', 'camOn', 'camOff', 'share', 'stopShare', 'speaker', 'devices',
   'leave', 'rejoin', 'join', 'you', 'waiting', 'invite', 'copy', 'copied', 'name', 'namePh',
   'muted', 'noCam', 'pin', 'unpin', 'presenting', 'connecting', 'reconnecting', 'left', 'bar', 'level',
-  'ready', 'preview', 'dflt',
+  'ready', 'preview', 'dflt', 'people', 'host', 'makeHost', 'remove', 'lobby', 'admit', 'deny',
+  'lock', 'end', 'close', 'knocking', 'mutedMic', 'mutedCam',
 ] as const;
 
 /** A key of the strings table: what a `strings` override object may set. */
@@ -17,9 +18,8 @@ export type Lang = 'en' | 'de' | 'fr' | 'es' | 'pt' | 'ja' | 'zh';
 /** Looks up one string; `{name}`-style placeholders are filled from `vars`. */
 export type Translate = (key: StringKey, vars?: Record<string, string>) => string;
 
-// One line per key, in KEYS order. `{name}` is a placeholder.
-const TABLE: Record<Lang, string> = {
-  en: `Microphone
+// English, one line per key in KEYS order (the other languages: strings-i18n.ts). `{name}` is a placeholder.
+const EN = `Microphone
 Turn on microphone
 Turn off microphone
 Camera
@@ -51,217 +51,52 @@ Call controls
 Microphone level
 Ready to join?
 Preview
-Default`,
-  de: `Mikrofon
-Mikrofon einschalten
-Mikrofon ausschalten
-Kamera
-Kamera einschalten
-Kamera ausschalten
-Bildschirm teilen
-Teilen beenden
-Lautsprecher
-Geräte
-Verlassen
-Wieder beitreten
-Beitreten
-Du
-Warten auf weitere Teilnehmende
-Teile diesen Link, um andere einzuladen
-Link kopieren
-Kopiert
-Dein Name
-Namen eingeben
-Stumm
-Kamera aus
-Anheften
-Lösen
-{name} präsentiert
-Verbinden…
-Verbindung unterbrochen: neuer Versuch…
-Du hast den Anruf verlassen
-Anrufsteuerung
-Mikrofonpegel
-Bereit zum Beitreten?
-Vorschau
-Standard`,
-  fr: `Micro
-Activer le micro
-Couper le micro
-Caméra
-Activer la caméra
-Couper la caméra
-Partager l'écran
-Arrêter le partage
-Haut-parleur
-Appareils
-Quitter
-Revenir
-Participer
-Vous
-En attente d'autres participants
-Partagez ce lien pour inviter d'autres personnes
-Copier le lien
-Copié
-Votre nom
-Saisissez votre nom
-Micro coupé
-Caméra coupée
-Épingler
-Désépingler
-{name} présente
-Connexion…
-Connexion perdue : reconnexion…
-Vous avez quitté l'appel
-Commandes de l'appel
-Niveau du micro
-Prêt à participer ?
-Aperçu
-Par défaut`,
-  es: `Micrófono
-Activar micrófono
-Silenciar micrófono
-Cámara
-Activar cámara
-Desactivar cámara
-Compartir pantalla
-Dejar de compartir
-Altavoz
-Dispositivos
-Salir
-Volver a unirse
-Unirse
-Tú
-Esperando a que se unan otros
-Comparte este enlace para invitar a otros
-Copiar enlace
-Copiado
-Tu nombre
-Escribe tu nombre
-Silenciado
-Cámara desactivada
-Fijar
-Dejar de fijar
-{name} está presentando
-Conectando…
-Conexión perdida: reconectando…
-Has salido de la llamada
-Controles de la llamada
-Nivel del micrófono
-¿Listo para unirte?
-Vista previa
-Predeterminado`,
-  pt: `Microfone
-Ativar microfone
-Desativar microfone
-Câmera
-Ativar câmera
-Desativar câmera
-Compartilhar tela
-Parar de compartilhar
-Alto-falante
-Dispositivos
-Sair
-Entrar de novo
-Entrar
-Você
-Aguardando outras pessoas
-Compartilhe este link para convidar outras pessoas
-Copiar link
-Copiado
-Seu nome
-Digite seu nome
-Sem áudio
-Câmera desligada
-Fixar
-Desafixar
-{name} está apresentando
-Conectando…
-Conexão perdida: reconectando…
-Você saiu da chamada
-Controles da chamada
-Nível do microfone
-Pronto para entrar?
-Prévia
-Padrão`,
-  ja: `マイク
-マイクをオン
-マイクをオフ
-カメラ
-カメラをオン
-カメラをオフ
-画面を共有
-共有を停止
-スピーカー
-デバイス
-退出
-再参加
-参加
-あなた
-他の参加者を待っています
-このリンクを共有して招待できます
-リンクをコピー
-コピーしました
-名前
-名前を入力
-ミュート中
-カメラオフ
-固定
-固定を解除
-{name} さんが画面を共有中
-接続中…
-接続が切れました。再接続中…
-通話から退出しました
-通話コントロール
-マイクの音量
-参加の準備はできましたか？
-プレビュー
-既定`,
-  zh: `麦克风
-打开麦克风
-关闭麦克风
-摄像头
-打开摄像头
-关闭摄像头
-共享屏幕
-停止共享
-扬声器
-设备
-离开
-重新加入
-加入
-你
-正在等待其他人加入
-分享此链接以邀请他人
-复制链接
-已复制
-你的名字
-输入你的名字
-已静音
-摄像头已关闭
-固定
-取消固定
-{name} 正在共享屏幕
-正在连接…
-连接已断开，正在重新连接…
-你已离开通话
-通话控制
-麦克风音量
-准备好加入了吗？
-预览
-默认`,
-};
+Default
+Participants
+Host
+Make host
+Remove
+Waiting to join
+Admit
+Deny
+Lock room
+End for everyone
+Close
+{name} wants to join
+A host muted your microphone
+A host turned off your camera`;
 
 /** The built-in languages, English first. */
-export const LANGS = Object.keys(TABLE) as Lang[];
+export const LANGS: readonly Lang[] = ['en', 'de', 'fr', 'es', 'pt', 'ja', 'zh'];
+
+let tables: Partial<Record<Lang, string>> = { en: EN };
+let loading: Promise<void> | null = null;
+let settled = false;
+
+/**
+ * Loads the languages other than English (once); `then` runs when they are in. Until then lookups give English:
+ * a page in another language shows English for the moment the chunk takes to arrive (or for good if it cannot).
+ */
+export function loadLangs(then?: () => void): Promise<void> {
+  loading ??= import('./strings-i18n.js')
+    .then((m) => void (tables = { ...m.TABLES, en: EN }), () => {})
+    .then(() => void (settled = true));
+  if (then && !settled) void loading.then(then);
+  return loading;
+}
+
+/** The languages' load while it is under way (elements count it in their `updateComplete`), else null. */
+export const langsLoading = (): Promise<void> | null => (settled ? null : loading);
 
 const cache = new Map<Lang, Record<string, string>>();
 
-/** The whole table of one language, keyed (built once per language). */
+/** The whole table of one language, keyed (built once per language); English while that language is not in yet. */
 export function stringsOf(lang: Lang): Record<StringKey, string> {
+  const text = tables[lang];
+  if (!text) return stringsOf('en');
   let map = cache.get(lang);
   if (!map) {
-    const lines = TABLE[lang].split('\n');
+    const lines = text.split('\n');
     map = {};
     KEYS.forEach((k, i) => (map![k] = lines[i] ?? ''));
     cache.set(lang, map);
@@ -272,7 +107,7 @@ export function stringsOf(lang: Lang): Record<StringKey, string> {
 /** The built-in language for one BCP 47 tag (`pt-BR` → pt, `zh-Hans-CN` → zh), or undefined. */
 export function langOf(tag: string | null | undefined): Lang | undefined {
   const primary = (tag ?? '').trim().toLowerCase().split(/[-_]/)[0] as Lang;
-  return primary in TABLE ? primary : undefined;
+  return LANGS.includes(primary) ? primary : undefined;
 }
 
 /**
@@ -294,8 +129,12 @@ export function pickLang(
   return 'en';
 }
 
-/** A lookup for `lang`, with `overrides` (the `strings` property) winning; unknown keys give the key itself. */
-export function translator(lang: Lang, overrides?: StringOverrides | null): Translate {
+/**
+ * A lookup for `lang`, with `overrides` (the `strings` property) winning; unknown keys give the key itself.
+ * A language not in yet answers in English and is loaded; `reload` runs once it is (to render again).
+ */
+export function translator(lang: Lang, overrides?: StringOverrides | null, reload?: () => void): Translate {
+  if (!tables[lang]) void loadLangs(reload);
   const table = stringsOf(lang);
   return (key, vars) => {
     const own = overrides?.[key];

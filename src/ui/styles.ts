@@ -186,6 +186,7 @@ export const uiStyles = css`
     /* A page's own height wins; else 16:9 of the screen's width, at least 480px, at most the screen. */
     height: min(100dvh, max(480px, 56.25vw));
     background: var(--_bar);
+    position: relative;
   }
   [part~='stage'] {
     flex: 1;
@@ -351,6 +352,120 @@ export const uiStyles = css`
   }
   [part~='left-message'] {
     margin-right: 8px;
+  }
+
+  /* The participants panel: over the stage's right side (the whole width of a phone), above the bar; the notice line on top. */
+  [part~='participants'],
+  [part~='notice'] {
+    position: absolute;
+    z-index: 3;
+    top: 8px;
+    right: 8px;
+    box-sizing: border-box;
+    margin: 0;
+    border-radius: var(--_radius);
+    background: var(--_surface);
+    color: var(--_on);
+    box-shadow: 0 4px 24px #0006;
+  }
+  [part~='participants'] {
+    max-height: calc(100% - 80px);
+    width: min(360px, 100% - 16px);
+    overflow: auto;
+    padding: 4px 16px 16px;
+  }
+  [part~='notice'] {
+    left: 8px;
+    width: fit-content;
+    margin: auto;
+    padding: 8px 16px;
+  }
+  [part~='participants'] header,
+  [part~='participants'] li,
+  [part~='host-actions'] {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 4px 8px;
+  }
+  [part~='participants'] h2,
+  [part~='participants'] h3 {
+    flex: 1;
+    margin: 8px 0;
+    font-size: 16px;
+  }
+  [part~='participants'] ul {
+    margin: 0 0 12px;
+    padding: 0;
+    list-style: none;
+  }
+  [part~='participants'] li {
+    min-height: 44px;
+    padding: 2px 0;
+  }
+  [part~='participants'] li + li {
+    border-top: 1px solid color-mix(in srgb, var(--_on) 12%, transparent);
+  }
+  /* A name gets at least 40 % of the row: the host's buttons wrap below it, right-aligned. */
+  [part~='participant-name'] {
+    flex: 1 1 40%;
+    min-width: 0;
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+  }
+  [part~='host-label'] {
+    padding: 0 6px;
+    border-radius: 4px;
+    background: var(--_accent);
+    color: var(--_on-accent);
+    font-size: 12px;
+  }
+  [part~='member-actions'] {
+    display: flex;
+    gap: 4px;
+    margin-left: auto;
+  }
+  [part~='off'] {
+    color: var(--_danger);
+  }
+  [part~='participants'] button {
+    display: inline-flex;
+    align-items: center;
+    justify-content: center;
+    gap: 6px;
+    min-width: 40px;
+    min-height: 40px;
+    padding: 0 10px;
+    border: 0;
+    border-radius: 20px;
+    background: color-mix(in srgb, var(--_on) 10%, transparent);
+  }
+  [part~='participants'] button:disabled {
+    opacity: 0.4;
+    cursor: default;
+  }
+  [part~='participants'] [part~='end-button'] {
+    background: var(--_danger);
+    color: #fff;
+  }
+  [part~='lock-button'][aria-pressed='true'] {
+    background: var(--_accent);
+    color: var(--_on-accent);
+  }
+  [part~='participants-toggle'] {
+    position: relative;
+  }
+  [part~='participants-count'] {
+    position: absolute;
+    top: -2px;
+    right: -2px;
+    min-width: 18px;
+    border-radius: 9px;
+    background: var(--_accent);
+    color: var(--_on-accent);
+    font-size: 12px;
+    line-height: 18px;
   }
 `;
 

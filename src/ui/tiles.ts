@@ -1,8 +1,14 @@
 // What the call UI draws on and around video tiles, as lit templates: name label, mute / camera-off markers, initials, the waiting tile.
 import { css, html, nothing, type TemplateResult } from 'lit';
-import { icons } from './icons.js';
-import { initials } from './prejoin.js';
+import { tileIcons as icons } from './tile-icons.js';
 import type { Translate } from './strings.js';
+
+/** Up to two initials of a name ("Ada Lovelace" → "AL"), for tiles without a picture. */
+export function initials(name: string): string {
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  const first = (w: string | undefined) => (w ? [...w][0]!.toUpperCase() : '');
+  return first(words[0]) + (words.length > 1 ? first(words[words.length - 1]) : '');
+}
 
 /** One tile's people-facing state. */
 export interface TileInfo {
@@ -38,18 +44,9 @@ export const pinButton = (pinned: boolean, t: Translate, onPin?: () => void): Te
   return html`<button type="button" part="pin-button" aria-label=${label} title=${label} aria-pressed=${pinned} @click=${onPin}>${icons.pin}</button>`;
 };
 
-/** The tile a person alone in the room sees: waiting text, the invite link and a copy button. */
-export function waitingTemplate(href: string, copied: boolean, copy: (e: Event) => void, t: Translate): TemplateResult {
-  return html`<div part="waiting" role="status">
-    <p part="waiting-title">${t('waiting')}</p>
-    <p part="invite-text">${t('invite')}</p>
-    <div part="invite"><input part="invite-link" readonly aria-label=${t('invite')} .value=${href} /><button type="button" part="copy-button" @click=${copy}>${icons.copy}<span>${t(copied ? 'copied' : 'copy')}</span></button></div>
-  </div>`;
-}
-
-/** A video tile's name label (part `name`, always text) with the muted-microphone marker (part `muted`), as <remote-stream> and the local <media-capture> in a room draw it. */
-export const nameLabel = (name: string, micMuted: boolean, t: Translate): TemplateResult =>
-  html`<span part="name">${micMuted ? html`<span part="muted" role="img" aria-label=${t('muted')} title=${t('muted')}>${icons.micOff}</span>` : nothing}${name}</span>`;
+/** A video tile's name label (part `name`, always text) with the muted-microphone marker (part `muted`) and a host's "Host" (part `host-label`), as <remote-stream> and the local <media-capture> in a room draw it. */
+export const nameLabel = (name: string, micMuted: boolean, t: Translate, host?: boolean): TemplateResult =>
+  html`<span part="name">${micMuted ? html`<span part="muted" role="img" aria-label=${t('muted')} title=${t('muted')}>${icons.micOff}</span>` : nothing}${name}${host ? html`<span part="host-label">${t('host')}</span>` : nothing}</span>`;
 
 /** What a tile shows instead of black while the camera is off: the initials (part `avatar`) over the name label (part `placeholder`). */
 export const tileAvatar = (name: string, label: TemplateResult | typeof nothing): TemplateResult =>
@@ -97,6 +94,12 @@ export const tileLabelStyles = css`
   }
   .tile-avatar [part='name'] {
     position: static;
+  }
+  [part='host-label'] {
+    padding: 0 4px;
+    border-radius: 3px;
+    background: var(--rtc-accent, #1a73e8);
+    color: #fff;
   }
   [part='muted'] {
     display: inline-flex;

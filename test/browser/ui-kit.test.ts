@@ -7,10 +7,11 @@ import { canShareScreen, controlsTemplate, deviceLists, parseControls, type Cont
 import { gridFor, speakerLayout } from '../../dist/ui/layout.js';
 import { loadPrefs, PREFS_KEY, savePrefs } from '../../dist/ui/prefs.js';
 import { prejoinTemplate, type PrejoinModel } from '../../dist/ui/prejoin.js';
-import { pickLang, translator, type Translate } from '../../dist/ui/strings.js';
+import { loadLangs, pickLang, translator, type Translate } from '../../dist/ui/strings.js';
 import { uiStyles } from '../../dist/ui/styles.js';
 import { tileOverlayStyles } from '../../dist/ui/kit-styles.js';
-import { tileLabelStyles, tileOverlay, waitingTemplate, type TileInfo } from '../../dist/ui/tiles.js';
+import { tileLabelStyles, tileOverlay, type TileInfo } from '../../dist/ui/tiles.js';
+import { waitingTemplate } from '../../dist/ui/waiting.js';
 import { expectFrames, waitFor } from './helpers.js';
 
 /** A stand-in for phase 2's <rtc-room> shadow root: the kit's styles, and a template rendered into it. */
@@ -187,6 +188,7 @@ describe('call-UI kit', () => {
 
   it('lang="de" shows German labels, names stay text', async () => {
     const host = await mount('de');
+    await loadLangs(); // the languages other than English come in a chunk of their own
     const t = tFor(host);
     bar(host, t, { micOn: false });
     expect(host.byPart('mic-toggle').getAttribute('aria-label')).to.equal('Mikrofon');

@@ -25,16 +25,22 @@ describe('<rtc-room> active speaker', function () {
   this.timeout(90000);
   afterEach(removeAllUsers);
 
-  it('the other side sees speaking on the beeping user\'s tile, with a ring; speaking-change and active-speaker name that user; muting stops it', async () => {
+  /** Ada (muted, so only Bob makes a sound; `attrs` on her room) and Bob in a call, Ada's room's speaking events recorded. */
+  async function adaHearsBob(attrs: Record<string, string>) {
     const roomid = uniqueRoom('speak');
-    const ada = await createUser(roomid, 'ada', { attrs: { controls: '' }, join: false });
-    ada.capture!.setMuted('audio', true); // only Bob makes a sound
+    const ada = await createUser(roomid, 'ada', { attrs, join: false });
+    ada.capture!.setMuted('audio', true);
     await ada.room.openOrJoin();
     const bob = await createUser(roomid, 'bob');
     const changes = record<SpeakingChangeEvent>(ada.room, 'speaking-change');
     const active = record<ActiveSpeakerEvent>(ada.room, 'active-speaker');
     const tile = await tileOf(ada, bob);
     await userGesture();
+    return { ada, bob, changes, active, tile };
+  }
+
+  it('the other side sees speaking on the beeping user\'s tile, with a ring; speaking-change and active-speaker name that user; muting stops it', async () => {
+    const { ada, bob, changes, active, tile } = await adaHearsBob({ controls: '' });
     await waitFor(() => tile.hasAttribute('speaking'), 'Bob\'s tile at Ada says speaking', 15000);
     expect(ring(tile)).to.equal('3px solid');
     await executeServerCommand('screenshot', { name: 'speaking-ring' });
@@ -56,16 +62,8 @@ describe('<rtc-room> active speaker', function () {
   });
 
   it('the local user counts with its own userid: its tile rings, and it becomes the active speaker after the one before (held, not flapping)', async () => {
-    const roomid = uniqueRoom('speak');
-    const ada = await createUser(roomid, 'ada', { join: false });
-    ada.capture!.setMuted('audio', true);
-    await ada.room.openOrJoin();
-    const bob = await createUser(roomid, 'bob');
-    // No controls: a listener on the room is what asks for levels.
-    const changes = record<SpeakingChangeEvent>(ada.room, 'speaking-change');
-    const active = record<ActiveSpeakerEvent>(ada.room, 'active-speaker');
-    const tile = await tileOf(ada, bob);
-    await userGesture();
+    // No controls: the listeners on the room are what ask for levels.
+    const { ada, bob, changes, active, tile } = await adaHearsBob({});
     await waitFor(() => active.events.length === 1, 'Bob is the active speaker', 15000);
     expect(active.events[0]!.detail.userid).to.equal(bob.userid);
     // Ada speaks, Bob goes quiet.

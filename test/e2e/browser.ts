@@ -101,3 +101,30 @@ export function demoSession(): DemoSession {
     },
   };
 }
+
+/**
+ * One person in an `sfu` room: `page` opens a page of `server` holding `<rtc-room topology="sfu" autojoin>` with `capture`
+ * (a `<media-capture>`'s attributes), `head` markup before it and `tail` after it; resolves once joined, with the page's userid and the
+ * name of the transport carrying its media.
+ */
+export async function sfuPerson(
+  page: Page,
+  server: string,
+  room: string,
+  { capture = 'audio video width="320" height="240"', head = '', tail = '', topology = 'sfu' as string | null } = {},
+): Promise<{ page: Page; userid: string; transport: string }> {
+  await page.route('**/call.html', (route) =>
+    route.fulfill({
+      contentType: 'text/html',
+      body: `<!doctype html><script type="module" src="/dist/rtc-elements.js"></script>${head}
+        <rtc-room room-id="${room}" ${topology ? `topology="${topology}"` : ''} autojoin><media-capture ${capture} autostart></media-capture></rtc-room>${tail}`,
+    }),
+  );
+  await page.goto(`${server}/call.html`);
+  await page.waitForFunction(() => document.querySelector('rtc-room')?.getAttribute('state') === 'joined', null, { timeout: 20000 });
+  const { userid, transport } = await page.evaluate(() => {
+    const room = document.querySelector('rtc-room') as unknown as { room: { userid: string; transport: { name: string } } };
+    return { userid: room.room.userid, transport: room.room.transport.name };
+  });
+  return { page, userid, transport };
+}

@@ -42,13 +42,15 @@ describe('call UI screenshots (2 and 4 people, laptop and phone)', () => {
       const first = pages[0]!;
       await first.waitForFunction((n) => document.querySelectorAll('rtc-room remote-stream').length === n, people - 1, { timeout: 60000 });
       for (let i = 0; i < people - 1; i++) await expectRemoteFrames(first, `rtc-room remote-stream:nth-of-type(${i + 1})`);
-      // What the person sees: the others' names on their tiles, "You" on their own.
+      // What the person sees: the others' names on their tiles, "You" on their own, with "Host" (they opened the room).
       const labels = await first.evaluate(() =>
-        [...document.querySelectorAll('rtc-room remote-stream, rtc-room media-capture')].map(
-          (el) => el.shadowRoot?.querySelector('[part~="name"]')?.textContent?.trim() ?? '',
-        ),
+        [...document.querySelectorAll('rtc-room remote-stream, rtc-room media-capture')].map((el) => {
+          const label = el.shadowRoot?.querySelector('[part~="name"]');
+          const host = label?.querySelector('[part~="host-label"]')?.textContent ?? '';
+          return `${(label?.textContent ?? '').replace(host, '').trim()}${host ? ` (${host})` : ''}`;
+        }),
       );
-      assert.deepEqual([...labels].sort(), ['You', ...NAMES.slice(1, people)].sort());
+      assert.deepEqual([...labels].sort(), ['You (Host)', ...NAMES.slice(1, people)].sort());
       for (const size of SIZES) {
         await first.setViewportSize(size);
         await first.waitForTimeout(300); // the layout follows the resize

@@ -133,6 +133,116 @@ describe('shared mode: three nodes, one Redis', { skip: skipWithoutRedis }, () =
     assert.deepEqual(seen.get(y)!.signal, []);
   });
 
+  /** Entries in `node`'s inbox (the Redis stream only that node reads). */
+  const inbox = (node: Node) => redisClient!.xLen(`rtc:node:${node.id}:in`);
+
+  it('a relay goes to the node of its target only: a third node with a member in the room reads none of it', async () => {
+    const [a, b, c] = await Promise.all([on(A, 'da'), on(B, 'db'), on(C, 'dc')]);
+    for (const cl of [a, b, c]) await join(cl, 'direct');
+    await barrier(a, c, 'dc');
+    const cSignals = record(c, 'signal');
+    const cCustom = record(c, 'custom');
+    const [inA, inB, inC] = await Promise.all([inbox(A), inbox(B), inbox(C)]);
+    const got = record<{ from: string; data: { gen: number } }>(b, 'signal');
+    for (let i = 0; i < 20; i++) await ok(a, 'signal', { to: 'db', data: { candidate: null, gen: i } });
+    await ok(a, 'custom', { event: 'one', to: 'db' });
+    for (let i = 0; i < 10; i++) await ok(b, 'signal', { to: 'da', data: { candidate: null, gen: i } });
+    await barrier(a, b, 'db');
+    await barrier(b, a, 'da');
+    assert.deepEqual(got.map((m) => m.data.gen), [...Array(20).keys()], 'all of them, in order');
+    // What A sent to b went into B's inbox; nothing of it (nor of b's replies) into C's.
+    assert.equal((await inbox(B)) - inB, 20 + 1 + 1);
+    assert.equal((await inbox(A)) - inA, 10 + 1);
+    assert.equal(await inbox(C), inC);
+    assert.deepEqual([cSignals, cCustom], [[], []]);
+    // socket.io's adapter stream, which every node used to read, is gone.
+    assert.equal(await redisClient!.exists('rtc:socket.io'), 0);
+    // A room broadcast still reaches the third node.
+    const hello = next<{ event: string }>(c, 'custom');
+    await ok(a, 'custom', { event: 'all' });
+    assert.equal((await hello).event, 'all');
+  });
+
+  it("a joiner's first messages, sent as soon as its ack arrives, come after its peer:join at every receiver", async () => {
+    const [x, y] = await Promise.all([on(A, 'ox1'), on(C, 'oy1')]);
+    await join(x, 'order');
+    await join(y, 'order');
+    const events = (cl: Client) => {
+      const list: string[] = [];
+      cl.onAny((event: string, payload: { userid?: string; from?: string }) => list.push(`${event} ${payload.userid ?? payload.from}`));
+      return list;
+    };
+    const atX = events(x);
+    const atY = events(y);
+    // Six joiners: with the two already in, the room's default size (8).
+    const joiners = await Promise.all(Array.from({ length: 6 }, (_, i) => on(i % 2 ? B : C, `oj${i}`)));
+    await Promise.all(
+      joiners.map(async (j) => {
+        await join(j, 'order');
+        // At once: the joiner's node has nothing cached for the room yet, its messages race the broadcast.
+        await Promise.all([ok(j, 'signal', { to: 'ox1', data: { candidate: null } }), ok(j, 'custom', { event: 'hi', to: 'oy1' })]);
+      }),
+    );
+    await barrier(y, x, 'ox1');
+    await barrier(x, y, 'oy1');
+    for (let i = 0; i < 6; i++) {
+      const joined = atX.indexOf(`peer:join oj${i}`);
+      assert.ok(joined >= 0 && joined < atX.indexOf(`signal oj${i}`), `at ox1: ${atX.join(', ')}`);
+      const joinedY = atY.indexOf(`peer:join oj${i}`);
+      assert.ok(joinedY >= 0 && joinedY < atY.indexOf(`custom oj${i}`), `at oy1: ${atY.join(', ')}`);
+    }
+  });
+
+  it('a member that reconnects on another node keeps getting what is sent to it (the cache follows it)', { timeout: 20000 }, async () => {
+    const fixed = await on(A, 'mv-fixed');
+    const before = await on(B, 'mv-mover');
+    await join(fixed, 'move');
+    await join(before, 'move');
+    const atBefore = record<{ data: { gen: number } }>(before, 'signal');
+    // Fills A's cache: mv-mover is on B.
+    for (let i = 0; i < 3; i++) await ok(fixed, 'signal', { to: 'mv-mover', data: { candidate: null, gen: i } });
+    await barrier(fixed, before, 'mv-mover');
+    assert.equal(atBefore.length, 3);
+
+    // fixed keeps sending while mv-mover comes back through C.
+    const replaced = next(before, 'session:replaced', 5000);
+    const seen = next<{ userid: string }>(fixed, 'peer:join', 5000);
+    let moved = false;
+    let sentAfterMove = -1;
+    const sending = (async () => {
+      for (let i = 3; ; i++) {
+        if (moved && sentAfterMove < 0) sentAfterMove = i;
+        await ok(fixed, 'signal', { to: 'mv-mover', data: { candidate: null, gen: i } });
+        if (sentAfterMove >= 0 && i >= sentAfterMove + 20) return i;
+      }
+    })();
+    await sleep(50);
+    const after = await on(C, 'mv-mover');
+    const atAfter = record<{ data: { gen: number } }>(after, 'signal');
+    await join(after, 'move');
+    moved = true;
+    await replaced;
+    const last = await sending;
+    await barrier(fixed, after, 'mv-mover');
+    const got = atAfter.map((m) => m.data.gen);
+    // Everything sent once the new connection was in the room reached it, once each. (One sent
+    // before A heard the member's new peer:join takes a hop through B and may come after a later one.)
+    const expected = Array.from({ length: last - sentAfterMove + 1 }, (_, k) => sentAfterMove + k);
+    assert.deepEqual(got.filter((g) => g >= sentAfterMove).sort((x, y) => x - y), expected);
+    assert.equal(new Set(got).size, got.length, 'no duplicates');
+    assert.ok(atBefore.every((m) => m.data.gen < sentAfterMove), 'nothing sent after the move went to the old connection');
+    // Once fixed has seen the new peer:join, what it sends arrives in order.
+    assert.equal((await seen).userid, 'mv-mover');
+    atAfter.length = 0;
+    for (let i = 100; i < 110; i++) await ok(fixed, 'signal', { to: 'mv-mover', data: { candidate: null, gen: i } });
+    await barrier(fixed, after, 'mv-mover');
+    assert.deepEqual(atAfter.map((m) => m.data.gen), [...Array(10).keys()].map((k) => 100 + k));
+    // And back the other way: mv-mover's messages from C reach fixed on A.
+    const back = next<{ from: string }>(fixed, 'signal');
+    await ok(after, 'signal', { to: 'mv-fixed', data: { candidate: null } });
+    assert.equal((await back).from, 'mv-mover');
+  });
+
   it('room-full race with the racers spread over three nodes: exactly the free places are taken', { timeout: 60000 }, async () => {
     const nodesInTurn = [A, B, C];
     for (let round = 0; round < 3; round++) {

@@ -17,6 +17,7 @@ import type {
 } from '../../src/protocol.js';
 import { mintRoomToken } from '../../src/server/index.js';
 import { connect, connectAll, flush, next, ok, record, refused, send, sleep, startServer, type Client } from './helpers.js';
+import { skipWithoutJanus, startJanus } from './janus-harness.js';
 
 const SECRET = 'hosts-test-secret-that-is-at-least-32-bytes';
 const token = (userid: string, permissions?: Permission[]) =>
@@ -351,6 +352,40 @@ describe('hosts: mute', () => {
     await refused(p1, 'signal', { to: 'h', data: streams(true, false) }, 'forbidden');
     await ok(p1, 'signal', { to: 'h', data: streams(true, true) });
     assert.deepEqual((await server.store.member('r', 'p1'))?.hostMuted, ['video']);
+  });
+});
+
+describe('hosts: mute in an sfu room (real Janus)', { skip: skipWithoutJanus }, () => {
+  // An sfu room carries kinds and mute flags as in a mesh (signal { streams }); sfu:publish carries SDP only, which
+  // shows no mute (a muted track is disabled, not removed). So the same rule holds: the muted kind announced unmuted is refused.
+  it('announcing the host-muted kind unmuted is refused until the member unmutes itself, as in a mesh', async () => {
+    const janus = await startJanus();
+    try {
+      const server = await startServer({ janusUrls: [janus.url], janusApiSecret: janus.apiSecret, janusAdminKey: janus.adminKey });
+      const [h, p1] = (await connectAll(server, ['h', 'p1'])) as [Client, Client];
+      assert.equal(joined(await ok(h, 'room:open', { roomid: 'r', topology: 'sfu' })).topology, 'sfu');
+      assert.equal(joined(await ok(p1, 'room:join', { roomid: 'r' })).topology, 'sfu');
+      const streams = (audioMuted: boolean) => ({ streams: [{ streamid: 's-p1', kind: 'camera' as const, audioMuted, videoMuted: false }] });
+      const relayed = record(h, 'signal');
+      await ok(p1, 'signal', { to: 'h', data: streams(false) });
+      const muted = next<MemberMutedPayload>(p1, 'member:muted');
+      await ok(h, 'member:mute', { userid: 'p1', kind: 'audio' });
+      assert.deepEqual(await muted, { kind: 'audio', by: 'h' });
+      await refused(p1, 'signal', { to: 'h', data: streams(false) }, 'forbidden');
+      await ok(p1, 'signal', { to: 'h', data: streams(true) });
+      await ok(p1, 'member:unmute', { kind: 'audio' });
+      await ok(p1, 'signal', { to: 'h', data: streams(false) });
+      await flush(h);
+      assert.deepEqual(
+        relayed.map((e) => (e as { data: { streams: { audioMuted: boolean }[] } }).data.streams[0]!.audioMuted),
+        [false, true, false],
+        'the host never heard the refused announcement',
+      );
+      await ok(p1, 'room:leave', {});
+      await ok(h, 'room:leave', {});
+    } finally {
+      await janus.stop();
+    }
   });
 });
 

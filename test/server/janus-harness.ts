@@ -196,7 +196,9 @@ export async function roomInJanus(janus: JanusProcess, room: string): Promise<{ 
   try {
     const session = await conn.createSession();
     const admin = await VideoRoomAdmin.attach(session, janus.adminKey);
-    const result = { exists: await admin.exists(room), listed: (await admin.list()).includes(room) };
+    // A room placed while a Janus room of its name still existed gets `<room>~<random>` (sfu-rooms.ts): either counts.
+    const listed = (await admin.list()).some((r) => r === room || r.startsWith(`${room}~`));
+    const result = { exists: listed || (await admin.exists(room)), listed };
     await session.destroy();
     return result;
   } finally {

@@ -31,8 +31,8 @@ export async function startNodeProcess(redisUrl: string, extraArgs: string[] = [
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
-      reject(new Error(`node did not start within 15 s:\n${log.join('\n')}`));
-    }, 15000);
+      reject(new Error(`node did not start within 30 s:\n${log.join('\n')}`));
+    }, 30000); // three nodes starting at once on a loaded 2-core machine took over 15 s
     let buffered = '';
     proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       buffered += chunk;

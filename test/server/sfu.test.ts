@@ -58,6 +58,25 @@ describe('sfu rooms without Janus', () => {
     const b = await connect(server, { auth: { userid: 'b' } });
     assert.equal(((await ok(b, 'room:join', { roomid: 'r' })) as unknown as RoomJoinedPayload).topology, 'mesh');
   });
+
+  it('sfu:layer: a malformed request is invalid-request; outside a room not-in-room; in a mesh room sfu-unavailable', async () => {
+    const server = await startServer();
+    const a = await connect(server, { auth: { userid: 'a' } });
+    const good = { userid: 'b', streamid: 'cam', layer: 'low' };
+    await refused(a, 'sfu:layer', good, 'not-in-room');
+    await ok(a, 'room:open', { roomid: 'layers' });
+    for (const bad of [
+      { ...good, layer: 'huge' },
+      { ...good, layer: 2 },
+      { userid: 'b', streamid: 'cam' },
+      { ...good, streamid: '' },
+      { ...good, streamid: 'x'.repeat(1000) },
+      { ...good, userid: 'not a userid' },
+    ]) {
+      await refused(a, 'sfu:layer', bad, 'invalid-request');
+    }
+    await refused(a, 'sfu:layer', good, 'sfu-unavailable');
+  });
 });
 
 describe('sfu rooms on a real Janus', { skip: skipWithoutJanus }, () => {
@@ -171,8 +190,10 @@ describe('sfu rooms on a real Janus', { skip: skipWithoutJanus }, () => {
     assert.equal(viewerJoined.topology, 'sfu');
     await refused(third, 'room:join', { roomid: 'capped' }, 'room-full');
     await refused(viewer, 'sfu:publish', { jsep: { type: 'offer', sdp: 'v=0\r\n' } }, 'forbidden');
-    // Nobody publishes yet: nothing to subscribe to.
+    // Nobody publishes yet: nothing to subscribe to, no layer to pick.
     await refused(viewer, 'sfu:subscribe', {}, 'peer-not-found');
+    await refused(viewer, 'sfu:layer', { userid: 'host', streamid: 'cam', layer: 'low' }, 'peer-not-found');
+    await refused(viewer, 'sfu:layer', { userid: 'host', streamid: 'cam', layer: 'lowest' }, 'invalid-request');
 
     await ok(viewer, 'room:leave', {});
     assert.deepEqual(await roomInJanus(janus, 'capped'), { exists: true, listed: true });

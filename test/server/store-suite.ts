@@ -423,6 +423,56 @@ export function roomStoreSuite(name: string, make: () => Promise<StoreFixture>, 
       });
     });
 
+    describe('sfu placement', () => {
+      const j1 = { url: 'ws://127.0.0.1:8188', room: 'r', secret: 's1' };
+      const j2 = { url: 'ws://127.0.0.1:8189', room: 'r', secret: 's2' };
+      const j3 = { url: 'ws://127.0.0.1:8189', room: 'r~x', secret: 's3' };
+
+      it('none for a mesh room or a missing one; a missing room takes none', async () => {
+        const { store } = await make();
+        assert.equal(await store.sfuPlacement('nope'), null);
+        assert.equal(await store.placeSfu('nope', j1, null), null);
+        assert.equal(await store.sfuPlacement('nope'), null, 'placing did not create the room');
+        ok(await store.create({ roomid: 'r', maxParticipants: 4, passwordHash: null }, m('a')));
+        assert.equal(await store.sfuPlacement('r'), null);
+      });
+
+      it('the first node to place a room wins; the other gets the winner, secret included', async () => {
+        const { store, other } = await make();
+        ok(await store.create({ roomid: 'r', maxParticipants: 4, passwordHash: null }, m('a')));
+        assert.deepEqual(await store.placeSfu('r', j1, null), j1);
+        assert.deepEqual(await other.placeSfu('r', j3, null), j1, 'lost: the room had a placement already');
+        assert.deepEqual(await other.sfuPlacement('r'), j1);
+      });
+
+      it('re-placing (failover) replaces only the placement it saw: of two nodes, one wins', async () => {
+        const { store, other } = await make();
+        ok(await store.create({ roomid: 'r', maxParticipants: 4, passwordHash: null }, m('a')));
+        await store.placeSfu('r', j1, null);
+        assert.deepEqual(await other.placeSfu('r', j2, j1), j2);
+        assert.deepEqual(await store.placeSfu('r', j3, j1), j2, 'lost: j1 was replaced already');
+        // The same Janus room with another secret (a restarted instance) counts as the same placement.
+        assert.deepEqual(await store.placeSfu('r', j3, { ...j2, secret: 'other' }), j3);
+        assert.deepEqual(await other.sfuPlacement('r'), j3);
+        // Back to a mesh: only the current placement can be dropped.
+        assert.deepEqual(await other.placeSfu('r', null, j1), j3);
+        assert.equal(await other.placeSfu('r', null, j3), null);
+        assert.equal(await store.sfuPlacement('r'), null);
+        assert.ok((await store.get('r'))?.size, 'the room itself stays');
+      });
+
+      it('goes with the room: a room of the same id opened later is a mesh room until placed', async () => {
+        const { store, other } = await make();
+        ok(await store.create({ roomid: 'r', maxParticipants: 4, passwordHash: null }, m('a')));
+        await store.placeSfu('r', j1, null);
+        assert.deepEqual(await store.leave('r', 'a', 'a-c1'), { left: true, deleted: true });
+        assert.equal(await other.sfuPlacement('r'), null);
+        ok(await other.create({ roomid: 'r', maxParticipants: 4, passwordHash: null }, m('b')));
+        assert.equal(await store.sfuPlacement('r'), null);
+        assert.deepEqual(await other.placeSfu('r', j2, null), j2);
+      });
+    });
+
     describe('stats', () => {
       it('rooms and members, through either node', async () => {
         const { store, other } = await make();

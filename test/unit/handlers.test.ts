@@ -15,7 +15,7 @@ import { hashPassword } from '../../src/server/password.js';
 import { WorkLimiter } from '../../src/server/rate-limit.js';
 import { ConnectionGuard, guardOf } from '../../src/server/engine-guard.js';
 import type { Relay, ServerEventName } from '../../src/server/relay.js';
-import { MemoryRoomStore, type RoomStore } from '../../src/server/rooms.js';
+import { andThen, MemoryRoomStore, type RoomStore } from '../../src/server/rooms.js';
 import { handlers, route, type AnyAck } from '../../src/server/router.js';
 
 const log = pino({ level: 'silent' });
@@ -33,6 +33,8 @@ function world(config: Partial<HandlerContext['config']> = {}) {
   const store = new MemoryRoomStore();
   const sent: Sent[] = [];
   const relay: Relay = {
+    locate: (roomid, userid) => andThen(store.member(roomid, userid), (m) => m && { roomid, userid, connId: m.connId }),
+    toMember: (t, event, payload) => void sent.push({ to: `conn:${t.connId}`, event, payload }),
     toConnection: (connId, event, payload) => void sent.push({ to: `conn:${connId}`, event, payload }),
     toRoom: (roomid, event, payload, except) => void sent.push({ to: `room:${roomid}`, event, payload, ...(except ? { except } : {}) }),
     evict: (connId, roomid) => void sent.push({ to: `conn:${connId}`, event: 'evict', payload: roomid }),

@@ -1,11 +1,26 @@
 // The UI strings table: every language complete, the language resolver's fallbacks, `strings` overrides; and remembered pre-join choices.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LANGS, pickLang, stringsOf, translator } from '../../src/ui/strings.js';
+import { LANGS, langsLoading, loadLangs, pickLang, stringsOf, translator } from '../../src/ui/strings.js';
 import { loadPrefs, PREFS_KEY, savePrefs } from '../../src/ui/prefs.js';
 import { CONTROL_ITEMS, parseControls } from '../../src/ui/controls.js';
 
 describe('strings table', () => {
+  it('loads the languages other than English on first use; English meanwhile, and a callback once they are in', async () => {
+    assert.equal(langsLoading(), null);
+    assert.equal(stringsOf('de').mic, 'Microphone', 'not loaded yet: English');
+    let reloads = 0;
+    const t = translator('de', null, () => reloads++);
+    assert.equal(t('leave'), 'Leave');
+    assert.ok(langsLoading(), 'asking for German started the load');
+    translator('fr', null, () => reloads++);
+    await loadLangs();
+    assert.equal(reloads, 2, 'each waiting lookup is told once');
+    assert.equal(langsLoading(), null);
+    assert.equal(translator('de', null, () => reloads++)('leave'), 'Verlassen');
+    assert.equal(reloads, 2, 'nothing to wait for once loaded');
+  });
+
   it('has the seven languages, each with every string filled and translated', () => {
     assert.deepEqual([...LANGS].sort(), ['de', 'en', 'es', 'fr', 'ja', 'pt', 'zh']);
     const en = stringsOf('en');
@@ -32,6 +47,11 @@ describe('strings table', () => {
     assert.equal(stringsOf('fr').leave, 'Quitter');
     assert.equal(stringsOf('es').join, 'Unirse');
     assert.equal(stringsOf('pt').waiting, 'Aguardando outras pessoas');
+    // The participants panel's block, at the end of each language.
+    assert.equal(stringsOf('de').people, 'Teilnehmende');
+    assert.equal(stringsOf('fr').knocking, '{name} demande à participer');
+    assert.equal(stringsOf('ja').mutedCam, 'ホストがあなたのカメラをオフにしました');
+    assert.equal(stringsOf('zh').mutedCam, '主持人已关闭你的摄像头');
   });
 
   it('picks the element lang, then the document, then the browser, with region fallbacks', () => {
@@ -68,6 +88,7 @@ describe('controls attribute', () => {
   });
   it('a list: that subset in that order, once each, unknown words returned', () => {
     assert.deepEqual(parseControls('mic camera leave'), { items: ['mic', 'camera', 'leave'], unknown: [] });
+    assert.deepEqual(parseControls('participants leave'), { items: ['participants', 'leave'], unknown: [] });
     assert.deepEqual(parseControls('leave  MIC\tmic chat'), { items: ['leave', 'mic'], unknown: ['chat'] });
     assert.deepEqual(parseControls('bogus'), { items: [], unknown: ['bogus'] });
   });

@@ -78,12 +78,6 @@ export function peerInfo(m: RoomMember): PeerInfo {
   return { userid: m.userid, extra: m.extra, ...(m.permissions ? { permissions: [...m.permissions] } : {}), role: m.role ?? 'participant' };
 }
 
-/** The connection id of `userid` if it is another member of `roomid`. */
-export async function peerConnId(ctx: HandlerContext, roomid: string, userid: string): Promise<string | undefined> {
-  if (userid === ctx.session.data.userid) return undefined;
-  return (await ctx.store.member(roomid, userid))?.connId;
-}
-
 /**
  * The session as a room member (what the store records and other members
  * see). With room tokens `moderate` makes a host; without them the opener is.

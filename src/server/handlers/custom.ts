@@ -1,7 +1,7 @@
 // Handler of custom: an application message to one other member or to the whole room.
 import type { Ack } from '../../protocol.js';
 import type { Payload } from '../validation.js';
-import { fail, may, peerConnId, type HandlerContext } from './context.js';
+import { fail, may, type HandlerContext } from './context.js';
 
 export async function custom(ctx: HandlerContext, p: Payload<'custom'>): Promise<Ack> {
   const { session, relay } = ctx;
@@ -10,9 +10,9 @@ export async function custom(ctx: HandlerContext, p: Payload<'custom'>): Promise
   if (!may(session, 'data')) return fail('forbidden', 'your token does not allow sending data');
   const message = { from: session.data.userid, event: p.event, data: p.data ?? null };
   if (p.to !== undefined) {
-    const target = await peerConnId(ctx, roomid, p.to);
+    const target = p.to === session.data.userid ? undefined : await relay.locate(roomid, p.to);
     if (!target) return fail('peer-not-found', `${p.to} is not in your room`);
-    relay.toConnection(target, 'custom', message);
+    relay.toMember(target, 'custom', message);
   } else {
     relay.toRoom(roomid, 'custom', message, session.id);
   }

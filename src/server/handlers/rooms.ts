@@ -100,18 +100,23 @@ async function enter(ctx: HandlerContext, p: EnterPayload, mode: Mode): Promise<
   return fail('internal-error', 'the room kept changing; try again');
 }
 
-/** The topology a new room gets (`auto`: a mesh that moves to the SFU as it grows), or why it cannot have it. */
+/**
+ * The topology a new room gets, or why it cannot have it. `auto` (the
+ * default with Janus) is a mesh that moves to the SFU as it grows; in shared
+ * mode, where rooms do not move mid-call yet, a room opened for more than
+ * --mesh-max people starts on the SFU.
+ */
 function chooseTopology(ctx: HandlerContext, p: EnterPayload): TopologyRequest | Refusal {
-  const sfu = ctx.sfu && !ctx.shared ? ctx.sfu : null;
-  // `auto` is the default where it can work: a server with Janus, not shared.
-  const wanted = p.topology ?? (sfu ? 'auto' : 'mesh');
+  const sfu = ctx.sfu;
+  const wanted = p.topology ?? (ctx.moves ? 'auto' : 'mesh');
   if (wanted === 'sfu') {
-    if (!ctx.sfu) return fail('sfu-unavailable', 'this server has no SFU (no Janus configured): open a mesh room');
-    if (!sfu) return fail('sfu-unavailable', 'SFU rooms are not available in shared mode yet');
+    if (!sfu) return fail('sfu-unavailable', 'this server has no SFU (no Janus configured): open a mesh room');
     if (!sfu.available) return fail('sfu-unavailable', 'no Janus instance answers: try again later, or open a mesh room');
     return 'sfu';
   }
-  return wanted === 'auto' && sfu ? 'auto' : 'mesh';
+  if (wanted !== 'auto' || !sfu) return 'mesh';
+  if (ctx.moves) return 'auto';
+  return sfu.available && (p.maxParticipants ?? 0) > ctx.config.meshMax ? 'sfu' : 'mesh';
 }
 
 async function tryJoin(
@@ -122,7 +127,9 @@ async function tryJoin(
 ): Promise<EnterAck | 'retry'> {
   // Cheap refusal before the expensive password check; the real capacity
   // check is the atomic one inside store.join().
-  if (room.size >= room.maxParticipants && !(await ctx.store.member(room.roomid, member.userid))) {
+  // An `auto` mesh that cannot move (no Janus answers) stops where a mesh room would.
+  const cap = ctx.moves?.stuck(room.roomid) ? Math.min(room.maxParticipants, ctx.config.maxRoomSize) : room.maxParticipants;
+  if (room.size >= cap && !(await ctx.store.member(room.roomid, member.userid))) {
     return fail('room-full', `room ${room.roomid} is full`);
   }
   if (room.passwordHash !== null) {
@@ -183,7 +190,7 @@ async function entered(ctx: HandlerContext, result: EnterResult, isInitiator: bo
   session.data.extra = member.extra;
   session.joined(room);
   relay.toRoom(room.roomid, 'peer:join', peerInfo(member), session.id);
-  ctx.moves?.grew(room.roomid, peers.length + 1, room.maxParticipants, session.id);
+  ctx.moves?.grew(room.roomid, peers.map((m) => m.connId), room.maxParticipants, session.id);
   if (member.role === 'host' && room.lobby) await knockAll(ctx, room.roomid, session.id);
   if (isInitiator) ctx.metrics.roomsOpened.inc();
   ctx.log.debug({ roomid: room.roomid, userid, isInitiator, replaced: !!replaced }, 'entered room');
@@ -197,7 +204,8 @@ async function entered(ctx: HandlerContext, result: EnterResult, isInitiator: bo
     maxParticipants: room.maxParticipants,
     ...(ctx.config.relayOnly ? { iceTransportPolicy: 'relay' as const } : {}),
     ...(member.permissions ? { permissions: [...member.permissions] } : {}),
-    topology: ctx.moves?.topology(room.roomid) ?? 'mesh',
+    // An `auto` room on the mesh may still have its Janus room (lingering after a move back): mesh.
+    topology: ctx.moves?.topology(room.roomid) === 'mesh' ? 'mesh' : ((await ctx.sfu?.entered(room.roomid, session.id)) ?? 'mesh'),
     role: member.role ?? 'participant',
     lobby: room.lobby,
     locked: room.locked,

@@ -1,4 +1,4 @@
-// Handlers of sfu:publish, sfu:subscribe, sfu:start, sfu:trickle and sfu:unpublish: the member's media through the room's Janus.
+// Handlers of sfu:publish, sfu:subscribe, sfu:start, sfu:trickle, sfu:unpublish and sfu:layer: the member's media through the room's Janus.
 import type { Ack, SfuPublishPayload, SfuSubscribePayload } from '../../protocol.js';
 import { isNonRelayCandidate } from '../sdp.js';
 import { SfuRefusal, type SfuRooms } from '../sfu-rooms.js';
@@ -6,11 +6,11 @@ import type { Payload } from '../validation.js';
 import { fail, may, type HandlerContext, type Refusal } from './context.js';
 
 /** The room and the SFU, or why the request cannot go on. */
-function sfuOf(ctx: HandlerContext): { roomid: string; sfu: SfuRooms } | Refusal {
+async function sfuOf(ctx: HandlerContext): Promise<{ roomid: string; sfu: SfuRooms } | Refusal> {
   const roomid = ctx.session.data.roomid;
   if (roomid === null) return fail('not-in-room', 'join a room first');
   if (!ctx.sfu) return fail('sfu-unavailable', 'this server has no SFU (no Janus configured)');
-  if (ctx.sfu.topology(roomid) !== 'sfu') return fail('invalid-request', 'this room is a mesh room: use signal');
+  if ((await ctx.sfu.topology(roomid)) !== 'sfu') return fail('invalid-request', 'this room is a mesh room: use signal');
   return { roomid, sfu: ctx.sfu };
 }
 
@@ -25,7 +25,7 @@ async function run<T extends object>(work: () => Promise<T>): Promise<Ack<T>> {
 }
 
 export async function sfuPublish(ctx: HandlerContext, p: Payload<'sfu:publish'>): Promise<Ack<SfuPublishPayload>> {
-  const target = sfuOf(ctx);
+  const target = await sfuOf(ctx);
   if ('ok' in target) return target;
   if (!may(ctx.session, 'publish')) return fail('forbidden', 'your token does not allow publishing media');
   const { userid } = ctx.session.data;
@@ -35,13 +35,13 @@ export async function sfuPublish(ctx: HandlerContext, p: Payload<'sfu:publish'>)
 }
 
 export async function sfuSubscribe(ctx: HandlerContext, p: Payload<'sfu:subscribe'>): Promise<Ack<SfuSubscribePayload>> {
-  const target = sfuOf(ctx);
+  const target = await sfuOf(ctx);
   if ('ok' in target) return target;
   return run(() => target.sfu.subscribe(target.roomid, ctx.session.data.userid, ctx.session.id, p.feeds));
 }
 
 export async function sfuStart(ctx: HandlerContext, p: Payload<'sfu:start'>): Promise<Ack> {
-  const target = sfuOf(ctx);
+  const target = await sfuOf(ctx);
   if ('ok' in target) return target;
   return run(async () => {
     await target.sfu.start(target.roomid, ctx.session.data.userid, ctx.session.id, p.jsep);
@@ -50,7 +50,7 @@ export async function sfuStart(ctx: HandlerContext, p: Payload<'sfu:start'>): Pr
 }
 
 export async function sfuTrickle(ctx: HandlerContext, p: Payload<'sfu:trickle'>): Promise<Ack> {
-  const target = sfuOf(ctx);
+  const target = await sfuOf(ctx);
   if ('ok' in target) return target;
   if (ctx.config.relayOnly && p.candidate && isNonRelayCandidate(p.candidate.candidate)) {
     return fail('forbidden', 'relay-only: only relay candidates are relayed');
@@ -62,10 +62,19 @@ export async function sfuTrickle(ctx: HandlerContext, p: Payload<'sfu:trickle'>)
 }
 
 export async function sfuUnpublish(ctx: HandlerContext): Promise<Ack> {
-  const target = sfuOf(ctx);
+  const target = await sfuOf(ctx);
   if ('ok' in target) return target;
   return run(async () => {
     await target.sfu.unpublish(target.roomid, ctx.session.data.userid, ctx.session.id);
+    return {};
+  });
+}
+
+export async function sfuLayer(ctx: HandlerContext, p: Payload<'sfu:layer'>): Promise<Ack> {
+  const target = await sfuOf(ctx);
+  if ('ok' in target) return target;
+  return run(async () => {
+    await target.sfu.layer(target.roomid, ctx.session.data.userid, ctx.session.id, p);
     return {};
   });
 }

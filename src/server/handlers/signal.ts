@@ -15,13 +15,14 @@ export function signal(ctx: HandlerContext, p: Payload<'signal'>): Awaitable<Ack
   const from = ctx.session.data.userid;
   const notFound = () => fail('peer-not-found', `${p.to} is not in your room`);
   if (p.to === from) return notFound();
-  return andThen(ctx.store.member(roomid, p.to), (target) => {
+  // Shared mode: usually answered from this node's membership cache, no Redis round trip.
+  return andThen(ctx.relay.locate(roomid, p.to), (target) => {
     if (!target) return notFound();
     return andThen(hostMuteRefusal(ctx, roomid, p.data), (muted) => {
       if (muted) return muted;
       return andThen(claimStreams(ctx, roomid, p.data), (claimed): Ack => {
         if (claimed) return claimed;
-        ctx.relay.toConnection(target.connId, 'signal', { from, data: p.data });
+        ctx.relay.toMember(target, 'signal', { from, data: p.data });
         ctx.metrics.relayed.inc({ type: 'signal' });
         return { ok: true };
       });

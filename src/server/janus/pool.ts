@@ -135,6 +135,19 @@ export class JanusPool extends EventEmitter<PoolEvents> {
     this.roomsById.set(placed.room, instance);
   }
 
+  /** Forgets a room without destroying it in Janus (other signaling nodes still use it). */
+  forgetRoom(room: string): void {
+    this.roomsById.get(room)?.rooms.delete(room);
+    this.roomsById.delete(room);
+  }
+
+  /** The ids of the room's publishers, as Janus lists them (members on other signaling nodes included). */
+  async publishers(room: string): Promise<string[]> {
+    const instance = this.roomsById.get(room);
+    if (!instance?.up) throw new JanusError(0, `room ${room} has no live Janus instance`);
+    return (await instance.admin!.participants(room)).filter((p) => p.publisher).map((p) => p.id);
+  }
+
   /** Whether Janus itself still has the room (through its `exists` request). */
   async roomExists(room: string): Promise<boolean> {
     const instance = this.roomsById.get(room);
@@ -158,11 +171,6 @@ export class JanusPool extends EventEmitter<PoolEvents> {
       clearTimeout(i.retryTimer);
       i.connection?.close();
     }
-  }
-
-  private forgetRoom(room: string): void {
-    this.roomsById.get(room)?.rooms.delete(room);
-    this.roomsById.delete(room);
   }
 
   private connect(instance: JanusInstance): Promise<void> {

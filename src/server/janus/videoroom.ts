@@ -250,6 +250,11 @@ export class VideoRoomSubscriberHandle {
     return jsep;
   }
 
+  /** Changes what Janus forwards on these m-lines (`substream`: 0 the lowest simulcast layer … 2 the highest). No renegotiation. */
+  async configure(streams: Array<{ mid: string; substream?: number }>): Promise<void> {
+    await this.handle.message({ request: 'configure', streams });
+  }
+
   /** Leaves and detaches the handle. Never throws. */
   async leave(): Promise<void> {
     await this.handle.message({ request: 'leave' }).catch(() => {});
