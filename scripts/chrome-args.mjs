@@ -14,7 +14,9 @@ export function chromeArgs(extra = []) {
     '--disable-quic',
     '--no-first-run',
     '--disable-default-apps',
-    '--disable-features=Translate,OptimizationHints,MediaRouter',
+    // LocalNetworkAccessChecks: pages a test builds with page.route are not in the loopback address space, and their
+    // WebSockets to our loopback server would be blocked (they would quietly run over long-polling).
+    '--disable-features=Translate,OptimizationHints,MediaRouter,LocalNetworkAccessChecks',
     '--disable-gpu',
     '--mute-audio',
     ...extra,

@@ -38,9 +38,10 @@ interface JoinIntent extends JoinOptions {
   roomid: string;
 }
 
-/** How long a move between mesh and SFU lets the old transport carry media while the new one comes up (ms). */
-// The old transport stays the whole time, even once our tiles play the new one: the others may still receive through it.
-const MOVE_WAIT_MS = 8000;
+/** How long a move between mesh and SFU lets the old transport carry media while the new one comes up, at most (ms). */
+const MOVE_WAIT_MS = 20000;
+/** Once every stream the page shows plays the new transport, the old one stays this much longer: the others may still receive through it (ms). */
+const MOVE_GRACE_MS = 4000;
 
 /** A remote stream as the page got it; after a move, another transport's tracks play in it. */
 interface Shown {
@@ -203,8 +204,8 @@ export class RoomClient {
   /**
    * Replaces the transport (the room's topology changed); it learns the members we have.
    * `keep` (an `auto` room moved mid-call): the old one carries media beside
-   * the new one until each stream the page shows plays the new one's tracks
-   * (MOVE_WAIT_MS at the latest).
+   * the new one until each stream the page shows plays the new one's tracks,
+   * and MOVE_GRACE_MS more (MOVE_WAIT_MS at the latest).
    */
   private use(media: Transport, keep?: boolean): void {
     this.finishMove();
@@ -216,6 +217,7 @@ export class RoomClient {
     media.start();
     // Back on a mesh, everyone connects at once: one side of each pair offers.
     for (const userid of this.peers.keys()) media.peerJoined(userid, !keep || media.name === 'sfu' || this.userid < userid);
+    this.moved();
   }
 
   /** Moves, one after the other: one to the SFU waits for its chunk. */
@@ -233,6 +235,13 @@ export class RoomClient {
         },
         (err: unknown) => this.hooks.warn('could not load the SFU transport: media stays on the mesh', err),
       );
+  }
+
+  /** When every stream the page shows plays the new transport's tracks, the old one goes after MOVE_GRACE_MS. */
+  private moved(): void {
+    if (!this.outgoing || [...this.shown.values()].some((s) => s.from !== this.owned.get(this.media))) return;
+    clearTimeout(this.moveTimer);
+    this.moveTimer = setTimeout(() => this.finishMove(), MOVE_GRACE_MS);
   }
 
   private finishMove(): void {
@@ -729,6 +738,7 @@ export class RoomClient {
             this.displayOf.set(stream, seen.display);
             // Tracks the new transport adds to its stream later are not followed (a stream keeps its tracks in both).
             carry(seen.display, stream);
+            this.moved();
             for (const kind of ['audio', 'video'] as const) {
               const muted = !!info[`${kind}Muted`];
               if (muted !== seen[kind]) {

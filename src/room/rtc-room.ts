@@ -24,7 +24,6 @@ import {
 } from '../events.js';
 import type { Extra, MediaKind, Role, RoomJoinedPayload, RoomPresencePayload } from '../protocol.js';
 import { RemoteStream } from '../remote/remote-stream.js';
-import { checkAttributes } from './attribute-check.js';
 import type { DataPayload } from './data-messages.js';
 import { RemoteTiles } from './remote-tiles.js';
 import { readIceTransportPolicy, readJoinOptions, readReconnectPolicy, releaseUserid, rememberedUserid } from './room-attributes.js';
@@ -695,7 +694,14 @@ export class RtcRoom extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    checkAttributes(this, RtcRoom.elementProperties, (message) => this.reportLater(message));
+    // The typo check is a chunk of its own, fetched only for an attribute that is not ours (or autojoin without room-id).
+    const ours = RtcRoom.observedAttributes;
+    if ([...this.attributes].some(({ name }) => !ours.includes(name) && !/^(data-|aria-|(id|class|style|slot|lang|state)$)/.test(name)) || (this.hasAttribute('autojoin') && !this.getAttribute('room-id'))) {
+      void import('./attribute-check.js').then(
+        (m) => m.checkAttributes(this, RtcRoom.elementProperties, (message) => this.reportLater(message)),
+        () => {},
+      );
+    }
     clearTimeout(this.teardownTimer);
     if (!this.listening) {
       this.listening = true;

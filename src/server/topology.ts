@@ -4,8 +4,8 @@ import type { Topology } from '../protocol.js';
 import type { Relay } from './relay.js';
 import type { SfuRooms } from './sfu-rooms.js';
 
-/** A room back on the mesh keeps its Janus room this long, so clients still receive through it while their mesh connects. */
-export const SFU_LINGER_MS = 8000;
+/** A room back on the mesh keeps its Janus room this long, so clients still receive through it while their mesh connects (they wait 20 s at most). */
+export const SFU_LINGER_MS = 25000;
 
 interface AutoRoom {
   topology: Topology;

@@ -83,7 +83,7 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu"> and auto rooms, re
     janus = await startJanus();
     server = await createSignalingServer({
       port: 0,
-      logLevel: 'silent',
+      logLevel: (process.env['E2E_LOG_LEVEL'] as 'silent' | undefined) ?? 'silent',
       janusUrls: [janus.url],
       janusApiSecret: janus.apiSecret,
       janusAdminKey: janus.adminKey,
@@ -106,6 +106,7 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu"> and auto rooms, re
     const warnings: string[] = [];
     page.on('console', (m) => {
       if (m.type() === 'warning' && m.text().includes('rtc-')) warnings.push(m.text());
+      if (process.env['DEBUG_PAGES']) console.error(`[${room}] ${m.type()} ${m.text()}`);
     });
     // Every RTCPeerConnection the page creates, to count what it sends.
     await page.addInitScript(() => {
@@ -210,7 +211,11 @@ describe('sfu rooms in the browser (<rtc-room topology="sfu"> and auto rooms, re
     const fifth = await person(room, { topology: 'auto' });
     const sixth = await person(room, { topology: 'auto' });
     const everyone = [...first, fifth, sixth];
-    for (const p of everyone) await p.page.waitForFunction(() => (document.querySelector('rtc-room') as unknown as { mediaTopology: string }).mediaTopology === 'sfu', null, { timeout: 20000 });
+    for (const p of everyone) {
+      await p.page.waitForFunction(() => (document.querySelector('rtc-room') as unknown as { mediaTopology: string }).mediaTopology === 'sfu', null, { timeout: 20000 }).catch(async (err: unknown) => {
+        throw new Error(`${p.userid} is not on the SFU: ${JSON.stringify(await Promise.all(everyone.map(topologyOf)))} ${p.warnings.join(' | ')}`, { cause: err });
+      });
+    }
     for (const p of everyone) await seesEveryone(p, everyone.filter((o) => o !== p));
     // The mesh connections are gone: each person sends once, on the publisher connection.
     for (const p of everyone) await sendsOnce(p, 2);
