@@ -22,7 +22,8 @@ async function oneMesh(pool, server, variant, n, roomid, timeoutMs, capture) {
   for (const u of users) u.errors = errors;
   await Promise.all(users.map((u) => navigate(u, url)));
   try {
-    await Promise.all(users.map((u) => u.page.evaluate(([r, c]) => window.bench.prepare(0, r, c), [roomid, capture])));
+    // rtc-elements' remote tiles the floor's <video> size (bench/pages/ours.html).
+    await Promise.all(users.map((u) => u.page.evaluate(([r, c]) => window.bench.prepare(0, r, c), [roomid, { ...capture, sizeTiles: true }])));
     const at = (await users[0].page.evaluate(() => window.__bench.now())) + 300;
     const cpu0 = chromiumCpu();
     const calls = await Promise.all(users.map((u) => u.page.evaluate(([a]) => window.bench.enterAt(0, 'openOrJoin', a), [at])));

@@ -1,8 +1,11 @@
 // Part 1: join to first frame, two users in separate browser contexts.
-// User A is in the room with its capture running; user B, capture running,
-// calls join. Measured from B's call until both have rendered the first
-// remote video frame. The three setups run interleaved, round after round,
-// so that drift on a shared machine hits them alike.
+// User A is in the room with its capture running; user B calls join: for
+// rtc-elements from a cold page (the tags, loaded once A is in the room, the
+// join called when a person could first click: REACTION_MS after the preview's
+// first frame), for the floor with its socket connected and its capture
+// running. Measured from B's call until both have rendered the first remote
+// video frame. The three setups run interleaved, round after round, so that
+// drift on a shared machine hits them alike.
 import { navigate, openUser } from './lib/browser.mjs';
 import { median, percentile, ratio, round, withTimeout } from './lib/util.mjs';
 import { startFloor, startOurs, startRtcmc } from './lib/servers.mjs';
@@ -16,7 +19,7 @@ export const VARIANTS = ['ours', 'floor', 'rtcmc'];
  * most; the tracks report what they got.
  */
 export const TTFF_CAPTURE = { width: 320, height: 240, frameRate: 30 };
-const LABEL = { ours: 'rtc-elements', floor: 'floor (vanilla + bare relay)', rtcmc: 'RTCMultiConnection 3.7.1' };
+const LABEL = { ours: 'rtc-elements (cold page)', floor: 'floor (vanilla + bare relay, pre-connected)', rtcmc: 'RTCMultiConnection 3.7.1' };
 
 /** Page-side marks turned into phase times (ms after B's join call); first occurrence on either side. */
 const PHASES = [
@@ -31,8 +34,11 @@ const PHASES = [
   ['offer received', (m) => Math.min(m.a['in:offer'] ?? Infinity, m.b['in:offer'] ?? Infinity)],
   ['answer sent', (m) => Math.min(m.a['out:answer'] ?? Infinity, m.b['out:answer'] ?? Infinity)],
   ['answer received', (m) => Math.min(m.a['in:answer'] ?? Infinity, m.b['in:answer'] ?? Infinity)],
+  ['track event (A)', (m) => m.a.track],
+  ['remote video element made (A)', (m) => m.a['remote-element']],
   ['ICE connected (B)', (m) => m.b['ice-connected']],
   ['DTLS connected (B)', (m) => m.b['pc-connected']],
+  ['DTLS connected (A)', (m) => m.a['pc-connected']],
   ['first frame A', (m) => m.ffA],
   ['first frame B', (m) => m.ffB],
 ];
@@ -56,26 +62,57 @@ function longTaskMs(marks, from, to) {
 }
 
 /**
+ * A person's reaction between seeing their own preview and clicking Join: the
+ * cold page's join call comes this long after the preview's first frame.
+ */
+export const REACTION_MS = 300;
+
+/** The cold page's own timeline (ms after B's navigation start), median over the calls: what ran before the click. */
+const COLD_PHASES = [
+  ['bundle evaluated, tags upgraded', 'bundle-run'],
+  ['socket created (room-id known)', 'socket-created'],
+  ['getUserMedia called', 'gum-call'],
+  ['transport open', 'engine-open'],
+  ['socket connected', 'socket-connect'],
+  ['getUserMedia resolved', 'gum-done'],
+  ['preview first frame', 'preview-frame'],
+  ['join call (click)', 'join-call'],
+];
+
+/**
  * One call: A and B (each its own browser context, kept across calls) load
  * the setup's page afresh; A enters the room, B joins. Resolves with times
- * relative to B's join call.
+ * relative to B's join call. rtc-elements' B is a cold page (ours-cold.html:
+ * the tags, loaded once A is in the room, joining when a person could first
+ * click); the floor's B has its socket connected and its capture running
+ * before the join call; RTCMultiConnection's connects in its join.
  */
 export async function oneCall(users, server, variant, roomid, timeoutMs = 20000) {
   const errors = [];
   const url = `${server.url}/bench/${variant}.html`;
   const [a, b] = users;
   for (const u of users) u.errors = errors;
-  await Promise.all([navigate(a, url), navigate(b, url)]);
+  const cold = variant === 'ours';
+  await Promise.all(cold ? [navigate(a, url)] : [navigate(a, url), navigate(b, url)]);
   try {
-    const settings = await a.page.evaluate(([r, c]) => window.bench.prepare(0, r, c), [roomid, TTFF_CAPTURE]);
+    let settings = await a.page.evaluate(([r, c]) => window.bench.prepare(0, r, c), [roomid, { ...TTFF_CAPTURE, sizeTiles: true }]);
     await a.page.evaluate(() => {
       window.bench.enter(0, 'open');
       return window.bench.joined(0);
     });
-    await b.page.evaluate(([r, c]) => window.bench.prepare(0, r, c), [roomid, TTFF_CAPTURE]);
-    // Marks so far belong to A's setup: only what happens from B's call on is measured.
-    await a.page.evaluate(() => window.__bench.reset());
-    const t0 = await b.page.evaluate(() => window.bench.enter(0, 'join'));
+    let t0;
+    let timeOrigin = null;
+    if (cold) {
+      // Marks so far belong to A's setup: only what happens from B's page load on is kept.
+      await a.page.evaluate(() => window.__bench.reset());
+      const { width, height, frameRate } = TTFF_CAPTURE;
+      await navigate(b, `${server.url}/bench/ours-cold.html?${new URLSearchParams({ room: roomid, width, height, frameRate })}`);
+      ({ t0, timeOrigin, settings } = await b.page.evaluate((ms) => window.bench.joinLikeAPerson(ms), REACTION_MS));
+    } else {
+      await b.page.evaluate(([r, c]) => window.bench.prepare(0, r, c), [roomid, TTFF_CAPTURE]);
+      await a.page.evaluate(() => window.__bench.reset());
+      t0 = await b.page.evaluate(() => window.bench.enter(0, 'join'));
+    }
     const [fa, fb] = await withTimeout(
       Promise.all([
         a.page.evaluate((ms) => window.bench.frames(0, 1, ms), timeoutMs),
@@ -92,10 +129,15 @@ export async function oneCall(users, server, variant, roomid, timeoutMs = 20000)
     const m = { a: rel(firsts(ma)), b: rel(firsts(mb)), ffA: ffA - t0, ffB: ffB - t0 };
     const phases = Object.fromEntries(PHASES.map(([name, f]) => [name, round(f(m), 1)]).map(([k, v]) => [k, Number.isFinite(v) ? v : null]));
     const count = (marks, what) => marks.filter((x) => x.what === what).length;
+    const bFirsts = firsts(mb);
+    const coldPage = timeOrigin === null ? null : Object.fromEntries(COLD_PHASES.map(([name, what]) => [name, what in bFirsts ? round(bFirsts[what] - timeOrigin, 1) : null]));
     return {
       ok: true,
       ttff: Math.max(ffA, ffB) - t0,
       phases,
+      coldPage,
+      // Whether B's socket was up when join was called (else the join waited for it).
+      connectedAtJoin: m.b['socket-connect'] !== undefined && m.b['socket-connect'] <= 0,
       longTasks: { a: longTaskMs(ma, t0, ffA), b: longTaskMs(mb, t0, ffB) },
       autoplayBlocked,
       candidates: { aSent: count(ma, 'out:candidate'), bSent: count(mb, 'out:candidate') },
@@ -141,7 +183,7 @@ export async function runTtff({ browser, assets, runs = 15, log = console.log })
 }
 
 function summarize(samples, failures, runs) {
-  const out = { runs, capture: TTFF_CAPTURE, variants: {} };
+  const out = { runs, capture: TTFF_CAPTURE, reactionMs: REACTION_MS, variants: {} };
   for (const v of VARIANTS) {
     const xs = samples[v].map((r) => r.ttff);
     const phases = {};
@@ -164,6 +206,13 @@ function summarize(samples, failures, runs) {
         ? { a: round(median(samples[v].map((r) => r.longTasks.a))), b: round(median(samples[v].map((r) => r.longTasks.b))) }
         : null,
       autoplayBlockedRuns: samples[v].filter((r) => r.autoplayBlocked > 0).length,
+      connectedAtJoinRuns: samples[v].filter((r) => r.connectedAtJoin).length,
+      coldPage: samples[v].some((r) => r.coldPage)
+        ? Object.fromEntries(COLD_PHASES.map(([name]) => {
+            const vals = samples[v].map((r) => r.coldPage?.[name]).filter((x) => x !== null && x !== undefined);
+            return [name, vals.length ? round(median(vals), 1) : null];
+          }))
+        : null,
       candidatesMedian: samples[v].length ? median(samples[v].map((r) => r.candidates.aSent + r.candidates.bSent)) : null,
       settings: samples[v][0]?.settings ?? null,
       pageErrors: [...new Set(samples[v].flatMap((r) => r.errors))].slice(0, 5),
@@ -176,5 +225,6 @@ function summarize(samples, failures, runs) {
     p90VsFloor: round(ratio(o.p90, out.variants.floor.p90), 3),
   };
   out.phaseNames = PHASES.map(([n]) => n);
+  out.coldPhaseNames = COLD_PHASES.map(([n]) => n);
   return out;
 }

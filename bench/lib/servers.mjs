@@ -53,7 +53,14 @@ function staticHandler(assets) {
     if (!file && /^\/bench\/[\w.-]+\.(html|js)$/.test(path)) {
       // Bench pages are read on every request: editing one needs no restart.
       try {
-        file = { body: readFileSync(join(BENCH, 'pages', path.slice('/bench/'.length))), type: TYPES[extname(path)] };
+        let body = readFileSync(join(BENCH, 'pages', path.slice('/bench/'.length)));
+        // A page's {{name}} holes take the query's values, as a server-rendered page has them in its markup.
+        if (path.endsWith('.html')) {
+          const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+          const esc = (v) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+          body = body.toString().replace(/\{\{(\w+)\}\}/g, (_, name) => esc(query.get(name) ?? ''));
+        }
+        file = { body, type: TYPES[extname(path)] };
       } catch {
         file = undefined;
       }

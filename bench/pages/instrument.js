@@ -47,7 +47,9 @@
   const md = navigator.mediaDevices;
   const gum = md.getUserMedia.bind(md);
   md.getUserMedia = async (...args) => {
+    mark('gum-call');
     const stream = await gum(...args);
+    mark('gum-done');
     stream.getTracks().forEach(keepTrack);
     return stream;
   };

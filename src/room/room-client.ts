@@ -498,7 +498,8 @@ export class RoomClient {
     this.intent = intent;
     if (this.state !== 'reconnecting') this.setState('connecting');
     const attempt = (async () => {
-      await this.waitConnected();
+      // Connected ahead (see <rtc-room connect>): the request leaves within this call, before the state change renders.
+      if (!this.socket?.connected) await this.waitConnected();
       if (!this.roomid && this.socketToken !== this.options.token) {
         // The server judges a connection by the token of its handshake: present the new one.
         await this.reconnectSocket();

@@ -48,7 +48,7 @@ async function must(cmd: string, args: string[], cwd: string, timeoutMs?: number
 const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
 
 /** What a browser-only project must not get: the server and what only it uses. */
-const SERVER_ONLY = ['socket.io', 'engine.io', 'redis', '@redis/client', 'pino', 'prom-client', '@socket.io/redis-streams-adapter', 'jose', 'valibot'];
+const SERVER_ONLY = ['socket.io', 'engine.io', 'redis', '@redis/client', 'pino', 'prom-client', 'jose', 'valibot'];
 
 /** `npx @rtc-elements/server` from the server app, until its start line says where it listens. */
 function startInstalledServer(app: string): Promise<{ child: ChildProcess; url: string }> {
