@@ -28,7 +28,7 @@ const shimsFromSource = {
 const minify = terser({
   ecma: 2020,
   module: true,
-  compress: { passes: 2 },
+  compress: { passes: 3 },
   format: { comments: false },
 });
 

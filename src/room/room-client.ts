@@ -60,29 +60,6 @@ interface Shown {
 /** `Shown.from` of a stream the old transport lost during a move before the new one took it over. */
 const ORPHAN = new Map<string, Shown>();
 
-/** Resolves once every track of `stream` receives media (remote tracks start muted), or after `ms`. */
-function flowing(stream: MediaStream, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const tracks = stream.getTracks();
-    const done = () => {
-      clearTimeout(timer);
-      for (const t of tracks) t.removeEventListener('unmute', check);
-      resolve();
-    };
-    const check = () => tracks.some((t) => t.muted) || done();
-    const timer = setTimeout(done, ms);
-    for (const t of tracks) t.addEventListener('unmute', check);
-    check();
-  });
-}
-
-/** Makes `to` play `from`'s tracks (the same MediaStream, so tiles and the page's reference keep playing). */
-function carry(to: MediaStream, from: MediaStream): void {
-  const tracks = from.getTracks();
-  for (const t of to.getTracks()) if (!tracks.includes(t)) to.removeTrack(t);
-  for (const t of tracks) to.addTrack(t);
-}
-
 function randomId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(9));
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_');
@@ -233,7 +210,7 @@ export class RoomClient {
           this.use(this.create(topology), true);
           this.hooks.notice?.('topology-change', { topology });
         },
-        (err: unknown) => this.hooks.warn('could not load the SFU transport: media stays on the mesh', err),
+        (err: unknown) => this.hooks.warn('no SFU transport: staying on the mesh', err),
       );
   }
 
@@ -733,12 +710,13 @@ export class RoomClient {
           // A move: the page's stream takes this transport's tracks once they receive media.
           mine.set(stream.id, seen);
           seen.next = mine;
-          void flowing(stream, MOVE_WAIT_MS - 1000).then(() => {
+          // (Two transports means a move or a rejoin that involved the SFU: its module is loaded.)
+          void sfuModule!.flowing(stream, MOVE_WAIT_MS - 1000).then(() => {
             if (this.shown.get(key) !== seen || mine.get(stream.id) !== seen) return;
             seen.from = mine;
             this.displayOf.set(stream, seen.display);
             // Tracks the new transport adds to its stream later are not followed (a stream keeps its tracks in both).
-            carry(seen.display, stream);
+            sfuModule!.carry(seen.display, stream);
             this.moved();
             for (const kind of ['audio', 'video'] as const) {
               const muted = !!info[`${kind}Muted`];
@@ -817,7 +795,7 @@ export class RoomClient {
   private checkPublishing(): void {
     if (this.may('publish') || !this.localStreams.size || !this.roomid || this.publishRefusalReported) return;
     this.publishRefusalReported = true;
-    this.hooks.error(new RoomError('forbidden', 'Your room token does not allow publishing media: your camera, microphone and screen stay on this page.'));
+    this.hooks.error(new RoomError('forbidden', 'Your room token does not allow publishing: your media stays on this page.'));
   }
 
   /** Shares a stream with everyone in the room (kept local without `publish`). */

@@ -17,6 +17,31 @@ interface Remote {
   again?: boolean;
 }
 
+// A move between the mesh and the SFU (RoomClient.move) uses these; one of its two transports is always this module's.
+
+/** Resolves once every track of `stream` receives media (remote tracks start muted), or after `ms`. */
+export function flowing(stream: MediaStream, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const tracks = stream.getTracks();
+    const done = () => {
+      clearTimeout(timer);
+      for (const t of tracks) t.removeEventListener('unmute', check);
+      resolve();
+    };
+    const check = () => tracks.some((t) => t.muted) || done();
+    const timer = setTimeout(done, ms);
+    for (const t of tracks) t.addEventListener('unmute', check);
+    check();
+  });
+}
+
+/** Makes `to` play `from`'s tracks (the same MediaStream, so tiles and the page's reference keep playing). */
+export function carry(to: MediaStream, from: MediaStream): void {
+  const tracks = from.getTracks();
+  for (const t of to.getTracks()) if (!tracks.includes(t)) to.removeTrack(t);
+  for (const t of tracks) to.addTrack(t);
+}
+
 /**
  * Carries a room's media through Janus: our published streams go out once,
  * on the publisher connection (we offer, Janus answers); every other member's
