@@ -44,9 +44,9 @@ export interface Relay {
    * Ends a connection that lost its membership to a newer one of the same
    * userid: out of `roomid`'s broadcasts, told `session:replaced`, disconnected.
    */
-  evict(connId: string, roomid: string): void;
+  evict(connId: string, roomid: string): Awaitable<void>;
   /** Ends a connection a host removed or turned away: out of `roomid`'s broadcasts, told `event`, disconnected. */
-  expel<E extends ServerEventName>(connId: string, roomid: string, event: E, payload: ServerPayload<E>): void;
+  expel<E extends ServerEventName>(connId: string, roomid: string, event: E, payload: ServerPayload<E>): Awaitable<void>;
   /** Disconnects every connection still in `roomid`, on every node (a host ended the room). */
   closeRoom(roomid: string): void;
 }
@@ -121,7 +121,7 @@ export function createRelay(io: IoServer, onEvict: (connId: string) => void, sto
 
   const self = bus.nodeId;
   const failed = (err: unknown) => onError?.(err);
-  const post = (roomid: string | null, wire: Wire) => void bus.post(roomid, JSON.stringify(wire)).catch(failed);
+  const post = (roomid: string | null, wire: Wire): Promise<void> => bus.post(roomid, JSON.stringify(wire)).catch(failed);
 
   // -- the membership cache: roomid -> userid -> target ------------------------
   const cache = new Map<string, Map<string, Target>>();
@@ -144,11 +144,11 @@ export function createRelay(io: IoServer, onEvict: (connId: string) => void, sto
     for (const members of cache.values()) for (const t of members.values()) if (t.connId === connId) return t.node;
     return undefined;
   };
-  /** To `connId` on its node if this node knows it, else to every other node (rare: lobby and host messages). */
-  const toOwner = (connId: string, wire: Wire) => {
+  /** To `connId` on its node if this node knows it, else to every other node (rare: lobby and host messages). Resolves once written. */
+  const toOwner = (connId: string, wire: Wire): Promise<void> => {
     const node = nodeOf(connId);
     if (node === undefined || node === self) return post(null, wire);
-    bus.send(node, JSON.stringify(wire)).then((sent) => sent || post(null, wire), failed);
+    return bus.send(node, JSON.stringify(wire)).then((sent) => (sent ? undefined : post(null, wire)), failed);
   };
 
   /** The cached target was wrong (moved, reconnected, its node gone): ask the store, deliver here or forward once. */
@@ -184,8 +184,8 @@ export function createRelay(io: IoServer, onEvict: (connId: string) => void, sto
   });
 
   const expel: Relay['expel'] = (connId, roomid, event, payload) => {
-    if (sockets.has(connId)) expelHere(connId, roomid, event, payload);
-    else toOwner(connId, ['x', connId, roomid, event, payload]);
+    if (sockets.has(connId)) return expelHere(connId, roomid, event, payload);
+    return toOwner(connId, ['x', connId, roomid, event, payload]);
   };
   return {
     locate(roomid, userid) {
@@ -223,7 +223,7 @@ export function createRelay(io: IoServer, onEvict: (connId: string) => void, sto
       post(roomid, ['r', roomid, event, payload, exceptConnId ?? null]);
     },
     evict(connId, roomid) {
-      expel(connId, roomid, 'session:replaced', {});
+      return expel(connId, roomid, 'session:replaced', {});
     },
     expel,
     closeRoom(roomid) {

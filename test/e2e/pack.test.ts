@@ -294,7 +294,7 @@ export { options, badOptions, start, same, store, documentedStore };
     assert.deepEqual(events('rtc-room'), [
       'active-speaker', 'host-mute', 'knock', 'lobby-resolved', 'peer-join', 'peer-leave', 'peer-state', 'peer-update',
       'role-change', 'room-error', 'room-joined', 'room-left', 'room-locked', 'room-message', 'room-state', 'room-waiting',
-      'speaking-change', 'stream', 'stream-end', 'stream-mute', 'token-expired', 'token-expiring',
+      'speaking-change', 'stream', 'stream-end', 'stream-mute', 'token-expired', 'token-expiring', 'topology-change',
     ]);
     for (const tag of ['media-capture', 'rtc-room', 'remote-stream']) {
       for (const event of element(tag).events!) {

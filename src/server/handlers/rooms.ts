@@ -171,7 +171,9 @@ async function entered(ctx: HandlerContext, result: EnterResult, isInitiator: bo
   await leaveLobby(ctx, 'entered');
   if (replaced) {
     // The connection that held `userid` before: out of its room, told, disconnected.
-    relay.evict(replaced.connId, replaced.roomid);
+    // Written to the old connection's node before anyone hears of the new one: a message sent to the member
+    // once it is back (through a node still caching the old connection) finds the old one gone and is rerouted.
+    await relay.evict(replaced.connId, replaced.roomid);
     await ctx.sfu?.leave(replaced.roomid, userid, replaced.connId, false);
     if (replaced.roomid !== room.roomid) relay.toRoom(replaced.roomid, 'peer:leave', { userid, reason: 'replaced' });
     ctx.log.info({ userid, roomid: replaced.roomid }, 'connection replaced by a newer one');
