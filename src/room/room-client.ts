@@ -98,8 +98,6 @@ export class RoomClient {
   private readonly owned = new WeakMap<Transport, Map<string, Shown>>();
   /** The remote streams the page got, by `userid source`. */
   private readonly shown = new Map<string, Shown>();
-  /** A transport's stream -> the page's stream it plays in (after a move). */
-  private readonly displayOf = new WeakMap<MediaStream, MediaStream>();
   private serverIceServers: IceServerConfig[] = [];
   /** The server forces TURN-only (join ack `iceTransportPolicy: 'relay'`): wins over `iceTransportPolicy`. */
   private serverForcesRelay = false;
@@ -122,7 +120,6 @@ export class RoomClient {
   private readonly streamOwners = new StreamOwners();
   /** Told the page once per join that its media is not shared. */
   private publishRefusalReported = false;
-  /** Settles the wait in a lobby: admitted (no error) or not. */
   /**
    * Membership news (peer:join / leave / update) that came after a join's ack but before the ack was handled:
    * the ack's member list predates it, so it is applied after the list, in order. Null outside that window.
@@ -134,6 +131,7 @@ export class RoomClient {
     else apply();
   }
 
+  /** Settles the wait in a lobby: admitted (no error) or not. */
   private lobbyWait: ((err?: RoomError) => void) | null = null;
 
   constructor(
@@ -249,7 +247,8 @@ export class RoomClient {
 
   /** The streams received from `userid`. */
   remoteStreams(userid: string): MediaStream[] {
-    return this.media.remoteStreams(userid).map((s) => this.displayOf.get(s) ?? s);
+    // After a move, the page's stream the transport's one plays in.
+    return this.media.remoteStreams(userid).map((s) => this.owned.get(this.media)?.get(s.id)?.display ?? s);
   }
 
   private setState(state: RoomState): void {
@@ -385,7 +384,7 @@ export class RoomClient {
       return;
     }
     // Only the WebSocket was tried: the next attempt (soon) tries polling too.
-    if (this.reportedUnreachable || this.probing || (!err.data && this.socket && pollingPending(this.socket))) return;
+    if (this.reportedUnreachable || this.probing || (this.socket && pollingPending(this.socket, err))) return;
     const unreachable = () => {
       if (this.reportedUnreachable) return;
       this.reportedUnreachable = true;
@@ -442,7 +441,7 @@ export class RoomClient {
       };
       const onErr = (err: Error & { data?: { code?: string; message?: string; expired?: boolean } }, last = false) => {
         // Only the WebSocket was tried: the next attempt (soon) tries polling too.
-        if (!last && !err.data && pollingPending(socket)) return;
+        if (!last && pollingPending(socket, err)) return;
         cleanup();
         // The same code onConnectError reports, so enter() can tell it was reported already.
         const code = err.data?.code === 'unauthorized' || err.data?.code === 'invalid-request' ? err.data.code : 'server-unreachable';
@@ -714,7 +713,6 @@ export class RoomClient {
           void sfuModule!.flowing(stream, MOVE_WAIT_MS - 1000).then(() => {
             if (this.shown.get(key) !== seen || mine.get(stream.id) !== seen) return;
             seen.from = mine;
-            this.displayOf.set(stream, seen.display);
             // Tracks the new transport adds to its stream later are not followed (a stream keeps its tracks in both).
             sfuModule!.carry(seen.display, stream);
             this.moved();

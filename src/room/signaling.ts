@@ -62,8 +62,9 @@ export function createSocket(url: string | undefined, auth: HandshakeAuth, polic
 
 const pollingFailed = new WeakSet<RoomSocket>();
 
-/** True while a socket has tried only the WebSocket, polling being on its way: its failure so far says little. */
-export const pollingPending = (socket: RoomSocket): boolean => socket.io.opts.transports?.length === 1 && !pollingFailed.has(socket);
+/** True for a failure without a reason (`err.data`) while the socket has tried only the WebSocket, polling being on its way: it says little yet. */
+export const pollingPending = (socket: RoomSocket, err: { data?: unknown }): boolean =>
+  !err.data && socket.io.opts.transports?.length === 1 && !pollingFailed.has(socket);
 
 /**
  * After a `connect_error` without a reason (the transport failed): fetches the

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { Topology } from '../protocol.js';
 import type { Relay } from './relay.js';
+import type { Awaitable } from './rooms.js';
 import type { SfuRooms } from './sfu-rooms.js';
 
 /** A room back on the mesh keeps its Janus room this long, so clients still receive through it while their mesh connects (they wait 20 s at most). */
@@ -64,11 +65,16 @@ export class TopologyMoves {
     this.relay.toRoom(roomid, 'room:topology', { topology: 'sfu' }, joiner);
   }
 
-  /** A member left (`size` remain): at 2, an `auto` room on Janus goes back to the mesh. */
-  shrank(roomid: string, size: number): void {
+  /**
+   * A member left: the room is gone (`deleted`), or an `auto` room on Janus
+   * down to 2 members (`size()`, asked only then) goes back to the mesh.
+   */
+  async left(roomid: string, deleted: boolean, size: () => Awaitable<number>): Promise<void> {
+    if (deleted) return this.closed(roomid);
     const room = this.rooms.get(roomid);
-    if (!room || room.topology === 'mesh' || size > 2) return;
-    this.toMesh(roomid, room);
+    if (room?.topology !== 'sfu' || (await size()) > 2) return;
+    // Unless another leave moved it while the size was asked.
+    if (this.rooms.get(roomid) === room && room.topology === 'sfu') this.toMesh(roomid, room);
   }
 
   /** The room is gone (the SFU side releases itself on the last leave). */

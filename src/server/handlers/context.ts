@@ -87,3 +87,6 @@ export function memberOf(session: Session, extra = session.data.extra, opener = 
   const role: Role = (grant ? grant.permissions.includes('moderate') : opener) ? 'host' : 'participant';
   return { userid: session.data.userid, connId: session.id, extra, ...(grant ? { permissions: [...grant.permissions] } : {}), role };
 }
+
+/** How many members `roomid` has now (0: gone), for when it is needed. */
+export const roomSize = (ctx: HandlerContext, roomid: string) => async (): Promise<number> => (await ctx.store.get(roomid))?.size ?? 0;

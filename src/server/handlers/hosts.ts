@@ -4,7 +4,7 @@
 import type { Ack, LobbyResolvedPayload } from '../../protocol.js';
 import type { RoomMember } from '../rooms.js';
 import type { Payload } from '../validation.js';
-import { fail, peerInfo, type HandlerContext, type Refusal } from './context.js';
+import { fail, peerInfo, roomSize, type HandlerContext, type Refusal } from './context.js';
 
 /** The session's room and membership when it is a host there, or why not. */
 async function asHost(ctx: HandlerContext): Promise<{ roomid: string; me: RoomMember } | Refusal> {
@@ -94,7 +94,7 @@ export async function memberRemove(ctx: HandlerContext, p: Payload<'member:remov
     ctx.relay.expel(removed.connId, host.roomid, 'room:removed', { by: host.me.userid, banMs });
     await ctx.sfu?.leave(host.roomid, p.userid, removed.connId, false);
     ctx.relay.toRoom(host.roomid, 'peer:leave', { userid: p.userid, reason: 'removed' });
-    if (ctx.moves) ctx.moves.shrank(host.roomid, (await ctx.store.get(host.roomid))?.size ?? 0);
+    await ctx.moves?.left(host.roomid, false, roomSize(ctx, host.roomid));
   } else {
     ctx.relay.toConnection(removed.connId, 'lobby:denied', { roomid: host.roomid, reason: 'denied' });
     await toHosts(ctx, host.roomid, { userid: p.userid, outcome: 'denied' });

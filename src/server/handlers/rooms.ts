@@ -3,7 +3,7 @@ import type { Ack, Extra, PeerLeaveReason, RoomJoinedPayload, RoomPresencePayloa
 import { hashPassword, verifyPassword } from '../password.js';
 import type { EnterResult, RoomInfo, RoomMember } from '../rooms.js';
 import type { Payload } from '../validation.js';
-import { authorize, fail, memberOf, may, peerInfo, type HandlerContext, type Refusal } from './context.js';
+import { authorize, fail, memberOf, may, peerInfo, roomSize, type HandlerContext, type Refusal } from './context.js';
 import { knockAll, leaveLobby, waitInLobby } from './hosts.js';
 
 type Mode = 'open' | 'join' | 'open-or-join';
@@ -44,8 +44,7 @@ export async function leaveRoom(ctx: HandlerContext, reason: PeerLeaveReason): P
   await ctx.sfu?.leave(roomid, session.data.userid, session.id, result.deleted);
   // While closing, a single server's rooms empty anyway; shared rooms live on, on other nodes.
   if (result.left && (!ctx.closing() || ctx.shared)) ctx.relay.toRoom(roomid, 'peer:leave', { userid: session.data.userid, reason });
-  if (result.deleted) ctx.moves?.closed(roomid);
-  else if (result.left && ctx.moves) ctx.moves.shrank(roomid, (await ctx.store.get(roomid))?.size ?? 0);
+  if (result.left) await ctx.moves?.left(roomid, result.deleted, roomSize(ctx, roomid));
 }
 
 async function enter(ctx: HandlerContext, p: EnterPayload, mode: Mode): Promise<EnterAck> {
@@ -182,7 +181,7 @@ async function entered(ctx: HandlerContext, result: EnterResult, isInitiator: bo
     // Lost the connection while entering: undo, quietly (nobody was told yet).
     const left = await ctx.store.leave(room.roomid, userid, session.id);
     await ctx.sfu?.leave(room.roomid, userid, session.id, left.deleted);
-    if (left.deleted) ctx.moves?.closed(room.roomid);
+    if (left.left) await ctx.moves?.left(room.roomid, left.deleted, roomSize(ctx, room.roomid));
     if (left.left && replaced?.roomid === room.roomid) relay.toRoom(room.roomid, 'peer:leave', { userid, reason: 'disconnect' });
     return fail('not-in-room', 'disconnected');
   }
