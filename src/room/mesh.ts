@@ -19,6 +19,13 @@ export class MeshTransport implements Transport {
   readonly name = 'mesh';
   private readonly links = new Map<string, Link>();
   private running = false;
+  /**
+   * A connection made ahead of a join (see warm()): the join's first offer
+   * only has to be set and sent, and a page's first RTCPeerConnection (its
+   * slowest) is paid before anyone waits for it.
+   */
+  private spare: Peer | null = null;
+  private warmed = false;
   private readonly offerFallbackMs: number;
 
   constructor(
@@ -27,6 +34,11 @@ export class MeshTransport implements Transport {
     options: MeshOptions = {},
   ) {
     this.offerFallbackMs = options.offerFallbackMs ?? 3000;
+  }
+
+  /** Every connection, the spare too (it is set up like the others). */
+  private all(): (Peer | null)[] {
+    return [this.spare, ...[...this.links.values()].map((l) => l.peer)];
   }
 
   /** The Peer to one user (for tests and stats). */
@@ -39,12 +51,32 @@ export class MeshTransport implements Transport {
   }
 
   stop(): void {
+    this.warm(false);
     this.running = false;
     for (const userid of [...this.links.keys()]) this.peerLeft(userid);
   }
 
   // ---------------------------------------------------------------------------
   // Peers
+
+  /**
+   * While on (the socket is up, a join is coming or under way): keeps a
+   * prepared connection with the local streams, which the first peer this
+   * side offers to adopts. Off: closes it.
+   */
+  warm(on: boolean): void {
+    this.warmed = on;
+    if (!on) {
+      this.spare?.close();
+      this.spare = null;
+    } else if (this.running && !this.spare && this.context.published().length) {
+      try {
+        this.spare = this.createPeer('', 0, undefined).prepare();
+      } catch {
+        // A configuration RTCPeerConnection refuses: the join's own connection reports it.
+      }
+    }
+  }
 
   peerJoined(userid: string, initiate: boolean): void {
     if (!this.running || this.links.has(userid)) return;
@@ -133,16 +165,17 @@ export class MeshTransport implements Transport {
   // Local streams and data
 
   addStream(stream: MediaStream): void {
-    for (const { peer } of this.links.values()) peer.addStream(stream);
+    for (const peer of this.all()) peer?.addStream(stream);
+    this.warm(this.warmed);
   }
 
   removeStream(streamid: string): void {
-    for (const { peer } of this.links.values()) peer.removeStream(streamid);
+    for (const peer of this.all()) peer?.removeStream(streamid);
   }
 
   replaceTrack(streamid: string, oldTrack: MediaStreamTrack | null, newTrack: MediaStreamTrack): void {
-    for (const [userid, { peer }] of this.links) {
-      peer.replaceTrack(streamid, oldTrack, newTrack).catch((err: unknown) => this.hooks.warn(`replaceTrack for ${userid}`, err));
+    for (const peer of this.all()) {
+      peer?.replaceTrack(streamid, oldTrack, newTrack).catch((err: unknown) => this.hooks.warn(`replaceTrack for ${peer.remoteUserid}`, err));
     }
   }
 
@@ -172,23 +205,27 @@ export class MeshTransport implements Transport {
 
   /** A new link to `userid`; the joiner offers at once, the member already there waits for its offer. */
   private link(userid: string, gen: number, remoteSession: string | undefined, activate: boolean): Link {
-    const link: Link = { peer: this.createPeer(userid, gen, remoteSession) };
+    const spare = activate && !gen && this.spare;
+    this.spare = spare ? null : this.spare;
+    const link: Link = { peer: spare ? spare.adopt(this.context.userid(), userid, this.context.rtcConfig()) : this.createPeer(userid, gen, remoteSession) };
     this.links.set(userid, link);
-    this.begin(link, activate);
+    if (!spare) this.begin(link, activate);
     return link;
   }
 
   private begin(link: Link, activate: boolean): void {
+    const peer = link.peer;
     if (activate) {
-      link.peer.activate();
+      peer.activate();
       return;
     }
-    // The member already in the room lets the joiner offer first; if no offer
-    // comes (a joiner without our protocol version, a lost message), it offers.
+    // The member already in the room lets the joiner offer first, set up
+    // meanwhile so that only the answer remains to be made; if no offer comes
+    // (a joiner without our protocol version, a lost message), it offers.
+    peer.hold();
     clearTimeout(link.fallbackTimer);
-    const peer = link.peer;
     link.fallbackTimer = setTimeout(() => {
-      if (link.peer === peer && !peer.isActive) peer.activate();
+      if (link.peer === peer) peer.release();
     }, this.offerFallbackMs);
   }
 
@@ -224,8 +261,8 @@ export class MeshTransport implements Transport {
     );
   }
 
-  private current(userid: string, peer: Peer): boolean {
-    return this.links.get(userid)?.peer === peer;
+  private current(peer: Peer): boolean {
+    return this.links.get(peer.remoteUserid)?.peer === peer;
   }
 
   private createPeer(userid: string, gen: number, remoteSession: string | undefined): Peer {
@@ -239,28 +276,28 @@ export class MeshTransport implements Transport {
       },
       {
         signal: (data) => {
-          if (!peer.closed) this.hooks.signal(userid, { ...data, session: this.context.session, gen: peer.gen });
+          if (!peer.closed) this.hooks.signal(peer.remoteUserid, { ...data, session: this.context.session, gen: peer.gen });
         },
         remoteStream: (stream, info) => {
-          if (this.current(userid, peer)) this.hooks.remoteStream(userid, stream, info);
+          if (this.current(peer)) this.hooks.remoteStream(peer.remoteUserid, stream, info);
         },
-        remoteStreamEnded: (streamid, info) => this.hooks.remoteStreamEnded(userid, streamid, info?.kind ?? 'camera'),
+        remoteStreamEnded: (streamid, info) => this.hooks.remoteStreamEnded(peer.remoteUserid, streamid, info?.kind ?? 'camera'),
         remoteStreamInfo: (info, previous) => {
-          if (!!previous?.audioMuted !== !!info.audioMuted) this.hooks.remoteMute(userid, info.streamid, 'audio', !!info.audioMuted);
-          if (!!previous?.videoMuted !== !!info.videoMuted) this.hooks.remoteMute(userid, info.streamid, 'video', !!info.videoMuted);
+          if (!!previous?.audioMuted !== !!info.audioMuted) this.hooks.remoteMute(peer.remoteUserid, info.streamid, 'audio', !!info.audioMuted);
+          if (!!previous?.videoMuted !== !!info.videoMuted) this.hooks.remoteMute(peer.remoteUserid, info.streamid, 'video', !!info.videoMuted);
         },
         state: (state: PeerState) => {
-          if (this.current(userid, peer)) this.hooks.peerState(userid, state);
+          if (this.current(peer)) this.hooks.peerState(peer.remoteUserid, state);
         },
-        message: (data) => this.hooks.message(userid, data),
-        error: (err) => this.hooks.warn(`peer ${userid}`, err),
+        message: (data) => this.hooks.message(peer.remoteUserid, data),
+        error: (err) => this.hooks.warn(`peer ${peer.remoteUserid}`, err),
         channelClosed: () => {
-          if (!this.current(userid, peer)) return;
+          if (!this.current(peer)) return;
           // Unless the session drops the user (its socket is away too: the tab
           // closed), the connection died under it: rebuild, unless a leave arrives first.
-          if (!this.hooks.lost(userid)) this.scheduleRebuild(userid, peer, 'data channel closed', 1000);
+          if (!this.hooks.lost(peer.remoteUserid)) this.scheduleRebuild(peer.remoteUserid, peer, 'data channel closed', 1000);
         },
-        failed: (reason) => this.scheduleRebuild(userid, peer, reason, 0),
+        failed: (reason) => this.scheduleRebuild(peer.remoteUserid, peer, reason, 0),
       },
     );
     peer.remoteSession = remoteSession;

@@ -64,8 +64,9 @@ const HIGH_WATER = 4 * 1024 * 1024;
 
 export class Peer {
   readonly pc: RTCPeerConnection;
-  readonly polite: boolean;
-  readonly remoteUserid: string;
+  polite: boolean;
+  /** '' for a connection made ahead of a join, until adopt() gives it its user. */
+  remoteUserid: string;
   readonly gen: number;
   /** The remote's session id this pair belongs to (set by the room from the first signal). */
   remoteSession: string | undefined;
@@ -75,6 +76,10 @@ export class Peer {
   private ignoreOffer = false;
   private isSettingRemoteAnswerPending = false;
   private activated = false;
+  /** Set up but not negotiating: made ahead (prepare), or waiting for the joiner's offer (hold). */
+  private held = false;
+  /** The offer prepare() made, used by the first negotiation. */
+  private made: Promise<RTCSessionDescriptionInit> | undefined;
   private channel: RTCDataChannel | null = null;
   private readonly outbox: MessageBytes[] = [];
   /** Received frames go through this chain, in order, once the framing is in. */
@@ -149,16 +154,55 @@ export class Peer {
     if (offer) void this.negotiate();
   }
 
+  /**
+   * Sets up now but lets the other side offer first (the member already in
+   * the room, waiting for the joiner's offer): the answer then only has to be
+   * made. release() negotiates if no offer came.
+   */
+  hold(): void {
+    this.held = true;
+    this.activate(false);
+  }
+
+  release(): void {
+    this.held = false;
+    void this.negotiate();
+  }
+
+  /**
+   * A connection made before anyone to call is known (the socket is up, the
+   * join not yet answered): tracks, data channel and the offer are ready, so
+   * that adopt() only has to set it and send it.
+   */
+  prepare(): this {
+    this.hold();
+    (this.made = this.pc.createOffer()).catch(() => {});
+    return this;
+  }
+
+  /** Gives a prepared connection its user, the configuration and the streams now in force (both come with the join), and offers. */
+  adopt(localUserid: string, remoteUserid: string, config: RTCConfiguration): this {
+    this.remoteUserid = remoteUserid;
+    this.polite = isPolite(localUserid, remoteUserid);
+    this.pc.setConfiguration(config);
+    // What the join allows (a token without `publish`: nothing) and what was added since.
+    this.syncStreams();
+    this.release();
+    return this;
+  }
+
   addStream(stream: MediaStream): void {
     if (this.closed || !this.activated || this.senders.has(stream.id)) return;
     const senders = stream.getTracks().map((track) => this.pc.addTrack(track, stream));
     this.senders.set(stream.id, senders);
+    this.made = undefined;
   }
 
   removeStream(streamid: string): void {
     const senders = this.senders.get(streamid);
     if (!senders || this.closed) return;
     this.senders.delete(streamid);
+    this.made = undefined;
     for (const sender of senders) {
       try {
         this.pc.removeTrack(sender);
@@ -196,7 +240,8 @@ export class Peer {
 
   /** Tells the remote about our streams (after a mute change). */
   announceStreams(): void {
-    if (this.closed || !this.activated) return;
+    // Held: the answer (or release()'s offer) carries them.
+    if (this.closed || !this.activated || this.held) return;
     this.hooks.signal({ streams: this.localInfo() });
   }
 
@@ -208,10 +253,12 @@ export class Peer {
 
   private async negotiate(): Promise<void> {
     // Also the queued 'negotiationneeded' after activate(): nothing to do unless stable.
-    if (this.closed || this.makingOffer || this.pc.signalingState !== 'stable') return;
+    if (this.closed || this.held || this.makingOffer || this.pc.signalingState !== 'stable') return;
+    const made = this.made;
+    this.made = undefined;
     try {
       this.makingOffer = true;
-      await this.pc.setLocalDescription();
+      await this.pc.setLocalDescription(made && (await made));
       const description = this.pc.localDescription;
       if (description && !this.closed) {
         this.hooks.signal({ description: { type: description.type, sdp: description.sdp }, streams: this.localInfo() });
@@ -244,7 +291,8 @@ export class Peer {
         await this.pc.setRemoteDescription(description);
         this.isSettingRemoteAnswerPending = false;
         if (description.type === 'offer') {
-          // The member answering the joiner attaches its tracks now, so they ride on this answer.
+          // The member answering the joiner attaches its tracks now (unless held: done already), so they ride on this answer.
+          this.held = false;
           this.activate(false);
           await this.pc.setLocalDescription();
           const answer = this.pc.localDescription;

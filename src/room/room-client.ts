@@ -19,8 +19,8 @@ import type { DataPayload } from './data-messages.js';
 import { LocalStreams } from './local-streams.js';
 import { grants, Members, type PeerRecord } from './members.js';
 import { MeshTransport } from './mesh.js';
-import { createSocket, DEFAULT_RECONNECT, handshakeRefusal, pollingPending, request, RoomError, type RoomSocket } from './signaling.js';
-import { TokenExpiryWatch } from './token.js';
+import { createSocket, DEFAULT_RECONNECT, pollingPending, request, RoomError, type RoomSocket } from './signaling.js';
+import type { TokenExpiryWatch } from './token.js';
 import { StreamOwners } from './stream-owners.js';
 import type { JoinMode, JoinOptions, RoomClientOptions, RoomHooks, RoomState } from './room-types.js';
 import { SFU_DATA, type LocalStreamEntry, type PeerState, type Transport, type TransportContext, type TransportHooks } from './transport.js';
@@ -112,7 +112,8 @@ export class RoomClient {
   private probing = false;
   /** The token the current connection's handshake carried. */
   private socketToken: string | undefined;
-  private readonly tokenWatch = new TokenExpiryWatch((expiresAt) => this.hooks.tokenExpiring(expiresAt));
+  /** Loaded with the first room token (in the CDN bundle, a chunk: most pages have none). */
+  private tokenWatch: TokenExpiryWatch | undefined;
   private rejoinTimer: ReturnType<typeof setTimeout> | undefined;
   /** Rejoin attempts answered with a server error in a row. */
   private rejoinRetries = 0;
@@ -354,6 +355,8 @@ export class RoomClient {
     this.socketToken = this.options.token;
     // Signals queued while offline belong to the outage: peers are re-checked below instead.
     (socket as unknown as { sendBuffer: unknown[] }).sendBuffer = [];
+    // Connected ahead of a first join: its first offer is prepared meanwhile.
+    if (!this.roomid && this.state !== 'left') this.media.warm?.(true);
     if (this.intent && !this.joining && (this.state === 'reconnecting' || this.state === 'error' || this.state === 'connecting')) {
       // Still holding the calls of a room (also after a refused token was replaced): a rejoin.
       const rejoin = this.state === 'reconnecting' || this.roomid !== null;
@@ -398,7 +401,7 @@ export class RoomClient {
     // The transport failed without a reason: a refused origin looks exactly
     // like a dead server from here. Ask the handshake once ourselves.
     this.probing = true;
-    void handshakeRefusal(this.options.socketUrl).then((refusal) => {
+    void import('./polling.js').then((m) => m.handshakeRefusal(this.options.socketUrl), () => null).then((refusal) => {
       this.probing = false;
       const socket = this.socket;
       if (this.destroyed || !socket || socket.connected) return;
@@ -491,6 +494,7 @@ export class RoomClient {
       };
       const event = intent.mode === 'open' ? 'room:open' : intent.mode === 'join' ? 'room:join' : 'room:open-or-join';
       const acked = () => void (this.early ??= []);
+      this.media.warm?.(true);
       let ack = await request(socket, event, payload, undefined, acked);
       while ('waiting' in ack) {
         // Outside the room until a host admits us (then the same request enters) or not.
@@ -553,6 +557,7 @@ export class RoomClient {
       throw roomErr;
     } finally {
       if (this.joining === attempt) this.joining = null;
+      this.media.warm?.(false);
     }
   }
 
@@ -648,7 +653,7 @@ export class RoomClient {
     }
     this.socket = null;
     this.destroyed = true;
-    this.tokenWatch.stop();
+    this.tokenWatch?.stop();
     clearTimeout(this.rejoinTimer);
     if (wasIn) {
       this.setState('left');
@@ -869,8 +874,12 @@ export class RoomClient {
 
   /** Tells the page shortly before the token's `exp` (see expiryWarningDelay). */
   private watchTokenExpiry(): void {
-    if (this.destroyed || !this.socket) this.tokenWatch.stop();
-    else this.tokenWatch.watch(this.options.token);
+    const token = this.options.token;
+    this.tokenWatch?.stop();
+    if (this.destroyed || !this.socket || !token) return;
+    void import('./token.js').then(({ TokenExpiryWatch }) => {
+      if (token === this.options.token && !this.destroyed) (this.tokenWatch ??= new TokenExpiryWatch((at) => this.hooks.tokenExpiring(at))).watch(token);
+    });
   }
 
   // ---------------------------------------------------------------------------

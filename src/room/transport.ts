@@ -61,6 +61,8 @@ export interface Transport {
   start(): void;
   /** Drops every connection (remote streams end through the hooks) and ignores peers and signals until started again. */
   stop(): void;
+  /** A join is coming or under way (on) or done (off): the mesh prepares its first offer ahead. */
+  warm?(on: boolean): void;
 
   // Peers, as the session reports them.
   /**

@@ -28,6 +28,61 @@ describe('<rtc-room> connects ahead of the join', function () {
     states.stop();
   });
 
+  /** Every RTCPeerConnection the page makes while `body` runs (both users of a test share this page). */
+  async function countingConnections(body: (made: RTCPeerConnection[]) => Promise<void>): Promise<void> {
+    const made: RTCPeerConnection[] = [];
+    const Native = window.RTCPeerConnection;
+    window.RTCPeerConnection = class extends Native {
+      constructor(config?: RTCConfiguration) {
+        super(config);
+        made.push(this);
+      }
+    };
+    try {
+      await body(made);
+    } finally {
+      window.RTCPeerConnection = Native;
+    }
+  }
+
+  it('prepares its first offer while connected ahead (tracks attached, no ICE yet), and the join offers on that connection', async () => {
+    await countingConnections(async (made) => {
+      const roomid = uniqueRoom('spare');
+      const a = await createUser(roomid, 'a');
+      const mark = made.length;
+      const b = await createUser(roomid, 'b', { join: false });
+      const spare = await waitFor(() => made.slice(mark).find((pc) => pc.signalingState !== 'closed'), 'b prepares a connection before its join');
+      // Set up with b's camera, but nothing negotiated, no ICE gathered, nobody called: a still sees nobody.
+      const senders = spare.getSenders().filter((s) => s.track);
+      expect(senders.map((s) => s.track!.id).sort()).to.deep.equal(b.capture!.stream!.getTracks().map((t) => t.id).sort());
+      expect(spare.localDescription).to.equal(null);
+      expect(spare.iceGatheringState).to.equal('new');
+      expect(a.room.peers.size).to.equal(0);
+      await b.room.join();
+      expect(b.room.peers.get(a.userid)!.connection).to.equal(spare);
+      await expectVideoFrom(a, b);
+      await expectVideoFrom(b, a);
+      // b's side made no second connection: the spare and a's connection to b are all.
+      expect(made.length - mark).to.equal(2);
+    });
+  });
+
+  it('a prepared connection nobody takes is closed: the join finds an empty room, or the element leaves the page', async () => {
+    await countingConnections(async (made) => {
+      const alone = await createUser(uniqueRoom('spare-alone'), 'alone', { join: false });
+      const first = await waitFor(() => made.find((pc) => pc.signalingState !== 'closed'), 'a prepared connection');
+      await alone.room.openOrJoin();
+      expect(first.signalingState).to.equal('closed');
+      expect(made).to.have.length(1);
+
+      const gone = await createUser(uniqueRoom('spare-gone'), 'gone', { join: false });
+      const second = await waitFor(() => made.find((pc) => pc !== first && pc.signalingState !== 'closed'), 'another prepared connection');
+      gone.room.remove();
+      await sleep(50);
+      expect(second.signalingState).to.equal('closed');
+    });
+  });
+
   it('connect="manual" opens no socket until join()', async () => {
     const roomid = uniqueRoom('manual');
     const a = await createUser(roomid, 'a', { capture: null, join: false, attrs: { connect: 'manual' } });
