@@ -66,35 +66,6 @@ const pollingFailed = new WeakSet<RoomSocket>();
 export const pollingPending = (socket: RoomSocket, err: { data?: unknown }): boolean =>
   !err.data && socket.io.opts.transports?.length === 1 && !pollingFailed.has(socket);
 
-/**
- * After a `connect_error` without a reason (the transport failed): fetches the
- * polling handshake once, whose HTTP 403 the server makes readable to a
- * refused page. An `origin-not-allowed` RoomError naming this page's origin,
- * or null (unreachable, or refused for another reason: keep retrying).
- */
-export async function handshakeRefusal(url: string | undefined): Promise<RoomError | null> {
-  let server: URL;
-  try {
-    server = new URL((url ?? location.origin).replace(/^ws(s?):/i, 'http$1:'), location.href);
-  } catch {
-    return null;
-  }
-  try {
-    const res = await fetch(new URL('/socket.io/?EIO=4&transport=polling', server.origin), { credentials: 'omit', cache: 'no-store' });
-    if (res.status !== 403) return null;
-    const body = (await res.json()) as { message?: unknown } | null;
-    const message = typeof body?.message === 'string' ? body.message : '';
-    const reason = /^origin-not-allowed: (.*)$/s.exec(message);
-    if (!reason) return null;
-    return new RoomError(
-      'origin-not-allowed',
-      `The signaling server at ${server.origin} refuses pages from this origin (${location.origin}): ${reason[1]}.`,
-    );
-  } catch {
-    return null;
-  }
-}
-
 /** Emits a client event and resolves with the ack's payload, or rejects with a RoomError. */
 export function request<E extends keyof ClientToServerEvents>(
   socket: RoomSocket,
