@@ -63,7 +63,7 @@ async function oneMesh(pool, server, variant, n, roomid, timeoutMs, capture) {
 
 const VARIANTS = ['ours', 'floor'];
 
-export async function runMesh({ browser, assets, sizes = [2, 4, 6], runs = 3, capture = MESH_CAPTURE, log = console.log }) {
+export async function runMesh({ browser, assets, sizes = [2, 4, 6], runs = 3, capture = MESH_CAPTURE, log = console.log, variants = VARIANTS }) {
   const servers = { ours: await startOurs(assets), floor: await startFloor(assets) };
   // One browser context per user, kept for the whole part; each mesh loads the page afresh in them.
   const pool = [];
@@ -71,14 +71,14 @@ export async function runMesh({ browser, assets, sizes = [2, 4, 6], runs = 3, ca
   const key = (v, n) => `${v}:${n}`;
   const samples = {};
   const failures = {};
-  for (const v of VARIANTS) for (const n of sizes) (samples[key(v, n)] = []), (failures[key(v, n)] = []);
+  for (const v of variants) for (const n of sizes) (samples[key(v, n)] = []), (failures[key(v, n)] = []);
   try {
     for (let r = 0; r <= runs; r++) {
       const line = [];
       const order = r % 2 ? [...sizes].reverse() : sizes;
       for (const n of order) {
-        for (const v of r % 2 ? [...VARIANTS].reverse() : VARIANTS) {
-          const res = await oneMesh(pool, servers[v], v, n, `mesh-${v}-${n}-${r}-${Date.now().toString(36)}`, 30000, capture);
+        for (const v of r % 2 ? [...variants].reverse() : variants) {
+          const res = await oneMesh(pool, servers[v.split('-')[0]], v, n, `mesh-${v}-${n}-${r}-${Date.now().toString(36)}`, 30000, capture);
           line.push(`${v} ${n}: ${res.ok ? `${Math.round(res.allFrames)} ms, ${round(res.steadyCorePerUser * 100, 1)}% core/user` : `failed (${res.error.split('\n')[0]})`}`);
           if (r === 0) continue; // warm-up
           if (res.ok) samples[key(v, n)].push(res);
@@ -98,7 +98,7 @@ export async function runMesh({ browser, assets, sizes = [2, 4, 6], runs = 3, ca
     cpuMethod: 'utime+stime of every Chromium process under the bench (from /proc/<pid>/stat), over 3 s of steady state after all frames flow, divided by users; a share of one core',
     variants: {},
   };
-  for (const v of VARIANTS) {
+  for (const v of variants) {
     out.variants[v] = {};
     for (const n of sizes) {
       const xs = samples[key(v, n)];
