@@ -78,8 +78,8 @@ export class Peer {
   private activated = false;
   /** Set up but not negotiating: made ahead (prepare), or waiting for the joiner's offer (hold). */
   private held = false;
-  /** The offer prepare() made, used by the first negotiation. */
-  private made: Promise<RTCSessionDescriptionInit> | undefined;
+  /** The offer prepare() made (the description once made), used by the first negotiation; dropped when the tracks change. */
+  private made: Promise<RTCSessionDescriptionInit> | RTCSessionDescriptionInit | undefined;
   private channel: RTCDataChannel | null = null;
   private readonly outbox: MessageBytes[] = [];
   /** Received frames go through this chain, in order, once the framing is in. */
@@ -176,7 +176,9 @@ export class Peer {
    */
   prepare(): this {
     this.hold();
-    (this.made = this.pc.createOffer()).catch(() => {});
+    const made = (this.made = this.pc.createOffer());
+    // Held as the description once made, so that adopt() sets it in the same task (not a microtask after the join's own work).
+    made.then((d) => void (this.made === made && (this.made = d)), () => {});
     return this;
   }
 
@@ -258,7 +260,7 @@ export class Peer {
     this.made = undefined;
     try {
       this.makingOffer = true;
-      await this.pc.setLocalDescription(made && (await made));
+      await this.pc.setLocalDescription(made instanceof Promise ? await made : made);
       const description = this.pc.localDescription;
       if (description && !this.closed) {
         this.hooks.signal({ description: { type: description.type, sdp: description.sdp }, streams: this.localInfo() });
