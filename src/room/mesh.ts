@@ -166,6 +166,7 @@ export class MeshTransport implements Transport {
 
   addStream(stream: MediaStream): void {
     for (const peer of this.all()) peer?.addStream(stream);
+    // A capture that started after the socket connected: prepare now.
     this.warm(this.warmed);
   }
 
@@ -205,9 +206,10 @@ export class MeshTransport implements Transport {
 
   /** A new link to `userid`; the joiner offers at once, the member already there waits for its offer. */
   private link(userid: string, gen: number, remoteSession: string | undefined, activate: boolean): Link {
-    const spare = activate && !gen && this.spare;
-    this.spare = spare ? null : this.spare;
-    const link: Link = { peer: spare ? spare.adopt(this.context.userid(), userid, this.context.rtcConfig()) : this.createPeer(userid, gen, remoteSession) };
+    // The first call this side makes (generation 0) takes the prepared connection, which offers as it is adopted.
+    const spare = activate && !gen ? this.spare : null;
+    if (spare) this.spare = null;
+    const link: Link = { peer: spare?.adopt(this.context.userid(), userid, this.context.rtcConfig()) ?? this.createPeer(userid, gen, remoteSession) };
     this.links.set(userid, link);
     if (!spare) this.begin(link, activate);
     return link;

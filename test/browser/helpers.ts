@@ -54,3 +54,20 @@ export function record<E extends Event>(target: EventTarget, type: string): { ev
   target.addEventListener(type, listener);
   return { events, stop: () => target.removeEventListener(type, listener) };
 }
+
+/** Runs `body` with every RTCPeerConnection the page makes meanwhile listed in `made` (all users of a test share the page). */
+export async function countingConnections(body: (made: RTCPeerConnection[]) => Promise<void>): Promise<void> {
+  const made: RTCPeerConnection[] = [];
+  const Native = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends Native {
+    constructor(config?: RTCConfiguration) {
+      super(config);
+      made.push(this);
+    }
+  } as typeof RTCPeerConnection;
+  try {
+    await body(made);
+  } finally {
+    window.RTCPeerConnection = Native;
+  }
+}

@@ -3,7 +3,7 @@
 // opts out.
 import { expect } from '@open-wc/testing';
 import type { RoomErrorEvent, RoomStateEvent } from '../../dist/index.js';
-import { record, sleep, waitFor } from './helpers.js';
+import { countingConnections, record, sleep, waitFor } from './helpers.js';
 import { createUser, expectVideoFrom, removeAllUsers, uniqueRoom } from './room-helpers.js';
 
 describe('<rtc-room> connects ahead of the join', function () {
@@ -27,23 +27,6 @@ describe('<rtc-room> connects ahead of the join', function () {
     expect(states.events.map((e) => e.detail.state)).to.deep.equal(['connecting', 'joined']);
     states.stop();
   });
-
-  /** Every RTCPeerConnection the page makes while `body` runs (both users of a test share this page). */
-  async function countingConnections(body: (made: RTCPeerConnection[]) => Promise<void>): Promise<void> {
-    const made: RTCPeerConnection[] = [];
-    const Native = window.RTCPeerConnection;
-    window.RTCPeerConnection = class extends Native {
-      constructor(config?: RTCConfiguration) {
-        super(config);
-        made.push(this);
-      }
-    };
-    try {
-      await body(made);
-    } finally {
-      window.RTCPeerConnection = Native;
-    }
-  }
 
   it('prepares its first offer while connected ahead (tracks attached, no ICE yet), and the join offers on that connection', async () => {
     await countingConnections(async (made) => {

@@ -9,7 +9,7 @@ import {
   type StreamEvent,
   type StreamMuteEvent,
 } from '../../dist/index.js';
-import { allEnded, expectFrames, record, sleep, waitFor } from './helpers.js';
+import { allEnded, countingConnections, expectFrames, record, sleep, waitFor } from './helpers.js';
 import {
   countDescriptions,
   createUser,
@@ -218,16 +218,8 @@ describe('<rtc-room>', function () {
 
   it('30 join/leave cycles (graceful, removal, abrupt) leave no RTCPeerConnection open and no track live', async function () {
     this.timeout(180000);
-    const created: RTCPeerConnection[] = [];
-    const Native = window.RTCPeerConnection;
-    window.RTCPeerConnection = class extends Native {
-      constructor(config?: RTCConfiguration) {
-        super(config);
-        created.push(this);
-      }
-    } as typeof RTCPeerConnection;
     const remoteTracks: MediaStreamTrack[] = [];
-    try {
+    await countingConnections(async (created) => {
       const roomid = uniqueRoom('cycles');
       const a = await createUser(roomid, 'a');
       const onStream = (e: StreamEvent) => {
@@ -261,9 +253,7 @@ describe('<rtc-room>', function () {
       const local = a.capture!.stream!;
       a.capture!.stop();
       expect(allEnded(local)).to.equal(true);
-    } finally {
-      window.RTCPeerConnection = Native;
-    }
+    });
   });
 
   it('emit() reaches the room, one user when addressed, and never another room', async () => {
