@@ -49,6 +49,7 @@ async function oneMesh(pool, server, variant, n, roomid, timeoutMs, capture) {
       allFrames,
       firstUserDone: Math.min(...perUser),
       joinCpuPerUserSec: cpuJoin.total / n,
+      joinByType: Object.fromEntries(Object.entries(cpuJoin.byType).map(([k, v]) => [k, round(v / n, 3)])),
       steadyCorePerUser: steady.total / wall / n,
       steadyByType: Object.fromEntries(Object.entries(steady.byType).map(([k, v]) => [k, round(v / wall, 3)])),
       remoteElements: stillRendering,
@@ -62,6 +63,12 @@ async function oneMesh(pool, server, variant, n, roomid, timeoutMs, capture) {
 }
 
 const VARIANTS = ['ours', 'floor'];
+
+/** ours / floor of the runs both completed, run by run. */
+function paired(ours = [], floor = []) {
+  const byRun = new Map(floor.map((x) => [x.run, x.allFrames]));
+  return ours.filter((x) => byRun.has(x.run)).map((x) => x.allFrames / byRun.get(x.run));
+}
 
 export async function runMesh({ browser, assets, sizes = [2, 4, 6], runs = 3, capture = MESH_CAPTURE, log = console.log, variants = VARIANTS }) {
   const servers = { ours: await startOurs(assets), floor: await startFloor(assets) };
@@ -81,7 +88,7 @@ export async function runMesh({ browser, assets, sizes = [2, 4, 6], runs = 3, ca
           const res = await oneMesh(pool, servers[v.split('-')[0]], v, n, `mesh-${v}-${n}-${r}-${Date.now().toString(36)}`, 30000, capture);
           line.push(`${v} ${n}: ${res.ok ? `${Math.round(res.allFrames)} ms, ${round(res.steadyCorePerUser * 100, 1)}% core/user` : `failed (${res.error.split('\n')[0]})`}`);
           if (r === 0) continue; // warm-up
-          if (res.ok) samples[key(v, n)].push(res);
+          if (res.ok) samples[key(v, n)].push({ ...res, run: r });
           else failures[key(v, n)].push(res.error);
         }
       }
@@ -111,6 +118,7 @@ export async function runMesh({ browser, assets, sizes = [2, 4, 6], runs = 3, ca
         allFramesMax: xs.length ? round(Math.max(...xs.map((x) => x.allFrames)), 1) : null,
         samples: xs.map((x) => round(x.allFrames, 1)),
         joinCpuPerUserSec: round(median(xs.map((x) => x.joinCpuPerUserSec)), 3),
+        joinByType: Object.fromEntries([...new Set(xs.flatMap((x) => Object.keys(x.joinByType)))].map((k) => [k, round(median(xs.map((x) => x.joinByType[k] ?? 0)), 3)])),
         steadyCorePerUser: round(median(xs.map((x) => x.steadyCorePerUser)), 4),
         steadyByType: Object.fromEntries(typeKeys.map((k) => [k, round(median(xs.map((x) => x.steadyByType[k] ?? 0)), 3)])),
         pageErrors: [...new Set(xs.flatMap((x) => x.errors))].slice(0, 5),
@@ -126,6 +134,8 @@ export async function runMesh({ browser, assets, sizes = [2, 4, 6], runs = 3, ca
         allFramesVsTwo: round(ratio(ours[n].allFramesP50, ours[2]?.allFramesP50), 3),
         floorAllFramesVsTwo: round(ratio(floor[n].allFramesP50, floor[2]?.allFramesP50), 3),
         allFramesVsFloor: round(ratio(ours[n].allFramesP50, floor[n].allFramesP50), 3),
+        // Each run's ours / floor (measured back to back), then the median: drift over the part cancels out.
+        allFramesPairedVsFloor: round(median(paired(samples[key('ours', n)], samples[key('floor', n)])), 3),
         cpuPerUserVsTwo: round(ratio(ours[n].steadyCorePerUser, ours[2]?.steadyCorePerUser), 3),
         cpuPerUserVsFloor: round(ratio(ours[n].steadyCorePerUser, floor[n].steadyCorePerUser), 3),
       },

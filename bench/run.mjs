@@ -1,4 +1,4 @@
-// npm run bench [-- part ...] [--runs N] [--mesh-runs N] [--cycles N]
+// npm run bench [-- part ...] [--runs N] [--mesh-runs N] [--sfu-runs N] [--cycles N]
 //               [--server-rounds N] [--server-rate N] [--server-clients N] [--duration-ms N]
 //
 // Parts: ttff, mesh, size, server, leaks (the default, in that order), and soak
@@ -9,7 +9,7 @@
 // and install (what npm install puts on disk, front-end vs server package,
 // bench/install.mjs), and sfu (rooms through Janus: mesh vs sfu for 4, 6 and 8
 // users, 1 publisher -> N viewers until the machine breaks, bench/sfu.mjs;
-// needs janus and `npx tsc -p tsconfig.test.json`; --mesh-runs N, --sfu-viewers N) only when named.
+// needs janus and `npx tsc -p tsconfig.test.json`; --sfu-runs N, --sfu-viewers N) only when named.
 // Builds dist/ when it is missing, then re-runs itself inside a network
 // namespace that holds only loopback (as npm test does), prints a table,
 // writes each part it ran to bench/results/<part>.json (its own date, machine
@@ -37,7 +37,7 @@ const { opts, words } = parseArgs(argv);
 const unknown = words.filter((w) => !PARTS.includes(w) && w !== REPORT);
 if (unknown.length || opts.help) {
   if (unknown.length) console.error(`Unknown part(s): ${unknown.join(', ')}`);
-  console.error(`Usage: npm run bench [-- ${PARTS.join('|')}|${REPORT} ...] [--runs N] [--mesh-runs N] [--cycles N] [--soak-cycles N] [--server-rounds N] [--server-rate N] [--server-clients N] [--duration-ms N] [--cluster-clients N] [--cluster-rate N] [--cluster-rounds N] [--sfu-viewers N]`);
+  console.error(`Usage: npm run bench [-- ${PARTS.join('|')}|${REPORT} ...] [--runs N] [--mesh-runs N] [--sfu-runs N] [--cycles N] [--soak-cycles N] [--server-rounds N] [--server-rate N] [--server-clients N] [--duration-ms N] [--cluster-clients N] [--cluster-rate N] [--cluster-rounds N] [--sfu-viewers N]`);
   process.exit(unknown.length ? 2 : 0);
 }
 const reportOnly = words.length > 0 && words.every((w) => w === REPORT);
@@ -66,7 +66,9 @@ const int = (name, fallback) => {
 };
 const settings = {
   runs: int('runs', 20),
-  meshRuns: int('mesh-runs', 3),
+  // A 6-user mesh saturates the 2 cores: single runs spread by ±30 %, so the median needs more than 3.
+  meshRuns: int('mesh-runs', 9),
+  sfuRuns: int('sfu-runs', 3),
   cycles: int('cycles', 50),
   soakCycles: int('soak-cycles', 200),
   serverRounds: int('server-rounds', 3),
@@ -196,7 +198,7 @@ for (const name of parts) {
       await browser.close();
       browser = null;
     }
-    await part(name, () => runSfu({ assets, runs: settings.meshRuns, maxViewers: settings.sfuViewers, log }));
+    await part(name, () => runSfu({ assets, runs: settings.sfuRuns, maxViewers: settings.sfuViewers, log }));
   } else if (name === 'install') {
     const { runInstall } = await import('./install.mjs');
     await part(name, () => runInstall({ log }));
