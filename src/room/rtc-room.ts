@@ -48,6 +48,13 @@ const STATUS_KEY: Partial<Record<RoomState, 'connecting' | 'reconnecting'>> = {
 };
 
 /**
+ * "Connecting…" / "Reconnecting…" show only once the state has lasted this long: a join answered
+ * sooner (the usual case) neither flashes the line nor shifts the tiles down and back, and spends
+ * no layout and paint while its offers are being made.
+ */
+const STATUS_DELAY_MS = 500;
+
+/**
  * @tag rtc-room
  *
  * Joins a room through the signaling server and shares the streams of its
@@ -255,6 +262,7 @@ export class RtcRoom extends LitElement {
   /** `idle`, `connecting`, `joined`, `reconnecting`, `left` or `error` (reflected for CSS). */
   state: RoomState = 'idle';
   private statusMessage: string | null = null;
+  private statusTimer: ReturnType<typeof setTimeout> | undefined;
 
   private client: RoomClient | null = null;
   private generatedUserid: string | null = null;
@@ -334,14 +342,11 @@ export class RtcRoom extends LitElement {
       {
         state: (state, previous) => {
           this.state = state;
-          if (state !== 'error') {
-            const key = STATUS_KEY[state];
-            this.statusMessage = key ? this.t(key) : null;
-          }
+          if (state !== 'error') this.showStatus(STATUS_KEY[state]);
           this.dispatchEvent(new RoomStateEvent({ state, previous }));
         },
         joined: (ack) => {
-          this.statusMessage = null;
+          this.showStatus(undefined);
           this.dispatchEvent(new RoomJoinedEvent({ roomid: ack.roomid, userid: ack.userid, isInitiator: ack.isInitiator, peers: ack.peers }));
         },
         left: () => this.dispatchEvent(new RoomLeftEvent({ roomid: this.roomId })),
@@ -393,7 +398,15 @@ export class RtcRoom extends LitElement {
     queueMicrotask(() => this.reportError('invalid-attribute', message));
   }
 
+  /** The status line for a state: none at once, or the state's words after STATUS_DELAY_MS. */
+  private showStatus(key: 'connecting' | 'reconnecting' | undefined): void {
+    clearTimeout(this.statusTimer);
+    this.statusMessage = null;
+    if (key) this.statusTimer = setTimeout(() => (this.statusMessage = this.t(key)), STATUS_DELAY_MS);
+  }
+
   private reportError(code: RoomErrorCode, message: string): void {
+    clearTimeout(this.statusTimer);
     this.statusMessage = message;
     this.dispatchEvent(new RoomErrorEvent({ code, message }));
   }
@@ -745,6 +758,7 @@ export class RtcRoom extends LitElement {
     this.ui?.bar.stop();
     this.ui?.speak.stop();
     this.ui?.pre.stop();
+    clearTimeout(this.statusTimer);
   }
 
   /** Audio levels are measured for speaking events once someone listens for them on the room. */

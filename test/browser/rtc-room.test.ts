@@ -344,6 +344,43 @@ describe('<rtc-room>', function () {
       expect(b.room.state).to.equal('joined');
     });
 
+    it('a join answered at once shows no "Connecting…" line: nothing flashes, the tiles do not move', async () => {
+      const roomid = uniqueRoom();
+      const a = await createUser(roomid, 'a', { capture: null, join: false });
+      const shown: string[] = [];
+      const seen = new MutationObserver(() => {
+        const line = a.room.shadowRoot!.querySelector('[part="status"]');
+        if (line) shown.push(line.textContent ?? '');
+      });
+      seen.observe(a.room.shadowRoot!, { childList: true, subtree: true, characterData: true });
+      try {
+        await a.room.openOrJoin();
+        expect(a.room.state).to.equal('joined');
+        // Past the line's delay: a timer left running would show it now.
+        await sleep(800);
+        expect(shown).to.deep.equal([]);
+        expect(a.room.shadowRoot!.querySelector('[part="status"]')).to.equal(null);
+      } finally {
+        seen.disconnect();
+      }
+    });
+
+    it('"Connecting…" shows while the server has not answered for half a second', async () => {
+      const roomid = uniqueRoom();
+      const a = await createUser(roomid, 'a', { capture: null, join: false, attrs: { 'socket-url': 'http://127.0.0.1:9' } });
+      const line = () => a.room.shadowRoot!.querySelector('[part="status"]')?.textContent ?? '';
+      const done = a.room.openOrJoin().catch(() => {});
+      expect(a.room.state).to.equal('connecting');
+      expect(line()).to.equal('');
+      await waitFor(() => line() === 'Connecting…' || a.room.state !== 'connecting', 'the Connecting… line or another state', 5000);
+      expect(a.room.state, 'still connecting when the line appears').to.equal('connecting');
+      expect(line()).to.equal('Connecting…');
+      await done;
+      // The error replaces it once the room gives up.
+      await waitFor(() => a.room.state === 'error', 'state error');
+      expect(line()).to.contain('127.0.0.1:9');
+    });
+
     it('server-unreachable when the signaling server cannot be reached', async () => {
       const roomid = uniqueRoom();
       const a = await createUser(roomid, 'a', {
