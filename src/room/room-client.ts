@@ -484,13 +484,12 @@ export class RoomClient {
         await this.reconnectSocket();
       }
       const socket = this.socket!;
+      // (Keys left undefined are not sent: JSON has no undefined.)
       const payload = {
         roomid: intent.roomid,
         extra: this.extra,
-        ...(intent.password ? { password: intent.password } : {}),
-        ...(intent.maxParticipants && intent.mode !== 'join' ? { maxParticipants: intent.maxParticipants } : {}),
-        ...(intent.lobby && intent.mode !== 'join' ? { lobby: true } : {}),
-        ...(intent.topology && intent.mode !== 'join' ? { topology: intent.topology } : {}),
+        password: intent.password || undefined,
+        ...(intent.mode !== 'join' && { maxParticipants: intent.maxParticipants || undefined, lobby: intent.lobby || undefined, topology: intent.topology }),
       };
       const event = intent.mode === 'open' ? 'room:open' : intent.mode === 'join' ? 'room:join' : 'room:open-or-join';
       const acked = () => void (this.early ??= []);
@@ -715,20 +714,9 @@ export class RoomClient {
           mine.set(stream.id, seen);
           seen.next = mine;
           // (Two transports means a move or a rejoin that involved the SFU: its module is loaded.)
-          void sfuModule!.flowing(stream, MOVE_WAIT_MS - 1000).then(() => {
-            if (this.shown.get(key) !== seen || mine.get(stream.id) !== seen) return;
-            seen.from = mine;
-            // Tracks the new transport adds to its stream later are not followed (a stream keeps its tracks in both).
-            sfuModule!.carry(seen.display, stream);
-            this.moved();
-            for (const kind of ['audio', 'video'] as const) {
-              const muted = !!info[`${kind}Muted`];
-              if (muted !== seen[kind]) {
-                seen[kind] = muted;
-                this.hooks.remoteMute(userid, seen.display.id, kind, muted);
-              }
-            }
-          });
+          sfuModule!.follow(seen, mine, stream, info, MOVE_WAIT_MS - 1000, () => this.shown.get(key) === seen && mine.get(stream.id) === seen, () => this.moved(), (kind, muted) =>
+            this.hooks.remoteMute(userid, seen.display.id, kind, muted),
+          );
           return;
         }
         if (!this.streamOwners.claim(userid, stream.id)) {

@@ -19,8 +19,48 @@ interface Remote {
 
 // A move between the mesh and the SFU (RoomClient.move) uses these; one of its two transports is always this module's.
 
+/** What a move changes of a stream the page shows (RoomClient's `Shown`). */
+interface Followed {
+  display: MediaStream;
+  from: Map<string, unknown>;
+  audio: boolean;
+  video: boolean;
+}
+
+/**
+ * A move: once `stream` (the new transport's) receives media, or after `ms`,
+ * the page's stream `seen` plays its tracks and `mine` feeds it; mute flags
+ * that differ from what the page was told are reported. Nothing happens if
+ * `still()` says the stream was dropped or taken over meanwhile.
+ */
+export function follow<T extends Followed>(
+  seen: T,
+  mine: Map<string, T>,
+  stream: MediaStream,
+  info: StreamInfo,
+  ms: number,
+  still: () => boolean,
+  moved: () => void,
+  mute: (kind: 'audio' | 'video', muted: boolean) => void,
+): void {
+  void flowing(stream, ms).then(() => {
+    if (!still()) return;
+    seen.from = mine;
+    // Tracks the new transport adds to its stream later are not followed (a stream keeps its tracks in both).
+    carry(seen.display, stream);
+    moved();
+    for (const kind of ['audio', 'video'] as const) {
+      const muted = !!info[`${kind}Muted`];
+      if (muted !== seen[kind]) {
+        seen[kind] = muted;
+        mute(kind, muted);
+      }
+    }
+  });
+}
+
 /** Resolves once every track of `stream` receives media (remote tracks start muted), or after `ms`. */
-export function flowing(stream: MediaStream, ms: number): Promise<void> {
+function flowing(stream: MediaStream, ms: number): Promise<void> {
   return new Promise((resolve) => {
     const tracks = stream.getTracks();
     const done = () => {
@@ -36,7 +76,7 @@ export function flowing(stream: MediaStream, ms: number): Promise<void> {
 }
 
 /** Makes `to` play `from`'s tracks (the same MediaStream, so tiles and the page's reference keep playing). */
-export function carry(to: MediaStream, from: MediaStream): void {
+function carry(to: MediaStream, from: MediaStream): void {
   const tracks = from.getTracks();
   for (const t of to.getTracks()) if (!tracks.includes(t)) to.removeTrack(t);
   for (const t of tracks) to.addTrack(t);
