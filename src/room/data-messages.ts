@@ -26,6 +26,35 @@ export function encodeMessage(data: DataPayload, messageId: number): ArrayBuffer
   return frames(messageBytes(data), messageId);
 }
 
+/** A data channel waits when this much is queued, until it drains below a quarter. */
+const HIGH_WATER = 4 * 1024 * 1024;
+
+/**
+ * Sends the queued messages over `channel`, in order, frame by frame, waiting
+ * while the channel holds more than HIGH_WATER; stops when it closes or when
+ * `stop()` says so (what is left stays queued).
+ */
+export async function pump(channel: RTCDataChannel, outbox: MessageBytes[], nextId: () => number, stop: () => boolean): Promise<void> {
+  channel.bufferedAmountLowThreshold = HIGH_WATER / 4;
+  while (channel.readyState === 'open' && outbox.length && !stop()) {
+    for (const frame of frames(outbox.shift()!, nextId())) {
+      if (channel.bufferedAmount > HIGH_WATER) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            channel.removeEventListener('bufferedamountlow', done);
+            channel.removeEventListener('close', done);
+            resolve();
+          };
+          channel.addEventListener('bufferedamountlow', done);
+          channel.addEventListener('close', done);
+        });
+        if (channel.readyState !== 'open') return;
+      }
+      channel.send(frame);
+    }
+  }
+}
+
 /** The frames of one message's bytes. */
 export function frames({ kind, bytes }: MessageBytes, messageId: number): ArrayBuffer[] {
   if (bytes.byteLength <= CHUNK_BYTES) {

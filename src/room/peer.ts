@@ -59,8 +59,23 @@ export function isPolite(localUserid: string, remoteUserid: string): boolean {
   return localUserid < remoteUserid;
 }
 
-/** Data channels wait when this much is queued, until it drains below a quarter. */
-const HIGH_WATER = 4 * 1024 * 1024;
+interface DescriptionWait {
+  quiet?: ReturnType<typeof setTimeout>;
+  done?(): void;
+}
+
+/**
+ * Half trickle: a description goes out once no new local candidate came for
+ * GATHER_QUIET_MS (at most GATHER_MAX_MS after it was set), so that it
+ * carries the first candidates itself. The host ones come within a few ms of
+ * each other, 1-25 ms after setLocalDescription() on an idle machine and later
+ * under load; later ones (TCP host after about 100 ms, server-reflexive,
+ * relay) trickle. On loopback that halves the candidate signals (8 to 4 per
+ * side) and the remote's addIceCandidate() calls, each a blocking call into
+ * the WebRTC thread (12-24 ms apiece in a 6-user join on 2 cores).
+ */
+const GATHER_QUIET_MS = 5;
+const GATHER_MAX_MS = 150;
 
 export class Peer {
   readonly pc: RTCPeerConnection;
@@ -97,6 +112,10 @@ export class Peer {
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
   private restartsThisEpisode = 0;
   private lastRemoteOfferAt = 0;
+  /** A local description waiting for its first candidates (see sendDescription()). */
+  private waiting: DescriptionWait | undefined;
+  /** A negotiation was asked for while an answer waited for its candidates. */
+  private negotiateAfter = false;
   /** ICE restarts this side started (for tests and stats). */
   iceRestarts = 0;
   private readonly disconnectedGraceMs: number;
@@ -116,16 +135,18 @@ export class Peer {
     this.pc = new RTCPeerConnection(options.config);
     this.pc.onnegotiationneeded = () => void this.negotiate();
     this.pc.onicecandidate = ({ candidate }) => {
-      // null marks the end of candidates; trickle needs nothing for it.
-      if (candidate && candidate.candidate) this.hooks.signal({ candidate: candidate.toJSON() as SignalData['candidate'] });
+      const wait = this.waiting;
+      if (wait) {
+        // The description waiting goes out with this candidate in it (the browser adds each to it before this event).
+        clearTimeout(wait.quiet);
+        wait.quiet = setTimeout(wait.done!, candidate ? GATHER_QUIET_MS : 0);
+      } else if (candidate?.candidate) {
+        // null marks the end of candidates; trickle needs nothing for it.
+        this.hooks.signal({ candidate: candidate.toJSON() as SignalData['candidate'] });
+      }
     };
     this.pc.ontrack = (e) => this.onTrack(e);
     this.pc.onconnectionstatechange = () => this.onConnectionState();
-  }
-
-  /** Whether this side has set up its data channel and local tracks. */
-  get isActive(): boolean {
-    return this.activated;
   }
 
   /**
@@ -140,7 +161,6 @@ export class Peer {
     // Negotiated with a fixed id on both sides: no in-band DCEP round trip, no glare.
     const channel = this.pc.createDataChannel('rtc-elements', { negotiated: true, id: 0, ordered: true });
     channel.binaryType = 'arraybuffer';
-    channel.bufferedAmountLowThreshold = HIGH_WATER / 4;
     channel.onopen = () => this.flush();
     channel.onmessage = (e: MessageEvent<ArrayBuffer | string>) => this.receive(e.data);
     channel.onclose = () => {
@@ -255,20 +275,45 @@ export class Peer {
 
   private async negotiate(): Promise<void> {
     // Also the queued 'negotiationneeded' after activate(): nothing to do unless stable.
-    if (this.closed || this.held || this.makingOffer || this.pc.signalingState !== 'stable') return;
+    if (this.waiting && !this.makingOffer) this.negotiateAfter = true;
+    if (this.closed || this.held || this.makingOffer || this.waiting || this.pc.signalingState !== 'stable') return;
     const made = this.made;
     this.made = undefined;
     try {
       this.makingOffer = true;
       await this.pc.setLocalDescription(made instanceof Promise ? await made : made);
-      const description = this.pc.localDescription;
-      if (description && !this.closed) {
-        this.hooks.signal({ description: { type: description.type, sdp: description.sdp }, streams: this.localInfo() });
-      }
+      // Rolled back meanwhile (the polite side took the other's offer): nothing to send.
+      await this.sendDescription('have-local-offer');
     } catch (err) {
       if (!this.closed) this.hooks.error(err);
     } finally {
       this.makingOffer = false;
+    }
+  }
+
+  /**
+   * Sends the local description once its first candidates are in it (see
+   * GATHER_QUIET_MS); nothing if the signaling state is no longer `state`
+   * (the description was replaced meanwhile).
+   */
+  private async sendDescription(state: RTCSignalingState): Promise<void> {
+    // A newer description (the polite side answering an offer that crossed ours) ends the wait of the one it replaces.
+    this.waiting?.done?.();
+    const wait: DescriptionWait = (this.waiting = {});
+    if (this.pc.iceGatheringState !== 'complete' && !this.closed) {
+      await new Promise<void>((resolve) => {
+        const max = setTimeout((wait.done = () => {
+          clearTimeout(max);
+          clearTimeout(wait.quiet);
+          resolve();
+        }), GATHER_MAX_MS);
+      });
+    }
+    if (this.waiting !== wait) return;
+    this.waiting = undefined;
+    const description = this.pc.localDescription;
+    if (!this.closed && description && this.pc.signalingState === state) {
+      this.hooks.signal({ description: { type: description.type, sdp: description.sdp }, streams: this.localInfo() });
     }
   }
 
@@ -297,9 +342,10 @@ export class Peer {
           this.held = false;
           this.activate(false);
           await this.pc.setLocalDescription();
-          const answer = this.pc.localDescription;
-          if (answer && !this.closed) {
-            this.hooks.signal({ description: { type: answer.type, sdp: answer.sdp }, streams: this.localInfo() });
+          await this.sendDescription('stable');
+          if (this.negotiateAfter) {
+            this.negotiateAfter = false;
+            void this.negotiate();
           }
         }
         if (streams) this.reconcileRemoteStreams(streams);
@@ -464,26 +510,7 @@ export class Peer {
   private flush(): void {
     this.sending = this.sending.then(async () => {
       const channel = this.channel;
-      if (!channel || !this.outbox.length) return;
-      const m = await loadFraming();
-      while (channel.readyState === 'open' && this.outbox.length && !this.closed) {
-        const frames = m.frames(this.outbox.shift()!, this.messageId++);
-        for (const frame of frames) {
-          if (channel.bufferedAmount > HIGH_WATER) {
-            await new Promise<void>((resolve) => {
-              const done = () => {
-                channel.removeEventListener('bufferedamountlow', done);
-                channel.removeEventListener('close', done);
-                resolve();
-              };
-              channel.addEventListener('bufferedamountlow', done);
-              channel.addEventListener('close', done);
-            });
-            if (channel.readyState !== 'open') return;
-          }
-          channel.send(frame);
-        }
-      }
+      if (channel && this.outbox.length) await (await loadFraming()).pump(channel, this.outbox, () => this.messageId++, () => this.closed);
     }).catch((err: unknown) => this.hooks.error(err));
   }
 
@@ -491,6 +518,7 @@ export class Peer {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.waiting?.done?.();
     clearTimeout(this.disconnectedTimer);
     clearTimeout(this.restartTimer);
     for (const streamid of [...this.remoteStreams.keys()]) this.endRemoteStream(streamid);

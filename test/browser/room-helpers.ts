@@ -3,6 +3,7 @@
 // each user would see.
 import '../../dist/index.js';
 import { MeshTransport, type MediaCapture, type Peer, type RemoteStream, type RtcRoom } from '../../dist/index.js';
+import type { SignalData } from '../../dist/protocol.js';
 import { expectFrames, waitFor } from './helpers.js';
 
 export interface User {
@@ -144,6 +145,18 @@ export function countDescriptions(user: User): { offers: number; answers: number
     return emit(...args);
   };
   return counts;
+}
+
+/** Records the `data` of every `signal` this user's socket sends from now on. */
+export function recordSignals(user: User): SignalData[] {
+  const sent: SignalData[] = [];
+  const socket = user.room.socket!;
+  const emit = socket.emit.bind(socket) as (...args: unknown[]) => unknown;
+  (socket as unknown as { emit: (...args: unknown[]) => unknown }).emit = (...args: unknown[]) => {
+    if (args[0] === 'signal') sent.push((args[1] as { data: SignalData }).data);
+    return emit(...args);
+  };
+  return sent;
 }
 
 /** The mesh's Peer (one RTCPeerConnection) from `user` to `remote`, for tests that poke one connection. */

@@ -9,6 +9,7 @@ import {
   type StreamEvent,
   type StreamMuteEvent,
 } from '../../dist/index.js';
+import type { SignalData } from '../../dist/protocol.js';
 import { allEnded, countingConnections, expectFrames, record, sleep, waitFor } from './helpers.js';
 import {
   countDescriptions,
@@ -17,6 +18,7 @@ import {
   expectDecodingFrom,
   expectFullMesh,
   expectVideoFrom,
+  recordSignals,
   remoteStreamsFrom,
   removeAllUsers,
   SMALL_VIDEO,
@@ -101,6 +103,32 @@ describe('<rtc-room>', function () {
       }
     });
   }
+
+  it('each offer and answer carries its first ICE candidates; only later ones trickle, none twice', async () => {
+    const roomid = uniqueRoom('gather');
+    const a = await createUser(roomid, 'a', { join: false });
+    const b = await createUser(roomid, 'b', { join: false });
+    const sent = new Map<User, SignalData[]>();
+    for (const u of [a, b]) {
+      await waitFor(() => u.room.socket, `${u.userid} has its socket`);
+      sent.set(u, recordSignals(u));
+    }
+    await a.room.openOrJoin();
+    await b.room.openOrJoin();
+    await expectFullMesh([a, b]);
+    const key = (line: string) => line.replace(/^a=/, '').split(' ', 6).join(' ');
+    for (const [u, signals] of sent) {
+      const descriptions = signals.flatMap((s) => (s.description ? [s.description] : []));
+      expect(descriptions.map((d) => d.type), `${u.userid}'s descriptions`).to.have.length.greaterThan(0);
+      const inSdp = new Set<string>();
+      for (const d of descriptions) {
+        const lines = d.sdp.split('\r\n').filter((l) => l.startsWith('a=candidate:'));
+        expect(lines, `${u.userid}'s ${d.type} has candidates in its SDP`).to.have.length.greaterThan(0);
+        for (const l of lines) inSdp.add(key(l));
+      }
+      for (const s of signals) if (s.candidate) expect(inSdp.has(key(s.candidate.candidate)), `${s.candidate.candidate} sent twice`).to.equal(false);
+    }
+  });
 
   it('a user who joins with no media and adds some later is seen by the others', async () => {
     const roomid = uniqueRoom();
