@@ -345,10 +345,8 @@ export class RtcRoom extends LitElement {
           if (state !== 'error') this.showStatus(STATUS_KEY[state]);
           this.dispatchEvent(new RoomStateEvent({ state, previous }));
         },
-        joined: (ack) => {
-          this.showStatus(undefined);
-          this.dispatchEvent(new RoomJoinedEvent({ roomid: ack.roomid, userid: ack.userid, isInitiator: ack.isInitiator, peers: ack.peers }));
-        },
+        // (The `joined` state, set just before, has cleared the status line.)
+        joined: (ack) => this.dispatchEvent(new RoomJoinedEvent({ roomid: ack.roomid, userid: ack.userid, isInitiator: ack.isInitiator, peers: ack.peers })),
         left: () => this.dispatchEvent(new RoomLeftEvent({ roomid: this.roomId })),
         error: (err) => this.reportError(err.code, err.message),
         peerJoin: (userid, extra) => this.dispatchEvent(new PeerJoinEvent({ userid, extra, role: this.roleOf(userid) })),

@@ -131,22 +131,6 @@ export function delaySignals(user: User, ms: number): void {
   };
 }
 
-/** Counts session descriptions (offers/answers) this user's socket sends from now on. */
-export function countDescriptions(user: User): { offers: number; answers: number } {
-  const counts = { offers: 0, answers: 0 };
-  const socket = user.room.socket!;
-  const emit = socket.emit.bind(socket) as (...args: unknown[]) => unknown;
-  (socket as unknown as { emit: (...args: unknown[]) => unknown }).emit = (...args: unknown[]) => {
-    const payload = args[1] as { data?: { description?: { type: string } } } | undefined;
-    if (args[0] === 'signal' && payload?.data?.description) {
-      if (payload.data.description.type === 'offer') counts.offers++;
-      if (payload.data.description.type === 'answer') counts.answers++;
-    }
-    return emit(...args);
-  };
-  return counts;
-}
-
 /** Records the `data` of every `signal` this user's socket sends from now on. */
 export function recordSignals(user: User): SignalData[] {
   const sent: SignalData[] = [];
@@ -157,6 +141,20 @@ export function recordSignals(user: User): SignalData[] {
     return emit(...args);
   };
   return sent;
+}
+
+/** Counts session descriptions (offers/answers) this user's socket sends from now on. */
+export function countDescriptions(user: User): { readonly offers: number; readonly answers: number } {
+  const sent = recordSignals(user);
+  const count = (type: RTCSdpType) => sent.filter((s) => s.description?.type === type).length;
+  return {
+    get offers() {
+      return count('offer');
+    },
+    get answers() {
+      return count('answer');
+    },
+  };
 }
 
 /** The mesh's Peer (one RTCPeerConnection) from `user` to `remote`, for tests that poke one connection. */
