@@ -150,7 +150,7 @@ export class MediaCapture extends LitElement {
   pin: boolean | null = null;
   /** Mirror the preview: `auto` (default: the user-facing camera is mirrored), `true` or `false`. */
   mirror: string | null = null;
-  /** Do not render the preview. */
+  /** Do not render the preview: while the camera runs, the tile stays empty. */
   noPreview = false;
   /** Text of the start button. */
   label: string | null = null;
@@ -405,7 +405,7 @@ export class MediaCapture extends LitElement {
             playsinline
             .muted=${true}
           ></video>`}
-      ${hasVideo && !this.noPreview
+      ${hasVideo
         ? nothing
         : html`<div class="overlay" part="placeholder">
             ${live

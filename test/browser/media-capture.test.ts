@@ -74,6 +74,24 @@ describe('<media-capture>', () => {
     expect(el.shadowRoot!.querySelector('[part="placeholder"]')).to.exist;
   });
 
+  it('no-preview: a running camera shows no preview and says nothing of a microphone it does not have', async () => {
+    const el = await fixture<MediaCapture>(html`<media-capture video no-preview></media-capture>`);
+    await el.start();
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelector('video'), 'no preview <video>').to.equal(null);
+    expect(el.shadowRoot!.textContent, 'what the tile says').not.to.include('Microphone');
+    // With a microphone too, the tile still says nothing: the camera runs, and "Microphone on" would read as audio only.
+    const both = await fixture<MediaCapture>(html`<media-capture audio video no-preview></media-capture>`);
+    await both.start();
+    await both.updateComplete;
+    expect(both.shadowRoot!.textContent).not.to.include('Microphone');
+    // Audio only keeps its placeholder.
+    const mic = await fixture<MediaCapture>(html`<media-capture audio no-preview></media-capture>`);
+    await mic.start();
+    await mic.updateComplete;
+    expect(mic.shadowRoot!.textContent).to.include('Microphone on');
+  });
+
   it('autostart captures as soon as the element is connected', async () => {
     const el = document.createElement('media-capture');
     el.setAttribute('autostart', '');
