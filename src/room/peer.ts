@@ -364,7 +364,7 @@ export class Peer {
       this.hooks.error(err);
       // The browser refused a description's content: this pair cannot negotiate again (each side waits for the other), a new one can.
       // (Chromium refuses an offer that crossed ours, after rolling ours back, when the two gave one RTP header extension id different meanings.)
-      if (description && (err as Error).name == 'InvalidAccessError') this.hooks.failed('description refused');
+      if (description && (err as Error).name === 'InvalidAccessError') this.hooks.failed('description refused');
     }
   }
 

@@ -132,7 +132,7 @@ describe('<rtc-room>', function () {
       console.warn = warn;
       for (const s of [sa, sb]) s.getTracks().forEach((t) => t.stop());
     }
-    // The case this test is about happened (a browser that accepts the crossing offer passes without it).
+    // A browser that accepts the crossing offer needs no rebuild: then the test only shows that such a glare ends with media both ways.
     if (!refused.some((m) => m.includes('rebuilding the connection') && m.includes('description refused'))) {
       console.log(`glare-kinds: no offer was refused here (${navigator.userAgent})`);
     }
