@@ -63,9 +63,17 @@ function longTaskMs(marks, from, to) {
 
 /**
  * A person's reaction between seeing their own preview and clicking Join: the
- * cold page's join call comes this long after the preview's first frame.
+ * cold page's join call comes this long after the preview's first frame, plus
+ * a random part of up to REACTION_SPREAD_MS (the other setups' join calls wait
+ * that random part too). Without it every cold call joined at the same point
+ * of B's camera's frame cycle (300 ms is six frames at 20 fps), so whether the
+ * first frame A sees is camera frame k or k + 1 was fixed by that one phase
+ * rather than left to chance: the calls fell into two clusters a frame (50 ms)
+ * apart and the p50 jumped between them from run to run. 100 ms is a whole
+ * number of frames at 20, 30 and 60 fps, so every phase is equally likely.
  */
 export const REACTION_MS = 300;
+export const REACTION_SPREAD_MS = 100;
 
 /** The cold page's own timeline (ms after B's navigation start), median over the calls: what ran before the click. */
 const COLD_PHASES = [
@@ -107,10 +115,12 @@ export async function oneCall(users, server, variant, roomid, timeoutMs = 20000)
       await a.page.evaluate(() => window.__bench.reset());
       const { width, height, frameRate } = TTFF_CAPTURE;
       await navigate(b, `${server.url}/bench/ours-cold.html?${new URLSearchParams({ room: roomid, width, height, frameRate })}`);
-      ({ t0, timeOrigin, settings } = await b.page.evaluate((ms) => window.bench.joinLikeAPerson(ms), REACTION_MS));
+      ({ t0, timeOrigin, settings } = await b.page.evaluate((ms) => window.bench.joinLikeAPerson(ms), REACTION_MS + Math.random() * REACTION_SPREAD_MS));
     } else {
       await b.page.evaluate(([r, c]) => window.bench.prepare(0, r, c), [roomid, TTFF_CAPTURE]);
       await a.page.evaluate(() => window.__bench.reset());
+      // Anywhere in B's camera's frame cycle, as the cold page's click (see REACTION_SPREAD_MS).
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * REACTION_SPREAD_MS));
       t0 = await b.page.evaluate(() => window.bench.enter(0, 'join'));
     }
     const [fa, fb] = await withTimeout(
@@ -183,7 +193,7 @@ export async function runTtff({ browser, assets, runs = 15, log = console.log })
 }
 
 function summarize(samples, failures, runs) {
-  const out = { runs, capture: TTFF_CAPTURE, reactionMs: REACTION_MS, variants: {} };
+  const out = { runs, capture: TTFF_CAPTURE, reactionMs: REACTION_MS, reactionSpreadMs: REACTION_SPREAD_MS, variants: {} };
   for (const v of VARIANTS) {
     const xs = samples[v].map((r) => r.ttff);
     const phases = {};
