@@ -292,7 +292,13 @@ export class MeshTransport implements Transport {
           if (this.current(peer)) this.hooks.peerState(peer.remoteUserid, state);
         },
         message: (data) => this.hooks.message(peer.remoteUserid, data),
-        error: (err) => this.hooks.warn(`peer ${peer.remoteUserid}`, err),
+        error: (err) => {
+          this.hooks.warn(`peer ${peer.remoteUserid}`, err);
+          // The browser refused a description's content (the remote's, or our own offer, whichever step it was): this pair cannot
+          // negotiate again (each side waits for the other), a new one can. Chromium refuses an offer that crossed ours, after
+          // rolling ours back, when the two gave one RTP header extension id different meanings.
+          if ((err as Error).name === 'InvalidAccessError') this.scheduleRebuild(peer.remoteUserid, peer, 'description refused', 0);
+        },
         channelClosed: () => {
           if (!this.current(peer)) return;
           // Unless the session drops the user (its socket is away too: the tab

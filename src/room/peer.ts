@@ -360,11 +360,7 @@ export class Peer {
         this.reconcileRemoteStreams(streams);
       }
     } catch (err) {
-      if (this.closed) return;
-      this.hooks.error(err);
-      // The browser refused a description's content: this pair cannot negotiate again (each side waits for the other), a new one can.
-      // (Chromium refuses an offer that crossed ours, after rolling ours back, when the two gave one RTP header extension id different meanings.)
-      if (description && (err as Error).name === 'InvalidAccessError') this.hooks.failed('description refused');
+      if (!this.closed) this.hooks.error(err);
     }
   }
 
