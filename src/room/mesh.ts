@@ -297,7 +297,7 @@ export class MeshTransport implements Transport {
           // The browser refused a description's content (the remote's, or our own offer, whichever step it was): this pair cannot
           // negotiate again (each side waits for the other), a new one can. Chromium refuses an offer that crossed ours, after
           // rolling ours back, when the two gave one RTP header extension id different meanings.
-          if ((err as Error).name === 'InvalidAccessError') this.scheduleRebuild(peer.remoteUserid, peer, 'description refused', 0);
+          if ((err as Error | undefined)?.name === 'InvalidAccessError') this.scheduleRebuild(peer.remoteUserid, peer, 'description refused', 0);
         },
         channelClosed: () => {
           if (!this.current(peer)) return;
