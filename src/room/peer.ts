@@ -29,7 +29,10 @@ export interface PeerHooks {
   channelClosed(): void;
   /** This connection cannot recover by itself (ICE restarts exhausted, or closed under us): rebuild it. */
   failed(reason: string): void;
-  /** Something went wrong that the page may want to know (logged, never thrown). */
+  /**
+   * Something went wrong that the page may want to know (logged, never thrown). A description the browser
+   * refused (`InvalidAccessError`, from whichever negotiation step) comes here too: the mesh rebuilds the pair on it.
+   */
   error(err: unknown): void;
 }
 

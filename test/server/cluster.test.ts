@@ -241,10 +241,11 @@ describe('shared mode: three nodes, one Redis', { skip: skipWithoutRedis }, () =
     await barrier(fixed, after, 'mv-mover');
     // A message sent before the move, still on its way through B when the member moved, may come this late (B reroutes
     // it); anything else must be one of these ten, in order.
-    const late = atAfter.map((m) => m.data.gen).filter((g) => g < 100);
+    const gens = atAfter.map((m) => m.data.gen);
+    const late = gens.filter((g) => g < 100);
     assert.ok(late.every((g) => g < sentAfterMove), `only messages from before the move come late: ${late}`);
     assert.ok(late.every((g) => !got.includes(g) && !atBefore.some((m) => m.data.gen === g)), `a late one was delivered before: ${late}`);
-    assert.deepEqual(atAfter.map((m) => m.data.gen).filter((g) => g >= 100), [...Array(10).keys()].map((k) => 100 + k));
+    assert.deepEqual(gens.filter((g) => g >= 100), [...Array(10).keys()].map((k) => 100 + k));
     // And back the other way: mv-mover's messages from C reach fixed on A.
     const back = next<{ from: string }>(fixed, 'signal');
     await ok(after, 'signal', { to: 'mv-fixed', data: { candidate: null } });
