@@ -376,18 +376,28 @@ describe('sfu rooms on a real Janus', { skip: skipWithoutJanus }, () => {
 
     it('a member that disconnects is released in Janus, and the last one out destroys the room', async () => {
       const server = await startServer(janusOptions());
-      const page = await member(server.url!, 'gone', 'dora');
+      // The watcher is in the room first, so that it hears dora's feed announced: only a member whose media
+      // reached Janus (webrtcup) is announced, and only an announced one is announced gone (a page closed
+      // before that, as a loaded machine allowed, is released without a word).
       const watcher = await connect(server, { auth: { userid: 'watcher' } });
-      await ok(watcher, 'room:join', { roomid: 'gone' });
-      // dora's own `added` (sent once her media reaches Janus) may still be on its way: wait for the removal.
-      const left = new Promise<unknown>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no sfu:feeds removing dora within 10 s')), 10000);
-        (watcher as unknown as { on(e: string, l: (p: { removed: string[] }) => void): void }).on('sfu:feeds', (feeds) => {
-          if (!feeds.removed.includes('dora')) return;
-          clearTimeout(timer);
-          resolve(feeds);
+      await ok(watcher, 'room:open-or-join', { roomid: 'gone', topology: 'sfu' });
+      type Feeds = { added: string[]; removed: string[] };
+      const events = watcher as unknown as { on(e: 'sfu:feeds', l: (f: Feeds) => void): void; off(e: 'sfu:feeds', l: (f: Feeds) => void): void };
+      const feeds = (which: keyof Feeds, what: string) =>
+        new Promise<Feeds>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no sfu:feeds ${what} dora within 10 s`)), 10000);
+          const on = (f: Feeds) => {
+            if (!f[which].includes('dora')) return;
+            clearTimeout(timer);
+            events.off('sfu:feeds', on);
+            resolve(f);
+          };
+          events.on('sfu:feeds', on);
         });
-      });
+      const added = feeds('added', 'adding');
+      const page = await member(server.url!, 'gone', 'dora');
+      await added;
+      const left = feeds('removed', 'removing');
       await page.context().close();
       assert.deepEqual(await left, { added: [], removed: ['dora'] });
       watcher.disconnect();
