@@ -55,6 +55,34 @@ const cssTemplates = {
     return { code: code.replace(/\bcss\s*`((?:[^`\\$]|\\[^$])*)`/g, (_, text) => `css\`${minifyCssText(text)}\``), map: null };
   },
 };
+/**
+ * Drops the indentation after each line break in the text of our own lit
+ * `html` and `svg` templates (terser leaves template text alone). The line
+ * breaks stay, so the source map keeps its lines; HTML reads a line break as
+ * any other whitespace, and no template holds a <pre> or a <textarea>.
+ */
+const htmlTemplates = {
+  name: 'trim-html-templates',
+  transform(code, id) {
+    if (!/[\\/]dist[\\/]/.test(id) || !/\b(html|svg)\s*`/.test(code)) return null;
+    const quasis = [];
+    const walk = (node) => {
+      if (node.type === 'TaggedTemplateExpression' && node.tag.type === 'Identifier' && (node.tag.name === 'html' || node.tag.name === 'svg')) {
+        quasis.push(...node.quasi.quasis);
+      }
+      for (const value of Object.values(node)) {
+        for (const child of Array.isArray(value) ? value : [value]) if (typeof child?.type === 'string') walk(child);
+      }
+    };
+    walk(this.parse(code));
+    // Last first, so that the earlier positions still hold (a nested template sits between two of its parent's texts).
+    let out = code;
+    for (const q of quasis.sort((a, b) => b.start - a.start)) {
+      out = out.slice(0, q.start) + out.slice(q.start, q.end).replace(/\n[ \t]+/g, '\n') + out.slice(q.end);
+    }
+    return { code: out, map: null };
+  },
+};
 // The bundles take engine.io-client's transports without WebTransport: the
 // client asks for ['websocket', 'polling'] (src/room/signaling.ts) and our
 // server offers no WebTransport upgrade, so it would never run.
@@ -111,7 +139,7 @@ export default [
     // The call UI (src/room/room-ui.ts, imported on first need) is a chunk next to the bundle: pages without
     // `controls` / `layout` / `prejoin` never fetch it. Its name carries a hash, so CDNs can cache it for good.
     output: { dir: 'dist', entryFileNames: 'rtc-elements.js', chunkFileNames: 'rtc-elements-[name]-[hash].js', format: 'es', sourcemap: true, plugins: [minify] },
-    plugins: [shimsFromSource, cssTemplates, noWebTransport, ...plugins, dropStaleChunks],
+    plugins: [shimsFromSource, cssTemplates, htmlTemplates, noWebTransport, ...plugins, dropStaleChunks],
     treeshake,
   },
   {
@@ -125,7 +153,7 @@ export default [
       sourcemap: true,
       plugins: [terser({ ecma: 2020, compress: { passes: 2 }, format: { comments: false } })],
     },
-    plugins: [shimsFromSource, cssTemplates, noWebTransport, ...plugins],
+    plugins: [shimsFromSource, cssTemplates, htmlTemplates, noWebTransport, ...plugins],
     treeshake,
   },
   {
