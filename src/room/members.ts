@@ -124,7 +124,7 @@ export class Members {
     if (!rec || grants(rec.permissions, 'data')) return true;
     if (!this.dataDropWarned.has(userid)) {
       this.dataDropWarned.add(userid);
-      this.hooks.warn(`dropped data-channel messages from ${userid}: their room token does not allow sending data`);
+      this.hooks.warn(`dropped data from ${userid}: their room token does not allow sending data`);
     }
     return false;
   }
