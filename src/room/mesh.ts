@@ -275,7 +275,6 @@ export class MeshTransport implements Transport {
         config: this.context.rtcConfig(),
         localStreams: () => this.context.published(),
         gen,
-        alone: () => this.links.size < 2,
       },
       {
         signal: (data) => {

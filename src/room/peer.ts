@@ -55,8 +55,6 @@ export interface PeerOptions {
    * side's). It still restarts when the other side stays silent.
    */
   politeDelayMs?: number;
-  /** True while this is the room's only connection: its offers then go out at once, and their candidates follow (see GATHER_QUIET_MS). */
-  alone?(): boolean;
 }
 
 /** The polite peer yields in an offer collision; exactly one of the two is polite. */
@@ -78,11 +76,6 @@ interface DescriptionWait {
  * relay) trickle. On loopback that halves the candidate signals (8 to 4 per
  * side) and the remote's addIceCandidate() calls, each a blocking call into
  * the WebRTC thread (12-24 ms apiece in a 6-user join on 2 cores).
- * An offer of the room's only connection does not wait: the remote's answer
- * (the slowest step of a join, 40 ms) starts that much sooner, and its few
- * addIceCandidate() calls come while nothing else waits for its WebRTC
- * thread (a cold page's join to both first frames about 10 ms sooner,
- * bench/RESULTS.md target 1).
  */
 const GATHER_QUIET_MS = 5;
 const GATHER_MAX_MS = 150;
@@ -310,7 +303,7 @@ export class Peer {
     // A newer description (the polite side answering an offer that crossed ours) ends the wait of the one it replaces.
     this.waiting?.done?.();
     const wait: DescriptionWait = (this.waiting = {});
-    if ((state === 'stable' || !this.options.alone?.()) && this.pc.iceGatheringState !== 'complete' && !this.closed) {
+    if (this.pc.iceGatheringState !== 'complete' && !this.closed) {
       await new Promise<void>((resolve) => {
         const max = setTimeout((wait.done = () => {
           clearTimeout(max);
