@@ -5,7 +5,7 @@
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import commonjs from '@rollup/plugin-commonjs';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,10 +25,49 @@ const shimsFromSource = {
     return null;
   },
 };
+/**
+ * The `private` members of our browser classes (src/, the server aside), which
+ * the bundle renames short: TypeScript keeps every use of one inside its own
+ * class, so no other module reaches it by name. Left as they are: a name
+ * that is also public somewhere (in a declaration file, `private` lines
+ * aside), one our sources also write in quotes (a lit `changed.has('x')`),
+ * and, by terser's default, the DOM's own property names.
+ */
+function privateMembers() {
+  const files = (dir, ext) =>
+    readdirSync(dir, { withFileTypes: true, recursive: true })
+      .filter((e) => e.isFile() && e.name.endsWith(ext) && !e.name.endsWith('.d.ts.map'))
+      .map((e) => readFileSync(join(e.parentPath ?? e.path, e.name), 'utf8'));
+  const browserSources = readdirSync('src', { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && /\.ts$/.test(e.name) && !e.name.endsWith('.d.ts') && !/[\\/]server$|[\\/]server[\\/]/.test(e.parentPath ?? e.path))
+    .map((e) => readFileSync(join(e.parentPath ?? e.path, e.name), 'utf8'))
+    .join('\n');
+  const declared = new Set([...browserSources.matchAll(/\bprivate\s+(?:static\s+)?(?:readonly\s+)?(?:async\s+)?(?:get\s+|set\s+)?([A-Za-z_$][\w$]*)/g)].map((m) => m[1]));
+  // Names something outside our classes may use: public declarations, the server's (message keys), the tests', the DOM's, and
+  // the bundled packages' (their own members would be renamed with ours, and some meet objects from outside).
+  const pkg = (name) => join('node_modules', name);
+  const taken = [
+    files('dist', '.d.ts').join('\n').replace(/^\s*private\s.*$/gm, ''),
+    files('src/server', '.ts').join('\n'),
+    // (The end-to-end tests run the bundle, and look into it in places.)
+    files('test/e2e', '.ts').join('\n'),
+    readFileSync(join(pkg('typescript'), 'lib/lib.dom.d.ts'), 'utf8'),
+    ...['socket.io-client', 'engine.io-client', 'engine.io-parser', 'socket.io-parser', '@socket.io/component-emitter', 'lit-html', 'lit-element', '@lit/reactive-element', 'webrtc-adapter'].flatMap((name) =>
+      files(pkg(name), '.js'),
+    ),
+  ].join('\n');
+  const words = new Set(taken.match(/[A-Za-z_$][\w$]*/g));
+  const sources = files('src', '.ts').join('\n');
+  return [...declared].filter((name) => name.length > 3 && !words.has(name) && !new RegExp(`['"\`]${name}['"\`]`).test(sources));
+}
+const PRIVATE_MEMBERS = privateMembers();
 const minify = terser({
   ecma: 2020,
   module: true,
   compress: { passes: 3 },
+  // One cache for every chunk: a member has one short name in all of them.
+  nameCache: {},
+  mangle: { properties: { regex: new RegExp(`^(?:${PRIVATE_MEMBERS.join('|')})$`) } },
   format: { comments: false },
 });
 
