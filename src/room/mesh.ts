@@ -25,7 +25,8 @@ export class MeshTransport implements Transport {
    * slowest) is paid before anyone waits for it.
    */
   private spare: Peer | null = null;
-  private warmed = false;
+  /** What the spare is for: the join's first offer (true), the next joiner's offer to answer ('member'), nothing (false). */
+  private warmed: boolean | 'member' = false;
   private readonly offerFallbackMs: number;
 
   constructor(
@@ -61,17 +62,30 @@ export class MeshTransport implements Transport {
 
   /**
    * While on (the socket is up, a join is coming or under way): keeps a
-   * prepared connection with the local streams, which the first peer this
-   * side offers to adopts. Off: closes it.
+   * connection with the local streams and its offer set ahead, which the
+   * first peer this side offers to adopts. `member` (in the room, alone):
+   * keeps one set up for the next joiner's offer. Off: closes it.
    */
-  warm(on: boolean): void {
-    this.warmed = on;
-    if (!on) {
+  warm(on: boolean | 'member' = this.warmed): void {
+    if (on !== this.warmed) {
       this.spare?.close();
       this.spare = null;
-    } else if (this.running && !this.spare && this.context.published().length) {
+    }
+    this.warmed = on;
+    // A member's a while later, out of the way of the call the joiner just started.
+    if (on === 'member') setTimeout(() => this.ready(), 250);
+    else this.ready();
+  }
+
+  private ready(): void {
+    const on = this.warmed;
+    // A member keeps one only while alone in the room (waiting for someone): in a busy room, making it would slow the calls under way.
+    if (on && this.running && !this.spare && this.context.published().length && (on === true || !this.links.size)) {
       try {
-        this.spare = this.createPeer('', 0, undefined).prepare();
+        const peer = this.createPeer('', 0, undefined);
+        if (on === 'member') peer.hold();
+        else peer.prepare();
+        this.spare = peer;
       } catch {
         // A configuration RTCPeerConnection refuses: the join's own connection reports it.
       }
@@ -90,6 +104,8 @@ export class MeshTransport implements Transport {
     clearTimeout(link.fallbackTimer);
     clearTimeout(link.rebuildTimer);
     link.peer.close();
+    // Alone again: ready for the next joiner.
+    this.warm();
   }
 
   heal(userid: string): void {
@@ -167,7 +183,7 @@ export class MeshTransport implements Transport {
   addStream(stream: MediaStream): void {
     for (const peer of this.all()) peer?.addStream(stream);
     // A capture that started after the socket connected: prepare now.
-    this.warm(this.warmed);
+    this.warm();
   }
 
   removeStream(streamid: string): void {
@@ -206,12 +222,14 @@ export class MeshTransport implements Transport {
 
   /** A new link to `userid`; the joiner offers at once, the member already there waits for its offer. */
   private link(userid: string, gen: number, remoteSession: string | undefined, activate: boolean): Link {
-    // The first call this side makes (generation 0) takes the prepared connection, which offers as it is adopted.
-    const spare = activate && !gen ? this.spare : null;
+    // The first call of a join (generation 0) takes the connection made ahead, which offers as it is adopted; a
+    // joiner's call to a member takes the one kept ready for it, and another is made ready a while later.
+    const spare = !gen && this.warmed === (activate || 'member') ? this.spare : null;
     if (spare) this.spare = null;
-    const link: Link = { peer: spare?.adopt(this.context.userid(), userid, this.context.rtcConfig()) ?? this.createPeer(userid, gen, remoteSession) };
+    const adopted = spare?.adopt(this.context.userid(), userid, this.context.rtcConfig(), activate);
+    const link: Link = { peer: adopted ?? this.createPeer(userid, gen, remoteSession) };
     this.links.set(userid, link);
-    if (!spare) this.begin(link, activate);
+    if (!adopted || !activate) this.begin(link, activate);
     return link;
   }
 

@@ -79,6 +79,8 @@ interface DescriptionWait {
  */
 const GATHER_QUIET_MS = 5;
 const GATHER_MAX_MS = 150;
+/** An offer set ahead of a join is sent only if set at most this long ago (ms); its host candidates may be stale after a network change. */
+const AHEAD_MAX_MS = 120_000;
 
 export class Peer {
   readonly pc: RTCPeerConnection;
@@ -96,8 +98,12 @@ export class Peer {
   private activated = false;
   /** Set up but not negotiating: made ahead (prepare), or waiting for the joiner's offer (hold). */
   private held = false;
-  /** The offer prepare() made (the description once made), used by the first negotiation; dropped when the tracks change. */
-  private made: Promise<RTCSessionDescriptionInit> | RTCSessionDescriptionInit | undefined;
+  /**
+   * The offer prepare() set ahead, for the first negotiation: whether it was
+   * set, the configuration it gathered with and when, and `stale` once the
+   * tracks changed (see fits()).
+   */
+  private ahead: { set: Promise<unknown>; config: string; at: number; stale?: boolean } | undefined;
   private channel: RTCDataChannel | null = null;
   private readonly outbox: MessageBytes[] = [];
   /** Received frames go through this chain, in order, once the framing is in. */
@@ -143,7 +149,8 @@ export class Peer {
         // The description waiting goes out with this candidate in it (the browser adds each to it before this event).
         clearTimeout(wait.quiet);
         wait.quiet = setTimeout(wait.done!, candidate ? GATHER_QUIET_MS : 0);
-      } else if (candidate?.candidate) {
+      } else if (candidate?.candidate && this.remoteUserid) {
+        // (Not for an offer set ahead: what it gathered goes out in it.)
         // null marks the end of candidates; trickle needs nothing for it.
         this.hooks.signal({ candidate: candidate.toJSON() as SignalData['candidate'] });
       }
@@ -194,25 +201,45 @@ export class Peer {
 
   /**
    * A connection made before anyone to call is known (the socket is up, the
-   * join not yet answered): tracks, data channel and the offer are ready, so
-   * that adopt() only has to set it and send it.
+   * join not yet answered): tracks, data channel and the offer are set, and
+   * its candidates gathered, so that adopt() only has to send it (unless the
+   * join brings other ICE servers: then it is made again).
    */
   prepare(): this {
     this.hold();
-    const made = (this.made = this.pc.createOffer());
-    // Held as the description once made, so that adopt() sets it in the same task (not a microtask after the join's own work).
-    made.then((d) => void (this.made === made && (this.made = d)), () => {});
+    const config = JSON.stringify(this.options.config);
+    // Not with a TURN server: a page that never joins allocates no relay.
+    if (!/turns?:/.test(config)) {
+      this.ahead = {
+        config,
+        at: performance.now(),
+        // (Refused: the first negotiation makes it the usual way.)
+        set: this.pc.setLocalDescription().catch(() => {}),
+      };
+    }
     return this;
   }
 
-  /** Gives a prepared connection its user, the configuration and the streams now in force (both come with the join), and offers. */
-  adopt(localUserid: string, remoteUserid: string, config: RTCConfiguration): this {
+  /**
+   * Gives a connection made ahead its user, the configuration and the streams
+   * now in force (both come with the join); the joiner's offers. Null (and
+   * closed) if the offer set ahead no longer fits: made with other ICE servers
+   * or policy than the join brought, for other streams, or long ago (the
+   * network may have changed). Chromium cannot take such an offer back and
+   * make another (the rollback drops the data channel from the next one).
+   */
+  adopt(localUserid: string, remoteUserid: string, config: RTCConfiguration, offer: boolean): this | null {
     this.remoteUserid = remoteUserid;
     this.polite = isPolite(localUserid, remoteUserid);
     this.pc.setConfiguration(config);
     // What the join allows (a token without `publish`: nothing) and what was added since.
     this.syncStreams();
-    this.release();
+    const ahead = this.ahead;
+    if (ahead && (ahead.stale || ahead.config !== JSON.stringify(config) || performance.now() - ahead.at > AHEAD_MAX_MS)) {
+      this.close();
+      return null;
+    }
+    if (offer) this.release();
     return this;
   }
 
@@ -220,14 +247,14 @@ export class Peer {
     if (this.closed || !this.activated || this.senders.has(stream.id)) return;
     const senders = stream.getTracks().map((track) => this.pc.addTrack(track, stream));
     this.senders.set(stream.id, senders);
-    this.made = undefined;
+    if (this.ahead) this.ahead.stale = true;
   }
 
   removeStream(streamid: string): void {
     const senders = this.senders.get(streamid);
     if (!senders || this.closed) return;
     this.senders.delete(streamid);
-    this.made = undefined;
+    if (this.ahead) this.ahead.stale = true;
     for (const sender of senders) {
       try {
         this.pc.removeTrack(sender);
@@ -279,14 +306,16 @@ export class Peer {
   private async negotiate(): Promise<void> {
     // Also the queued 'negotiationneeded' after activate(): nothing to do unless stable.
     if (this.waiting && !this.makingOffer) this.negotiateAfter = true;
-    if (this.closed || this.held || this.makingOffer || this.waiting || this.pc.signalingState !== 'stable') return;
-    const made = this.made;
-    this.made = undefined;
+    if (this.closed || this.held || this.makingOffer || this.waiting) return;
+    const ahead = this.ahead;
+    if (!ahead && this.pc.signalingState !== 'stable') return;
+    this.ahead = undefined;
     try {
       this.makingOffer = true;
-      await this.pc.setLocalDescription(made instanceof Promise ? await made : made);
-      // Rolled back meanwhile (the polite side took the other's offer): nothing to send.
-      await this.sendDescription('have-local-offer');
+      if (ahead) await ahead.set;
+      if (this.pc.signalingState === 'stable') await this.pc.setLocalDescription();
+      // Not if rolled back meanwhile (the polite side took the other's offer, whose answer is under way).
+      if (this.pc.signalingState === 'have-local-offer') await this.sendDescription('have-local-offer');
     } catch (err) {
       if (!this.closed) this.hooks.error(err);
     } finally {
@@ -310,6 +339,8 @@ export class Peer {
           clearTimeout(wait.quiet);
           resolve();
         }), GATHER_MAX_MS);
+        // Set ahead, with candidates in it already: only the quiet wait is left.
+        if (this.pc.localDescription?.sdp.includes('a=candidate')) wait.quiet = setTimeout(wait.done, GATHER_QUIET_MS);
       });
     }
     if (this.waiting !== wait) return;

@@ -341,6 +341,7 @@ export class RoomClient {
     this.intent = null;
     this.members.removeAll(code === 'session-replaced' ? 'replaced' : 'removed');
     this.socket?.io.reconnection(false);
+    this.media.warm?.(false);
     this.roomid = null;
     this.setState('left');
     this.hooks.error(new RoomError(code, message));
@@ -556,7 +557,7 @@ export class RoomClient {
       throw roomErr;
     } finally {
       if (this.joining === attempt) this.joining = null;
-      this.media.warm?.(false);
+      this.media.warm?.(!!this.roomid && 'member');
     }
   }
 
@@ -625,6 +626,7 @@ export class RoomClient {
     this.members.removeAll('leave');
     this.finishMove();
     if (this.media.name === 'sfu') this.use(this.mesh());
+    this.media.warm?.(false);
     this.roomid = null;
     this.isInitiator = false;
     if (!wasIn) return;

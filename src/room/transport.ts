@@ -61,8 +61,12 @@ export interface Transport {
   start(): void;
   /** Drops every connection (remote streams end through the hooks) and ignores peers and signals until started again. */
   stop(): void;
-  /** A join is coming or under way (on) or done (off): the mesh prepares its first offer ahead. */
-  warm?(on: boolean): void;
+  /**
+   * A join is coming or under way (true), done (`member`: in the room), or
+   * neither (false): the mesh prepares the join's first offer ahead, and a
+   * member a connection for the next joiner.
+   */
+  warm?(on: boolean | 'member'): void;
 
   // Peers, as the session reports them.
   /**
