@@ -4,7 +4,20 @@
 import { expect } from '@open-wc/testing';
 import type { RoomErrorEvent, RoomStateEvent } from '../../dist/index.js';
 import { countingConnections, record, sleep, waitFor } from './helpers.js';
-import { createUser, expectVideoFrom, removeAllUsers, uniqueRoom } from './room-helpers.js';
+import { createUser, expectVideoFrom, removeAllUsers, uniqueRoom, type User } from './room-helpers.js';
+
+/**
+ * a in the room, b connected ahead with its camera and not joined: resolves
+ * with both and b's connection made ahead, once its offer is set and gathered.
+ */
+async function aheadOfJoin(made: RTCPeerConnection[], label: string): Promise<{ a: User; b: User; spare: RTCPeerConnection; mark: number }> {
+  const roomid = uniqueRoom(label);
+  const a = await createUser(roomid, 'a');
+  const mark = made.length;
+  const b = await createUser(roomid, 'b', { join: false });
+  const spare = await waitFor(() => made.slice(mark).find((pc) => pc.signalingState !== 'closed' && pc.iceGatheringState === 'complete'), 'b sets its offer ahead');
+  return { a, b, spare, mark };
+}
 
 describe('<rtc-room> connects ahead of the join', function () {
   this.timeout(60000);
@@ -30,15 +43,10 @@ describe('<rtc-room> connects ahead of the join', function () {
 
   it('prepares its first offer while connected ahead (tracks attached, offer set and its candidates gathered), and the join sends that offer', async () => {
     await countingConnections(async (made) => {
-      const roomid = uniqueRoom('spare');
-      const a = await createUser(roomid, 'a');
-      const mark = made.length;
-      const b = await createUser(roomid, 'b', { join: false });
-      const spare = await waitFor(() => made.slice(mark).find((pc) => pc.signalingState !== 'closed'), 'b prepares a connection before its join');
+      const { a, b, spare, mark } = await aheadOfJoin(made, 'spare');
       // Set up with b's camera, its offer set and gathered, but nobody called: a still sees nobody.
       const senders = spare.getSenders().filter((s) => s.track);
       expect(senders.map((s) => s.track!.id).sort()).to.deep.equal(b.capture!.stream!.getTracks().map((t) => t.id).sort());
-      await waitFor(() => spare.iceGatheringState === 'complete' || null, 'the offer set ahead gathers its candidates');
       expect(spare.localDescription?.type).to.equal('offer');
       const ahead = spare.localDescription!.sdp;
       expect(ahead).to.match(/a=candidate:/);
@@ -58,11 +66,7 @@ describe('<rtc-room> connects ahead of the join', function () {
 
   it('an offer set ahead that no longer fits (another capture joined the room meanwhile) is not sent: a new connection carries both', async () => {
     await countingConnections(async (made) => {
-      const roomid = uniqueRoom('spare-stale');
-      const a = await createUser(roomid, 'a');
-      const mark = made.length;
-      const b = await createUser(roomid, 'b', { join: false });
-      const spare = await waitFor(() => made.slice(mark).find((pc) => pc.iceGatheringState === 'complete'), 'b sets its offer ahead');
+      const { a, b, spare } = await aheadOfJoin(made, 'spare-stale');
       // A second capture (microphone only) after the offer was set: the join must carry it too.
       const mic = document.createElement('media-capture');
       mic.setAttribute('audio', '');
@@ -86,11 +90,7 @@ describe('<rtc-room> connects ahead of the join', function () {
 
   it('an offer set ahead with other ICE servers than the join brings is not sent: a new connection gathers with them', async () => {
     await countingConnections(async (made) => {
-      const roomid = uniqueRoom('spare-config');
-      const a = await createUser(roomid, 'a');
-      const mark = made.length;
-      const b = await createUser(roomid, 'b', { join: false });
-      const spare = await waitFor(() => made.slice(mark).find((pc) => pc.iceGatheringState === 'complete'), 'b sets its offer ahead');
+      const { a, b, spare } = await aheadOfJoin(made, 'spare-config');
       // Servers set after the offer was gathered (a page's own, or a join's TURN credentials): its candidates do not fit.
       b.room.iceServers = [{ urls: 'stun:127.0.0.1:9' }];
       await b.room.updateComplete;
