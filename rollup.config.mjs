@@ -36,13 +36,11 @@ const shimsFromSource = {
 function privateMembers() {
   const files = (dir, ext) =>
     readdirSync(dir, { withFileTypes: true, recursive: true })
-      .filter((e) => e.isFile() && e.name.endsWith(ext) && !e.name.endsWith('.d.ts.map'))
+      .filter((e) => e.isFile() && e.name.endsWith(ext))
       .map((e) => readFileSync(join(e.parentPath ?? e.path, e.name), 'utf8'));
-  const browserSources = readdirSync('src', { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && /\.ts$/.test(e.name) && !e.name.endsWith('.d.ts') && !/[\\/]server$|[\\/]server[\\/]/.test(e.parentPath ?? e.path))
-    .map((e) => readFileSync(join(e.parentPath ?? e.path, e.name), 'utf8'))
-    .join('\n');
-  const declared = new Set([...browserSources.matchAll(/\bprivate\s+(?:static\s+)?(?:readonly\s+)?(?:async\s+)?(?:get\s+|set\s+)?([A-Za-z_$][\w$]*)/g)].map((m) => m[1]));
+  const sources = files('src', '.ts').join('\n');
+  // (The server's own are among the names taken below.)
+  const declared = new Set([...sources.matchAll(/\bprivate\s+(?:static\s+)?(?:readonly\s+)?(?:async\s+)?(?:get\s+|set\s+)?([A-Za-z_$][\w$]*)/g)].map((m) => m[1]));
   // Names something outside our classes may use: public declarations, the server's (message keys), the tests', the DOM's, and
   // the bundled packages' (their own members would be renamed with ours, and some meet objects from outside).
   const pkg = (name) => join('node_modules', name);
@@ -57,7 +55,6 @@ function privateMembers() {
     ),
   ].join('\n');
   const words = new Set(taken.match(/[A-Za-z_$][\w$]*/g));
-  const sources = files('src', '.ts').join('\n');
   return [...declared].filter((name) => name.length > 3 && !words.has(name) && !new RegExp(`['"\`]${name}['"\`]`).test(sources));
 }
 const PRIVATE_MEMBERS = privateMembers();

@@ -222,8 +222,8 @@ export class MeshTransport implements Transport {
 
   /** A new link to `userid`; the joiner offers at once, the member already there waits for its offer. */
   private link(userid: string, gen: number, remoteSession: string | undefined, activate: boolean): Link {
-    // The first call of a join (generation 0) takes the connection made ahead, which offers as it is adopted; a
-    // joiner's call to a member takes the one kept ready for it, and another is made ready a while later.
+    // The first call of a join (generation 0) takes the connection made ahead, which offers as it is adopted
+    // (unless its offer no longer fits: see Peer.adopt); a joiner's call to a member alone takes the one kept ready for it.
     const spare = !gen && this.warmed === (activate || 'member') ? this.spare : null;
     if (spare) this.spare = null;
     const adopted = spare?.adopt(this.context.userid(), userid, this.context.rtcConfig(), activate);

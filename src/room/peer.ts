@@ -101,7 +101,7 @@ export class Peer {
   /**
    * The offer prepare() set ahead, for the first negotiation: whether it was
    * set, the configuration it gathered with and when, and `stale` once the
-   * tracks changed (see fits()).
+   * tracks changed (see adopt()).
    */
   private ahead: { set: Promise<unknown>; config: string; at: number; stale?: boolean } | undefined;
   private channel: RTCDataChannel | null = null;
@@ -150,8 +150,7 @@ export class Peer {
         clearTimeout(wait.quiet);
         wait.quiet = setTimeout(wait.done!, candidate ? GATHER_QUIET_MS : 0);
       } else if (candidate?.candidate && this.remoteUserid) {
-        // (Not for an offer set ahead: what it gathered goes out in it.)
-        // null marks the end of candidates; trickle needs nothing for it.
+        // null marks the end of candidates; trickle needs nothing for it. An offer set ahead (no user yet) sends what it gathered in it.
         this.hooks.signal({ candidate: candidate.toJSON() as SignalData['candidate'] });
       }
     };
@@ -202,8 +201,8 @@ export class Peer {
   /**
    * A connection made before anyone to call is known (the socket is up, the
    * join not yet answered): tracks, data channel and the offer are set, and
-   * its candidates gathered, so that adopt() only has to send it (unless the
-   * join brings other ICE servers: then it is made again).
+   * its candidates gathered, so that adopt() only has to send it (unless it no
+   * longer fits the join: then a new connection is made instead).
    */
   prepare(): this {
     this.hold();
