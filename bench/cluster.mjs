@@ -27,7 +27,9 @@ let prefixes = 0;
 
 async function one(setup, cfg, redis, log) {
   const options = { ...OUR_OPTIONS, ...(setup.redis ? { redisUrl: redis.url, redisKeyPrefix: `bench${++prefixes}:` } : {}) };
-  const hosts = Array.from({ length: setup.nodes }, () => child('server-host.mjs', ['ours', JSON.stringify(options)], ['--expose-gc']));
+  // BENCH_SERVER_PROF=<dir>: a V8 CPU profile of each node, as in part "server".
+  const prof = (i) => (process.env.BENCH_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_PROF}`, `--cpu-prof-name=cluster-${setup.name}-${i}-${Date.now()}.cpuprofile`] : []);
+  const hosts = Array.from({ length: setup.nodes }, (_, i) => child('server-host.mjs', ['ours', JSON.stringify(options)], ['--expose-gc', ...prof(i)]));
   let load;
   try {
     // Up to 90 s: three nodes starting at once on a 2-core machine shared with other work took over 30.
