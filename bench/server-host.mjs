@@ -2,6 +2,7 @@
 // 127.0.0.1 and answers the parent's questions over IPC (memory after GC,
 // CPU time). Started with --expose-gc.
 //   node --expose-gc bench/server-host.mjs ours|bare '<options JSON>'
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
 import { attachBareProtocolRelay, loadOurServer } from './lib/servers.mjs';
@@ -32,13 +33,23 @@ if (kind === 'ours') {
   process.exit(2);
 }
 
+/** Read and write system calls so far (Linux /proc/self/io), to tell the syscalls per message apart from the JavaScript. */
+function syscalls() {
+  try {
+    const io = Object.fromEntries(readFileSync('/proc/self/io', 'utf8').trim().split('\n').map((l) => l.split(': ')));
+    return { syscr: Number(io.syscr), syscw: Number(io.syscw) };
+  } catch {
+    return {};
+  }
+}
+
 process.on('message', async (m) => {
   if (m.type === 'mem') {
     const u = await memoryAfterGc();
     process.send({ type: 'mem', id: m.id, rss: u.rss, heapUsed: u.heapUsed, external: u.external, arrayBuffers: u.arrayBuffers });
   } else if (m.type === 'cpu') {
     const c = process.cpuUsage();
-    process.send({ type: 'cpu', id: m.id, cpuMs: (c.user + c.system) / 1000 });
+    process.send({ type: 'cpu', id: m.id, cpuMs: (c.user + c.system) / 1000, systemMs: c.system / 1000, ...syscalls() });
   } else if (m.type === 'close') {
     await Promise.race([close(), sleep(3000)]);
     process.exit(0);

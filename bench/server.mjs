@@ -51,85 +51,187 @@ export function child(script, args, execArgv = []) {
   };
 }
 
-async function one(kind, cfg, log) {
+/**
+ * Both servers' heartbeat: ours defaults to 4 s (a vanished client is noticed
+ * in 8 s), socket.io's to 25 s. The bare relay gets ours, so that both do the
+ * same work besides relaying and an idle one's pings weigh alike on the other's
+ * measurement (both setups stay up during a round).
+ */
+const HEARTBEAT = { pingInterval: 4000, pingTimeout: 4000 };
+
+/** One server under test in its own process, with its own load generator connected: ready for phases. */
+async function startSetup(kind, cfg) {
   // BENCH_SERVER_PROF=<dir>: a V8 CPU profile of each server process, for finding where the time goes.
   const prof = process.env.BENCH_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_PROF}`, `--cpu-prof-name=${kind}-${Date.now()}.cpuprofile`] : [];
-  const host = child('server-host.mjs', [kind, JSON.stringify(kind === 'ours' ? OUR_OPTIONS : {})], ['--expose-gc', ...prof]);
-  let load;
+  const host = child('server-host.mjs', [kind, JSON.stringify(kind === 'ours' ? OUR_OPTIONS : HEARTBEAT)], ['--expose-gc', ...prof]);
+  const setup = { kind, host, load: null, phases: {}, windows: [] };
   try {
     const { port } = await host.next('ready', 20000);
     const url = `http://127.0.0.1:${port}`;
-    const mem0 = await host.ask('mem');
-    load = child('server-load.mjs', [JSON.stringify({ url, clients: cfg.clients, roomSize: cfg.roomSize })]);
-    await load.next('ready', 20000);
-    load.send({ type: 'connect' });
-    const conn = await load.next('connected', 120000);
-    const mem1 = await host.ask('mem');
-    const phases = {};
-    for (const phase of [
-      ...cfg.rates.map((rate) => ({ type: 'fixed', name: `fixed${rate}`, rate, warmupMs: cfg.warmupMs, durationMs: cfg.durationMs })),
-      { type: 'saturate', name: 'saturate', inflight: cfg.inflight, warmupMs: cfg.warmupMs, durationMs: cfg.durationMs },
-    ]) {
-      load.send(phase);
-      await load.next('phase-start', 10000);
-      const c0 = await host.ask('cpu');
-      const m0 = machineCpu();
-      const w0 = performance.now();
-      const r = await load.next('result', cfg.warmupMs + cfg.durationMs + 60000);
-      const c1 = await host.ask('cpu');
-      const m1 = machineCpu();
-      const wall = performance.now() - w0;
-      r.serverCpuShare = (c1.cpuMs - c0.cpuMs) / wall;
-      // Everything else the machine ran meanwhile (other people's tests on a shared box), in cores.
-      if (m0 && m1) r.otherCores = Math.max(0, (m1.busy - m0.busy) / (wall / 1000) - r.serverCpuShare - r.loadCpuShare);
-      // Server CPU per delivered message over the whole phase (warm-up and drain included on both sides of the ratio).
-      r.serverCpuUsPerMsg = ((c1.cpuMs - c0.cpuMs) * 1000) / Math.max(1, r.deliveredTotal);
-      phases[phase.name] = r;
-    }
-    const perSocket = (k) => (mem1[k] - mem0[k]) / Math.max(1, conn.connected);
-    const result = {
-      connected: conn.connected,
-      joined: conn.joined,
-      connectMs: round(conn.connectMs),
-      joinMs: round(conn.joinMs),
-      connectErrors: conn.errors,
-      memory: {
-        rssBefore: mem0.rss,
-        rssAfter: mem1.rss,
-        heapBefore: mem0.heapUsed,
-        heapAfter: mem1.heapUsed,
-        rssPerSocket: round(perSocket('rss')),
-        heapPerSocket: round(perSocket('heapUsed')),
-        externalPerSocket: round(perSocket('external')),
-      },
-      phases,
-    };
-    const s = phases.saturate;
-    const errs = Object.assign({}, ...Object.values(phases).map((p) => p.errors));
-    log(
-      `  server ${kind}: ${conn.connected} connected, ${conn.joined} joined; ` +
-        cfg.rates.map((rate) => {
-          const f = phases[`fixed${rate}`];
-          return `${rate}/s offered: ${round(f.deliveredPerSec)}/s p50 ${round(f.latency.p50, 2)} p99 ${round(f.latency.p99, 2)} ms, ${round(f.serverCpuUsPerMsg)} µs cpu/msg; `;
-        }).join('') +
-        `saturated ${round(s.deliveredPerSec)}/s (server cpu ${round(s.serverCpuShare * 100)}%, load gen ${round(s.loadCpuShare * 100)}%, other processes ${round((s.otherCores ?? NaN) * 100)}%); ` +
-        `heap/socket ${round(result.memory.heapPerSocket / 1024, 1)} KB${Object.keys(errs).length ? `; errors ${JSON.stringify(errs)}` : ''}`,
-    );
-    return result;
-  } finally {
-    if (load) {
-      load.send({ type: 'close' });
-      await Promise.race([new Promise((r) => load.proc.once('exit', r)), new Promise((r) => setTimeout(r, 5000))]);
-      load.kill();
-    }
-    host.send({ type: 'close' });
-    await Promise.race([new Promise((r) => host.proc.once('exit', r)), new Promise((r) => setTimeout(r, 5000))]);
-    host.kill();
+    setup.mem0 = await host.ask('mem');
+    setup.load = child('server-load.mjs', [JSON.stringify({ url, clients: cfg.clients, roomSize: cfg.roomSize })]);
+    await setup.load.next('ready', 20000);
+    setup.load.send({ type: 'connect' });
+    setup.conn = await setup.load.next('connected', 120000);
+    setup.mem1 = await setup.host.ask('mem');
+    return setup;
+  } catch (err) {
+    await stopSetup(setup);
+    throw err;
   }
 }
 
-export async function runServer({ clients = 1000, roomSize = 4, rates = [2000, 5000], inflight = 2, warmupMs = 2000, durationMs = 10000, rounds = 3, log = console.log } = {}) {
-  const cfg = { clients, roomSize, rates, inflight, warmupMs, durationMs };
+/** One measured phase of `setup` (the other setup idles meanwhile). */
+async function runPhase(setup, phase, cfg) {
+  const { host, load } = setup;
+  load.send(phase);
+  await load.next('phase-start', 10000);
+  const c0 = await host.ask('cpu');
+  const m0 = machineCpu();
+  const w0 = performance.now();
+  const r = await load.next('result', phase.warmupMs + phase.durationMs + 60000);
+  const c1 = await host.ask('cpu');
+  const m1 = machineCpu();
+  const wall = performance.now() - w0;
+  r.serverCpuShare = (c1.cpuMs - c0.cpuMs) / wall;
+  // Everything else the machine ran meanwhile (other people's tests on a shared box, the idle setup's heartbeat), in cores.
+  if (m0 && m1) r.otherCores = Math.max(0, (m1.busy - m0.busy) / (wall / 1000) - r.serverCpuShare - r.loadCpuShare);
+  // Server CPU per delivered message over the whole phase (warm-up and drain included on both sides of the ratio).
+  r.serverCpuUsPerMsg = ((c1.cpuMs - c0.cpuMs) * 1000) / Math.max(1, r.deliveredTotal);
+  // Of which the kernel (system calls: mostly the sockets' writes), and the read/write calls per message.
+  r.serverSystemUsPerMsg = ((c1.systemMs - c0.systemMs) * 1000) / Math.max(1, r.deliveredTotal);
+  if (c0.syscw !== undefined) {
+    r.serverWritesPerMsg = (c1.syscw - c0.syscw) / Math.max(1, r.deliveredTotal);
+    r.serverReadsPerMsg = (c1.syscr - c0.syscr) / Math.max(1, r.deliveredTotal);
+  }
+  return r;
+}
+
+/** The saturation windows of one setup as one phase: rates over the summed windows, latency percentiles as medians of the windows'. */
+function pooledSaturation(windows, durationMs) {
+  const sum = (f) => windows.reduce((a, w) => a + f(w), 0);
+  const med = (f) => median(windows.map(f));
+  const seconds = (windows.length * durationMs) / 1000;
+  const total = sum((w) => w.deliveredTotal);
+  const weighted = (f) => sum((w) => f(w) * w.deliveredTotal) / Math.max(1, total);
+  const errors = {};
+  for (const w of windows) for (const [k, n] of Object.entries(w.errors ?? {})) errors[k] = (errors[k] ?? 0) + n;
+  return {
+    windows: windows.length,
+    deliveredPerSec: sum((w) => w.deliveredPerSec * (durationMs / 1000)) / seconds,
+    sentPerSec: sum((w) => w.sentPerSec * (durationMs / 1000)) / seconds,
+    deliveredOfWindow: sum((w) => w.deliveredOfWindow),
+    deliveredTotal: total,
+    sentInWindow: sum((w) => w.sentInWindow),
+    latency: { p50: med((w) => w.latency.p50), p90: med((w) => w.latency.p90), p99: med((w) => w.latency.p99), max: Math.max(...windows.map((w) => w.latency.max ?? 0)) },
+    ackRtt: { p50: med((w) => w.ackRtt.p50), p99: med((w) => w.ackRtt.p99) },
+    errors,
+    serverCpuShare: sum((w) => w.serverCpuShare) / windows.length,
+    loadCpuShare: sum((w) => w.loadCpuShare) / windows.length,
+    otherCores: Math.max(...windows.map((w) => w.otherCores ?? 0)),
+    serverCpuUsPerMsg: weighted((w) => w.serverCpuUsPerMsg),
+    serverSystemUsPerMsg: weighted((w) => w.serverSystemUsPerMsg),
+    serverWritesPerMsg: weighted((w) => w.serverWritesPerMsg ?? NaN),
+    serverReadsPerMsg: weighted((w) => w.serverReadsPerMsg ?? NaN),
+  };
+}
+
+function describe(kind, setup, cfg) {
+  const { phases, conn } = setup;
+  const heapPerSocket = (setup.mem1.heapUsed - setup.mem0.heapUsed) / Math.max(1, conn.connected);
+  const s = phases.saturate;
+  const errs = Object.assign({}, ...Object.values(phases).map((p) => p.errors));
+  const cpu = (p) => `${round(p.serverCpuUsPerMsg)} µs cpu/msg (system ${round(p.serverSystemUsPerMsg)}; ${round(p.serverWritesPerMsg, 2)} writes, ${round(p.serverReadsPerMsg, 2)} reads)`;
+  return (
+    `  server ${kind}: ${conn.connected} connected, ${conn.joined} joined; ` +
+    cfg.rates.map((rate) => {
+      const f = phases[`fixed${rate}`];
+      return `${rate}/s offered: ${round(f.deliveredPerSec)}/s p50 ${round(f.latency.p50, 2)} p99 ${round(f.latency.p99, 2)} ms, ${cpu(f)}; `;
+    }).join('') +
+    `saturated ${round(s.deliveredPerSec)}/s over ${s.windows} windows [${setup.windows.map((w) => round(w.deliveredPerSec)).join(', ')}], ${cpu(s)}; ` +
+    `server cpu ${round(s.serverCpuShare * 100)}%, load gen ${round(s.loadCpuShare * 100)}%, other processes ${round((s.otherCores ?? NaN) * 100)}%; ` +
+    `heap/socket ${round(heapPerSocket / 1024, 1)} KB${Object.keys(errs).length ? `; errors ${JSON.stringify(errs)}` : ''}`
+  );
+}
+
+function resultOf(setup) {
+  const { conn, mem0, mem1, phases } = setup;
+  const perSocket = (k) => (mem1[k] - mem0[k]) / Math.max(1, conn.connected);
+  return {
+    connected: conn.connected,
+    joined: conn.joined,
+    connectMs: round(conn.connectMs),
+    joinMs: round(conn.joinMs),
+    connectErrors: conn.errors,
+    memory: {
+      rssBefore: mem0.rss,
+      rssAfter: mem1.rss,
+      heapBefore: mem0.heapUsed,
+      heapAfter: mem1.heapUsed,
+      rssPerSocket: round(perSocket('rss')),
+      heapPerSocket: round(perSocket('heapUsed')),
+      externalPerSocket: round(perSocket('external')),
+    },
+    phases,
+    saturationWindows: setup.windows.map((w) => round(w.deliveredPerSec)),
+  };
+}
+
+async function stopSetup(setup) {
+  const { host, load } = setup;
+  if (load) {
+    load.send({ type: 'close' });
+    await Promise.race([new Promise((r) => load.proc.once('exit', r)), new Promise((r) => setTimeout(r, 5000))]);
+    load.kill();
+  }
+  host.send({ type: 'close' });
+  await Promise.race([new Promise((r) => host.proc.once('exit', r)), new Promise((r) => setTimeout(r, 5000))]);
+  host.kill();
+}
+
+/**
+ * One round: both servers up side by side, each with its own load generator,
+ * measured in turn. The fixed rates run once per server; saturation runs in
+ * short windows taken alternately, A B B A A B…, so that whatever the machine
+ * does over the round (other work, a slower minute) falls on both alike.
+ */
+async function oneRound(order, cfg, log) {
+  const setups = {};
+  try {
+    for (const kind of order) setups[kind] = await startSetup(kind, cfg);
+    for (const rate of cfg.rates) {
+      for (const kind of order) setups[kind].phases[`fixed${rate}`] = await runPhase(setups[kind], { type: 'fixed', rate, warmupMs: cfg.warmupMs, durationMs: cfg.durationMs }, cfg);
+    }
+    const saturate = { type: 'saturate', inflight: cfg.inflight, warmupMs: cfg.saturateWarmupMs, durationMs: cfg.saturateWindowMs };
+    for (let w = 0; w < cfg.saturateWindows; w++) {
+      for (const kind of w % 2 === 0 ? order : [...order].reverse()) setups[kind].windows.push(await runPhase(setups[kind], saturate, cfg));
+    }
+    const pair = {};
+    for (const kind of order) {
+      setups[kind].phases.saturate = pooledSaturation(setups[kind].windows, cfg.saturateWindowMs);
+      log(describe(kind, setups[kind], cfg));
+      pair[kind] = resultOf(setups[kind]);
+    }
+    return pair;
+  } finally {
+    await Promise.all(Object.values(setups).map(stopSetup));
+  }
+}
+
+export async function runServer({
+  clients = 1000,
+  roomSize = 4,
+  rates = [2000, 5000],
+  inflight = 2,
+  warmupMs = 2000,
+  durationMs = 10000,
+  saturateWindows = 6,
+  saturateWarmupMs = 1000,
+  saturateWindowMs = 4000,
+  rounds = 3,
+  log = console.log,
+} = {}) {
+  const cfg = { clients, roomSize, rates, inflight, warmupMs, durationMs, saturateWindows, saturateWarmupMs, saturateWindowMs };
   const runs = { ours: [], bare: [] };
   // A round during which other processes took more than half the machine says
   // more about them than about the servers: it is kept in results.json but
@@ -138,8 +240,7 @@ export async function runServer({ clients = 1000, roomSize = 4, rates = [2000, 5
   let extra = 0;
   for (let r = 0; r < rounds + extra; r++) {
     // Alternate who goes first: whatever else the machine does then hits both alike.
-    const pair = {};
-    for (const kind of r % 2 === 0 ? ['ours', 'bare'] : ['bare', 'ours']) pair[kind] = await one(kind, cfg, log);
+    const pair = await oneRound(r % 2 === 0 ? ['ours', 'bare'] : ['bare', 'ours'], cfg, log);
     const bad = disturbed(pair.ours) || disturbed(pair.bare);
     for (const kind of ['ours', 'bare']) runs[kind].push({ ...pair[kind], disturbed: bad });
     if (bad && extra < 2) {
