@@ -12,7 +12,7 @@ import { signal } from './handlers/signal.js';
 import type { Metrics } from './metrics.js';
 import { BusyError } from './rate-limit.js';
 import type { Awaitable } from './rooms.js';
-import { describeIssues, payloadSchemas, type Payload } from './validation.js';
+import { describeIssues, fastSignal, payloadSchemas, type Payload } from './validation.js';
 
 /** What the ack of request `E` carries on success, as src/protocol.ts declares it. */
 export type AckPayload<E extends ClientEventName> = Parameters<ClientToServerEvents[E]>[1] extends AckCallback<infer T> ? T : never;
@@ -106,10 +106,15 @@ export function route(
     if (!isPlainObject(payload)) {
       outcome = fail('invalid-request', `${event}: the payload must be an object`);
     } else {
-      const parsed = v.safeParse(payloadSchemas[event], payload);
-      outcome = parsed.success
-        ? (handlers[event] as Handler<ClientEventName>)(ctx, parsed.output as never)
-        : fail('invalid-request', `${event}: ${describeIssues(parsed.issues)}`);
+      // The common signals skip the schema (same verdict, see fastSignal); the rest, and every mistake, go through it.
+      const fast = event === 'signal' ? fastSignal(payload) : undefined;
+      if (fast) outcome = handlers.signal(ctx, fast);
+      else {
+        const parsed = v.safeParse(payloadSchemas[event], payload);
+        outcome = parsed.success
+          ? (handlers[event] as Handler<ClientEventName>)(ctx, parsed.output as never)
+          : fail('invalid-request', `${event}: ${describeIssues(parsed.issues)}`);
+      }
     }
   } catch (err) {
     outcome = failure(err, event, log);

@@ -1,7 +1,8 @@
 // The server's pure parts, without sockets.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ERROR_CODES, USERID_PATTERN } from '../../src/protocol.js';
+import * as v from 'valibot';
+import { ERROR_CODES, MAX_SDP_LENGTH, USERID_PATTERN } from '../../src/protocol.js';
 import { isJsonValue, jsonByteLength } from '../../src/server/json.js';
 import { createOriginPolicy } from '../../src/server/origin.js';
 import { hashPassword, verifyPassword } from '../../src/server/password.js';
@@ -10,6 +11,7 @@ import { MemoryRoomStore } from '../../src/server/rooms.js';
 import { candidateType, isNonRelayCandidate, sdpHasNonRelayCandidate, sendsMedia } from '../../src/server/sdp.js';
 import { createSignalingServer } from '../../src/server/index.js';
 import { DEFAULT_SFU_ROOM_SIZE, resolveConfig } from '../../src/server/config.js';
+import { fastSignal, payloadSchemas } from '../../src/server/validation.js';
 import './helpers.js';
 
 describe('origin policy', () => {
@@ -275,5 +277,72 @@ describe('Janus options', () => {
     });
     assert.deepEqual(config.janus, { urls: ['ws://127.0.0.1:8188', 'wss://janus.example/ws'], apiSecret: 'api', adminKey: 'admin' });
     assert.equal(config.sfuRoomSize, 100);
+  });
+});
+
+describe('fastSignal (the relay hot path, checked without the schema)', () => {
+  // A small seeded generator: the same cases on every run, many shapes per case.
+  let seed = 0x5eed;
+  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const str = (n: number) => 'x'.repeat(n);
+  const weird: unknown[] = [
+    undefined, null, true, 0, -1, 1.5, 1023, 1024, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 2, NaN, Infinity,
+    '', 'a', 'c12', 'bad id!', str(64), str(65), str(256), str(257), str(1024), str(1025), str(MAX_SDP_LENGTH), str(MAX_SDP_LENGTH + 1),
+    'offer', 'answer', 'pranswer', 'rollback', 'Offer', [], ['offer'], {}, { candidate: 'x' }, { type: 'offer', sdp: 'v=0' },
+  ];
+  const bases = (): Record<string, unknown>[] => [
+    { to: 'c12', data: { candidate: { candidate: 'candidate:1 1 udp 1 127.0.0.1 9 typ host', sdpMid: '0', sdpMLineIndex: 0 } } },
+    { to: 'peer-1', data: { candidate: { candidate: 'candidate:1 1 udp 1 10.0.0.1 9 typ host', sdpMid: null, sdpMLineIndex: null, usernameFragment: 'abcd' } } },
+    { to: 'peer-1', data: { candidate: { candidate: '' } } },
+    { to: 'a.b_c-d', data: { candidate: null, session: 's1', gen: 3 } },
+    { to: 'x', data: { description: { type: 'offer', sdp: 'v=0\r\n' }, session: 'abc', gen: 0 } },
+    { to: 'x', data: { description: { type: 'answer', sdp: 'v=0\r\n' } } },
+    { to: 'x', data: { description: { type: 'rollback', sdp: '' }, candidate: null } },
+    { to: 'x', data: { description: { type: 'offer', sdp: 'v=0' }, streams: [{ streamid: 's', kind: 'camera' }] } },
+    { to: 'x', data: { session: 's' } },
+  ];
+  /** One random change somewhere in the payload: a value replaced, a key removed or added. */
+  const mutate = (root: Record<string, unknown>) => {
+    let node: Record<string, unknown> = root;
+    for (;;) {
+      const keys = Object.keys(node);
+      const key = keys.length ? pick(keys) : 'k';
+      const child = node[key];
+      if (child && typeof child === 'object' && !Array.isArray(child) && rnd() < 0.6) {
+        node = child as Record<string, unknown>;
+        continue;
+      }
+      const r = rnd();
+      if (r < 0.6) node[key] = structuredClone(pick(weird));
+      else if (r < 0.8) delete node[key];
+      else node[pick(['from', 'extra', 'candidate', 'description', 'gen', 'session', 'sdpMid', 'type', 'sdp', 'streams'])] = structuredClone(pick(weird));
+      return;
+    }
+  };
+
+  it('accepts only what the schema accepts, with the same output; declines the rest to the schema', () => {
+    let fastAccepted = 0;
+    let schemaAccepted = 0;
+    for (let i = 0; i < 20000; i++) {
+      const payload = structuredClone(pick(bases()));
+      const changes = i < 200 ? 0 : 1 + Math.floor(rnd() * 3);
+      for (let k = 0; k < changes; k++) mutate(payload);
+      const fast = fastSignal(payload);
+      const parsed = v.safeParse(payloadSchemas.signal, payload);
+      if (parsed.success) schemaAccepted++;
+      if (!fast) continue;
+      fastAccepted++;
+      assert.ok(parsed.success, `fastSignal accepted what the schema refuses: ${JSON.stringify(payload).slice(0, 300)}`);
+      // Same keys, same order: what is relayed is byte for byte the same. (The schema keeps a key
+      // whose value is undefined, fastSignal drops it; payloads arrive as JSON, which has no undefined.)
+      assert.equal(JSON.stringify(fast), JSON.stringify(parsed.output));
+      assert.deepEqual(fast, JSON.parse(JSON.stringify(parsed.output)));
+    }
+    // The fast path carries the common cases (otherwise it would be dead code).
+    assert.ok(fastAccepted > schemaAccepted / 2, `fast ${fastAccepted} of ${schemaAccepted} valid`);
+    for (const base of bases().slice(0, 7)) assert.ok(fastSignal(base), JSON.stringify(base));
+    // Streams take the schema's path.
+    assert.equal(fastSignal(bases()[7]!), undefined);
   });
 });
