@@ -82,7 +82,7 @@ export class ConnectionGuard {
     this.limiter = new RateLimiter(options.rateLimit, now);
     socket.on('packet', (p) => this.onIncoming(p));
     socket.on('packetCreate', (p) => this.onOutgoing(p));
-    socket.on('flush', (packets) => this.onFlush(packets));
+    socket.on('flush', () => this.onFlush());
     socket.on('close', () => {
       this.closed = true;
     });
@@ -156,9 +156,9 @@ export class ConnectionGuard {
     }
   }
 
-  private onFlush(packets: Packet[]): void {
-    for (const p of packets) this.queued -= byteLength(p.data);
-    if (this.queued < 0) this.queued = 0;
+  /** engine.io hands its whole write buffer to the transport at once: nothing of it is held here any more. */
+  private onFlush(): void {
+    this.queued = 0;
   }
 
   private refuse(reason: GuardViolation, detail: Record<string, number | string>): void {

@@ -81,6 +81,13 @@ export function createRelay(io: IoServer, onEvict: (connId: string) => void, sto
   const sockets = io.sockets.sockets;
   // socket.io's emit is typed per literal event; these generic ones are checked by the Relay signature.
   const emit = (target: unknown, event: ServerEventName, payload: unknown) => (target as { emit(event: string, payload: unknown): boolean }).emit(event, payload);
+  /**
+   * To one socket of this process. Through the adapter (a room of one) rather
+   * than `socket.emit`: the adapter hands engine.io a websocket frame it built
+   * as a Buffer, where `socket.emit` passes a string that each write must
+   * encode again, a measurable part of a relayed message's cost.
+   */
+  const toSocketHere = (connId: string, event: ServerEventName, payload: unknown) => emit(io.local.to(connId), event, payload);
   const toRoomHere = (roomid: string, event: ServerEventName, payload: unknown, except?: string | null) => {
     const room = io.local.to(roomKey(roomid));
     emit(except ? room.except(except) : room, event, payload);
@@ -103,7 +110,7 @@ export function createRelay(io: IoServer, onEvict: (connId: string) => void, sto
   const toMemberHere = (roomid: string, userid: string, connId: string, event: ServerEventName, payload: unknown, verified: boolean) => {
     const s = sockets.get(connId);
     const ok = !!s && s.data.userid === userid && (s.data.roomid === roomid || (verified && s.data.roomid === null));
-    if (ok) emit(s, event, payload);
+    if (ok) toSocketHere(connId, event, payload);
     return ok;
   };
 
@@ -111,7 +118,7 @@ export function createRelay(io: IoServer, onEvict: (connId: string) => void, sto
     return {
       locate: (roomid, userid) => andThen(store.member(roomid, userid), (m) => m && { roomid, userid, connId: m.connId }),
       toMember: (t, event, payload) => void toMemberHere(t.roomid, t.userid, t.connId, event, payload, true),
-      toConnection: (connId, event, payload) => void emit(io.local.to(connId), event, payload),
+      toConnection: (connId, event, payload) => void toSocketHere(connId, event, payload),
       toRoom: toRoomHere,
       evict: (connId, roomid) => expelHere(connId, roomid, 'session:replaced', {}),
       expel: expelHere,
@@ -168,7 +175,7 @@ export function createRelay(io: IoServer, onEvict: (connId: string) => void, sto
         if (!toMemberHere(w[1], w[2], w[3], w[4], w[5], w[6] === 1) && w[6] === 0) reroute(w[1], w[2], w[3], w[4], w[5]);
         break;
       case 'c':
-        if (sockets.has(w[1])) emit(sockets.get(w[1]), w[2], w[3]);
+        if (sockets.has(w[1])) toSocketHere(w[1], w[2], w[3]);
         break;
       case 'r':
         invalidate(w[1], w[2], w[3]);
@@ -213,8 +220,7 @@ export function createRelay(io: IoServer, onEvict: (connId: string) => void, sto
       bus.send(node, JSON.stringify(['m', roomid, userid, connId, event, payload, 0] satisfies Wire)).then((sent) => sent || reroute(roomid, userid, connId, event, payload), failed);
     },
     toConnection(connId, event, payload) {
-      const s = sockets.get(connId);
-      if (s) emit(s, event, payload);
+      if (sockets.has(connId)) toSocketHere(connId, event, payload);
       else toOwner(connId, ['c', connId, event, payload]);
     },
     toRoom(roomid, event, payload, exceptConnId) {
