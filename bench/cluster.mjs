@@ -4,10 +4,12 @@
 //   single   one node, rooms in memory (no Redis): what shared mode costs
 //   1 node   one node with --redis-url: the baseline the scaling ratios use
 //   2 nodes, 3 nodes
-// The load generator (bench/server-load.mjs) puts client i on node i % N, so
-// the 4 members of a room sit on different nodes and most relays cross
-// between nodes through Redis: the worst case, as behind a load balancer that
-// spreads connections without regard to rooms.
+// The load generator (bench/server-load.mjs) spreads each room of 4 over two
+// nodes, its members alternating (room r on nodes r mod N and r + 1 mod N), as
+// a load balancer that ignores rooms would: 2 of every 3 relays cross between
+// nodes through Redis, with 2 nodes and with 3 alike, so that what grows from
+// 2 to 3 nodes is the cost of a relay, not the share of relays that cross.
+// (Client i on node i mod N would raise that share from 2/3 to 5/6.)
 //
 // On a 2-core machine every setup shares the same 2 cores between its nodes,
 // Redis and the load generator: more nodes cannot add CPU, so the ratios show
@@ -35,13 +37,17 @@ async function one(setup, cfg, redis, log) {
     // Up to 90 s: three nodes starting at once on a 2-core machine shared with other work took over 30.
     const ports = (await Promise.all(hosts.map((h) => h.next('ready', 90000)))).map((m) => m.port);
     const urls = ports.map((port) => `http://127.0.0.1:${port}`);
-    load = child('server-load.mjs', [JSON.stringify({ urls, clients: cfg.clients, roomSize: cfg.roomSize })]);
+    load = child('server-load.mjs', [JSON.stringify({ urls, clients: cfg.clients, roomSize: cfg.roomSize, placement: 'pairs' })]);
     await load.next('ready', 20000);
     load.send({ type: 'connect' });
     const conn = await load.next('connected', 120000);
     const phases = {};
     for (const phase of [
       { type: 'fixed', name: 'fixed', rate: cfg.rate, warmupMs: cfg.warmupMs, durationMs: cfg.durationMs },
+      // The same load per node whatever the node count (N nodes carry N times it): what each node's
+      // relaying costs as the cluster grows, without a node's own event-loop and housekeeping overhead
+      // spread over fewer messages as more nodes share a fixed total.
+      { type: 'fixed', name: 'perNode', rate: cfg.perNodeRate * setup.nodes, warmupMs: cfg.warmupMs, durationMs: cfg.durationMs },
       { type: 'saturate', name: 'saturate', inflight: cfg.inflight, warmupMs: cfg.warmupMs, durationMs: cfg.durationMs },
     ]) {
       load.send(phase);
@@ -72,7 +78,8 @@ async function one(setup, cfg, redis, log) {
     const f = phases.fixed;
     const s = phases.saturate;
     log(
-      `  cluster ${setup.label}: ${conn.connected} connected, ${conn.joined} joined; ${cfg.rate}/s offered: ${round(f.deliveredPerSec)}/s p50 ${round(f.latency.p50, 2)} p99 ${round(f.latency.p99, 2)} ms; ` +
+      `  cluster ${setup.label}: ${conn.connected} connected, ${conn.joined} joined; ${cfg.rate}/s offered: ${round(f.deliveredPerSec)}/s p50 ${round(f.latency.p50, 2)} p99 ${round(f.latency.p99, 2)} ms, ${round(f.cpuUsPerMsg)} µs/msg; ` +
+        `${phases.perNode.rate ?? cfg.perNodeRate * setup.nodes}/s offered (${cfg.perNodeRate}/s per node): ${round(phases.perNode.deliveredPerSec)}/s, ${round(phases.perNode.cpuUsPerMsg)} µs/msg; ` +
         `saturated ${round(s.deliveredPerSec)}/s p99 ${round(s.latency.p99, 1)} ms (nodes ${round(s.serverCores * 100)}%, redis ${round(s.redisCores * 100)}%, load gen ${round(s.loadCpuShare * 100)}%, other ${round((s.otherCores ?? NaN) * 100)}% of a core)`,
     );
     return { connected: conn.connected, joined: conn.joined, connectErrors: conn.errors, phases };
@@ -88,8 +95,8 @@ async function one(setup, cfg, redis, log) {
   }
 }
 
-export async function runCluster({ clients = 400, roomSize = 4, rate = 1000, inflight = 2, warmupMs = 2000, durationMs = 5000, rounds = 2, log = console.log } = {}) {
-  const cfg = { clients, roomSize, rate, inflight, warmupMs, durationMs, rounds };
+export async function runCluster({ clients = 400, roomSize = 4, rate = 1000, perNodeRate = 500, inflight = 2, warmupMs = 2000, durationMs = 5000, rounds = 2, log = console.log } = {}) {
+  const cfg = { clients, roomSize, rate, perNodeRate, inflight, warmupMs, durationMs, rounds };
   const redis = await startRedis();
   const runs = Object.fromEntries(SETUPS.map((s) => [s.name, []]));
   try {
@@ -123,6 +130,14 @@ export function summarizeCluster(runs, cfg) {
         redisCores: m((x) => x.phases.fixed.redisCores),
         cpuUsPerMsg: m((x) => x.phases.fixed.cpuUsPerMsg),
         nodeCpuUsPerMsg: Array.from({ length: setup.nodes }, (_, i) => m((x) => x.phases.fixed.nodeCpuUsPerMsg[i])),
+      },
+      perNode: {
+        rate: cfg.perNodeRate * setup.nodes,
+        deliveredPerSec: m((x) => x.phases.perNode.deliveredPerSec),
+        p99: m((x) => x.phases.perNode.latency.p99),
+        serverCores: m((x) => x.phases.perNode.serverCores),
+        cpuUsPerMsg: m((x) => x.phases.perNode.cpuUsPerMsg),
+        nodeCpuUsPerMsg: Array.from({ length: setup.nodes }, (_, i) => m((x) => x.phases.perNode.nodeCpuUsPerMsg[i])),
       },
       saturate: {
         deliveredPerSec: m((x) => x.phases.saturate.deliveredPerSec),
@@ -167,10 +182,17 @@ export function clusterRows(d) {
   for (const n of ['2', '3']) {
     rows.push(row(`relay latency p99 at ${d.config.rate} msg/s offered, ${n} nodes (ms)`, fmt(s[n].fixed.p99, 2), baseP99, fmt(d.scaling[n].fixedP99, 2)));
   }
-  // Issue 19 target 4: a node's CPU per relayed message must not grow with the number of nodes.
-  const cpu = (n) => s[n].fixed.cpuUsPerMsg;
+  // At a fixed total load (info): more nodes share it, so each node's fixed overhead is spread over fewer messages.
+  const cpuAt = (n) => s[n].fixed.cpuUsPerMsg;
   for (const n of ['1', '2', '3']) {
-    rows.push(row(`nodes CPU per relayed message at ${d.config.rate} msg/s, ${n} node${n === '1' ? '' : 's'} (µs; per node: ${s[n].fixed.nodeCpuUsPerMsg?.map((x) => fmt(x)).join(' / ')})`, fmt(cpu(n)), n === '1' ? `${fmt(s.single.fixed.cpuUsPerMsg)} (1 node, no Redis)` : `${fmt(cpu(String(n - 1)))} (${n - 1} node${n === '2' ? '' : 's'})`, fmt(ratio(cpu(n), n === '1' ? s.single.fixed.cpuUsPerMsg : cpu(String(n - 1))), 2)));
+    rows.push(row(`nodes CPU per relayed message at ${d.config.rate} msg/s in total, ${n} node${n === '1' ? '' : 's'} (µs; per node: ${s[n].fixed.nodeCpuUsPerMsg?.map((x) => fmt(x)).join(' / ')})`, fmt(cpuAt(n)), n === '1' ? `${fmt(s.single.fixed.cpuUsPerMsg)} (1 node, no Redis)` : `${fmt(cpuAt(String(n - 1)))} (${n - 1} node${n === '2' ? '' : 's'})`, fmt(ratio(cpuAt(n), n === '1' ? s.single.fixed.cpuUsPerMsg : cpuAt(String(n - 1))), 2)));
+  }
+  // Issue 19 target 4: a node's CPU per relayed message must not grow with the number of nodes (each node carrying the same load).
+  const cpu = (n) => s[n].perNode?.cpuUsPerMsg;
+  if (cpu('3') === undefined) return rows;
+  const per = d.config.perNodeRate;
+  for (const n of ['1', '2', '3']) {
+    rows.push(row(`nodes CPU per relayed message at ${per} msg/s per node, ${n} node${n === '1' ? '' : 's'} (µs; per node: ${s[n].perNode.nodeCpuUsPerMsg.map((x) => fmt(x)).join(' / ')})`, fmt(cpu(n)), n === '1' ? `${fmt(s.single.perNode.cpuUsPerMsg)} (1 node, no Redis)` : `${fmt(cpu(String(n - 1)))} (${n - 1} node${n === '2' ? '' : 's'})`, fmt(ratio(cpu(n), n === '1' ? s.single.perNode.cpuUsPerMsg : cpu(String(n - 1))), 2)));
   }
   const grow = ratio(cpu('3'), cpu('2'));
   rows.at(-1).target = '≤ 1.10 × 2 nodes';
@@ -188,8 +210,8 @@ export function clusterDetails(part, mdTable, heading) {
   out.push(heading('cluster', part));
   out.push('');
   out.push(
-    `${c.clients} socket.io clients (websocket) in one load-generator process, rooms of ${c.roomSize}, client i on node i mod N (so nearly every relay crosses between nodes through Redis); ` +
-      `one redis-server 7 (no persistence) on loopback; every node its own process with ${JSON.stringify(c.ourOptions)}. Fixed load ${c.rate} signal/s in total, then saturated (${c.inflight} signals in flight per client); ` +
+    `${c.clients} socket.io clients (websocket) in one load-generator process, rooms of ${c.roomSize}, each room spread over two nodes, its members alternating (2 of every 3 relays cross between nodes through Redis, with 2 nodes and with 3 alike); ` +
+      `one redis-server 7 (no persistence) on loopback; every node its own process with ${JSON.stringify(c.ourOptions)}. Fixed load ${c.rate} signal/s in total, then ${c.perNodeRate ?? '—'} signal/s per node (N nodes carry N times it), then saturated (${c.inflight} signals in flight per client); ` +
       `${c.warmupMs} ms warm-up, ${c.durationMs} ms measured; medians over ${c.rounds} rounds, the setups' order rotated each round. CPU in cores (100 % = one core), from /proc.`,
   );
   out.push('');
