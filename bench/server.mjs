@@ -64,7 +64,7 @@ async function startSetup(kind, cfg) {
   // BENCH_SERVER_PROF=<dir>: a V8 CPU profile of each server process, for finding where the time goes.
   const prof = process.env.BENCH_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_PROF}`, `--cpu-prof-name=${kind}-${Date.now()}.cpuprofile`] : [];
   const host = child('server-host.mjs', [kind, JSON.stringify(kind === 'ours' ? OUR_OPTIONS : HEARTBEAT)], ['--expose-gc', ...prof]);
-  const setup = { kind, host, load: null, phases: {}, windows: [] };
+  const setup = { kind, host, load: null, phases: {}, windows: [], loopWindows: [] };
   try {
     const { port } = await host.next('ready', 20000);
     const url = `http://127.0.0.1:${port}`;
@@ -148,7 +148,8 @@ function describe(kind, setup, cfg) {
       const f = phases[`fixed${rate}`];
       return `${rate}/s offered: ${round(f.deliveredPerSec)}/s p50 ${round(f.latency.p50, 2)} p99 ${round(f.latency.p99, 2)} ms, ${cpu(f)}; `;
     }).join('') +
-    `saturated ${round(s.deliveredPerSec)}/s over ${s.windows} windows [${setup.windows.map((w) => round(w.deliveredPerSec)).join(', ')}], ${cpu(s)}; ` +
+    (phases.closedLoop ? `closed loop (${cfg.loopInflight} in flight) ${round(phases.closedLoop.deliveredPerSec)}/s, ${round(phases.closedLoop.serverCpuShare * 100)}% server cpu; ` : '') +
+    `saturated (${cfg.inflight} in flight) ${round(s.deliveredPerSec)}/s over ${s.windows} windows [${setup.windows.map((w) => round(w.deliveredPerSec)).join(', ')}], ${cpu(s)}; ` +
     `server cpu ${round(s.serverCpuShare * 100)}%, load gen ${round(s.loadCpuShare * 100)}%, other processes ${round((s.otherCores ?? NaN) * 100)}%; ` +
     `heap/socket ${round(heapPerSocket / 1024, 1)} KB${Object.keys(errs).length ? `; errors ${JSON.stringify(errs)}` : ''}`
   );
@@ -202,12 +203,19 @@ async function oneRound(order, cfg, log) {
     for (const rate of cfg.rates) {
       for (const kind of order) setups[kind].phases[`fixed${rate}`] = await runPhase(setups[kind], { type: 'fixed', rate, warmupMs: cfg.warmupMs, durationMs: cfg.durationMs }, cfg);
     }
+    // Closed loop with few signals in flight (info): neither process is kept busy, so this measures round trips as much as the server.
+    const loop = { type: 'saturate', inflight: cfg.loopInflight, warmupMs: cfg.saturateWarmupMs, durationMs: cfg.saturateWindowMs };
+    for (let w = 0; w < cfg.loopWindows; w++) {
+      for (const kind of w % 2 === 0 ? order : [...order].reverse()) setups[kind].loopWindows.push(await runPhase(setups[kind], loop, cfg));
+    }
+    // Saturated: enough in flight that the server is the bottleneck (it runs at 93-96 % of a core here).
     const saturate = { type: 'saturate', inflight: cfg.inflight, warmupMs: cfg.saturateWarmupMs, durationMs: cfg.saturateWindowMs };
     for (let w = 0; w < cfg.saturateWindows; w++) {
       for (const kind of w % 2 === 0 ? order : [...order].reverse()) setups[kind].windows.push(await runPhase(setups[kind], saturate, cfg));
     }
     const pair = {};
     for (const kind of order) {
+      if (cfg.loopWindows) setups[kind].phases.closedLoop = pooledSaturation(setups[kind].loopWindows, cfg.saturateWindowMs);
       setups[kind].phases.saturate = pooledSaturation(setups[kind].windows, cfg.saturateWindowMs);
       log(describe(kind, setups[kind], cfg));
       pair[kind] = resultOf(setups[kind]);
@@ -222,7 +230,9 @@ export async function runServer({
   clients = 1000,
   roomSize = 4,
   rates = [2000, 5000],
-  inflight = 2,
+  inflight = 32,
+  loopInflight = 2,
+  loopWindows = 4,
   warmupMs = 2000,
   durationMs = 10000,
   saturateWindows = 6,
@@ -231,7 +241,7 @@ export async function runServer({
   rounds = 3,
   log = console.log,
 } = {}) {
-  const cfg = { clients, roomSize, rates, inflight, warmupMs, durationMs, saturateWindows, saturateWarmupMs, saturateWindowMs };
+  const cfg = { clients, roomSize, rates, inflight, loopInflight, loopWindows, warmupMs, durationMs, saturateWindows, saturateWarmupMs, saturateWindowMs };
   const runs = { ours: [], bare: [] };
   // A round during which other processes took more than half the machine says
   // more about them than about the servers: it is kept in results.json but
@@ -288,6 +298,17 @@ export function summarizeServer(runs, cfg) {
         loadCpuShare: m((x) => x.phases.saturate.loadCpuShare),
         otherCores: m((x) => x.phases.saturate.otherCores ?? NaN),
       },
+      closedLoop: xs.every((x) => x.phases.closedLoop)
+        ? {
+            deliveredPerSec: m((x) => x.phases.closedLoop.deliveredPerSec),
+            p50: m((x) => x.phases.closedLoop.latency.p50),
+            p99: m((x) => x.phases.closedLoop.latency.p99),
+            serverCpuShare: m((x) => x.phases.closedLoop.serverCpuShare),
+            serverCpuUsPerMsg: m((x) => x.phases.closedLoop.serverCpuUsPerMsg),
+            loadCpuShare: m((x) => x.phases.closedLoop.loadCpuShare),
+            otherCores: m((x) => x.phases.closedLoop.otherCores ?? NaN),
+          }
+        : undefined,
       heapPerSocket: m((x) => x.memory.heapPerSocket),
       rssPerSocket: m((x) => x.memory.rssPerSocket),
       errors: xs.flatMap((x) => Object.values(x.phases).map((p) => p.errors)).filter((e) => Object.keys(e).length),
@@ -303,6 +324,7 @@ export function summarizeServer(runs, cfg) {
     bare,
     ratios: {
       saturatedThroughput: round(ratio(ours.saturate.deliveredPerSec, bare.saturate.deliveredPerSec), 3),
+      closedLoopThroughput: ours.closedLoop && bare.closedLoop ? round(ratio(ours.closedLoop.deliveredPerSec, bare.closedLoop.deliveredPerSec), 3) : undefined,
       // One core's worth of relaying, from CPU time per message at the highest fixed load: less sensitive to a busy machine.
       cpuCapacity: round(ratio(bare.fixed[rates.at(-1)].serverCpuUsPerMsg, ours.fixed[rates.at(-1)].serverCpuUsPerMsg), 3),
       fixedThroughput: Object.fromEntries(rates.map((r) => [r, round(ratio(ours.fixed[r].deliveredPerSec, bare.fixed[r].deliveredPerSec), 3)])),

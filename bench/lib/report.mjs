@@ -67,7 +67,10 @@ function computedRows(parts) {
     const r = sv.ratios;
     const rates = sv.config.rates;
     const low = sv.targetRate;
-    rows.push(row('server', `relay throughput, saturated (msg/s, ${sv.config.clients} clients)`, fmt(sv.ours.saturate.deliveredPerSec), fmt(sv.bare.saturate.deliveredPerSec), 'bare relay', fmt(r.saturatedThroughput, 2), '≥ 0.95 × bare', pf(num(r.saturatedThroughput) ? r.saturatedThroughput >= 0.95 : null)));
+    rows.push(row('server', `relay throughput, saturated (msg/s, ${sv.config.clients} clients${sv.config.loopWindows ? `, ${sv.config.inflight} in flight each` : ''})`, fmt(sv.ours.saturate.deliveredPerSec), fmt(sv.bare.saturate.deliveredPerSec), 'bare relay', fmt(r.saturatedThroughput, 2), '≥ 0.95 × bare', pf(num(r.saturatedThroughput) ? r.saturatedThroughput >= 0.95 : null)));
+    if (sv.ours.closedLoop && sv.bare.closedLoop) {
+      rows.push(row('server', `relay throughput, closed loop, ${sv.config.loopInflight} in flight per client (msg/s; servers at ${fmt(sv.ours.closedLoop.serverCpuShare * 100, 0)} / ${fmt(sv.bare.closedLoop.serverCpuShare * 100, 0)} % of a core)`, fmt(sv.ours.closedLoop.deliveredPerSec), fmt(sv.bare.closedLoop.deliveredPerSec), 'bare relay', fmt(r.closedLoopThroughput, 2), '—', 'info'));
+    }
     const hi = rates.at(-1);
     rows.push(row('server', `relay capacity of one core, from CPU µs per message at ${hi}/s (msg/s)`, fmt(1e6 / sv.ours.fixed[hi].serverCpuUsPerMsg), fmt(1e6 / sv.bare.fixed[hi].serverCpuUsPerMsg), 'bare relay', fmt(r.cpuCapacity, 2), '≥ 0.80 × bare', pf(num(r.cpuCapacity) ? r.cpuCapacity >= 0.8 : null)));
     for (const rate of rates) {
@@ -232,7 +235,7 @@ function details(parts) {
       `${sv.config.clients} socket.io clients (websocket) per server, in a load-generator process of its own, rooms of ${sv.config.roomSize}; each server in its own process; in a round both servers are up side by side and measured in turn (rounds alternate which goes first); medians over ${sv.ours.rounds} rounds${sv.ours.disturbedRounds ? ` (${sv.ours.disturbedRounds} more left out: other processes took more than one core during them)` : ''}. ` +
         `Fixed loads: ${sv.config.rates.join(' and ')} signal/s in total, round-robin over the clients, each to a room mate; ${sv.config.warmupMs} ms warm-up, then ${sv.config.durationMs} ms measured. ` +
         (sv.config.saturateWindows
-          ? `Saturated: every client keeps ${sv.config.inflight} signals waiting for their ack (closed loop), in ${sv.config.saturateWindows} windows per server of ${sv.config.saturateWarmupMs} ms warm-up and ${sv.config.saturateWindowMs} ms measured, taken alternately (A B B A A B…) so that a slower minute of the machine falls on both alike; throughput over the summed windows, latency the median of the windows'. `
+          ? `${sv.config.loopWindows ? `Closed loop: every client keeps ${sv.config.loopInflight} signals waiting for their ack, ${sv.config.loopWindows} windows per server; neither process is kept busy then, so it measures round trips as much as the server. ` : ''}Saturated: every client keeps ${sv.config.inflight} signals waiting for their ack (enough that the server is the bottleneck), in ${sv.config.saturateWindows} windows per server of ${sv.config.saturateWarmupMs} ms warm-up and ${sv.config.saturateWindowMs} ms measured, taken alternately (A B B A A B…) so that a slower minute of the machine falls on both alike; throughput over the summed windows, latency the median of the windows'. `
           : `Saturated: every client keeps ${sv.config.inflight} signals waiting for their ack (closed loop). `) +
         `Our server ran with ${JSON.stringify(sv.config.ourOptions)}; the bare relay with socket.io's defaults but our heartbeat (ping every 4 s), so both do the same work besides relaying.`,
     );
@@ -243,6 +246,8 @@ function details(parts) {
         const f = x.fixed[rate];
         rowsS.push([name, `${rate}/s`, fmt(f.deliveredPerSec), fmt(f.p50, 2), fmt(f.p90, 2), fmt(f.p99, 2), fmt(f.ackP99, 2), fmt(f.lost), fmt(f.serverCpuShare * 100, 0), fmt(f.serverCpuUsPerMsg, 0), '', fmt(f.otherCores * 100, 0)]);
       }
+      const cl = x.closedLoop;
+      if (cl) rowsS.push([name, `closed loop (${sv.config.loopInflight} in flight per client)`, fmt(cl.deliveredPerSec), fmt(cl.p50, 1), '', fmt(cl.p99, 1), '', '', fmt(cl.serverCpuShare * 100, 0), fmt(cl.serverCpuUsPerMsg, 0), fmt(cl.loadCpuShare * 100, 0), fmt(cl.otherCores * 100, 0)]);
       const s2 = x.saturate;
       rowsS.push([name, `saturated (${sv.config.inflight} in flight per client)`, fmt(s2.deliveredPerSec), fmt(s2.p50, 1), '', fmt(s2.p99, 1), '', '', fmt(s2.serverCpuShare * 100, 0), fmt(s2.serverCpuUsPerMsg, 0), fmt(s2.loadCpuShare * 100, 0), fmt(s2.otherCores * 100, 0)]);
     }
