@@ -102,6 +102,17 @@ export function createGate({ config, metrics, log, closing }: GateOptions): Gate
     socket.data = { userid: userid ?? randomUUID(), extra: extra ?? {}, roomid: null, grant };
   }
 
+  /** A request refused at the gate: counted, and acked with the error when it has an ack. */
+  function refuse(conn: Connection, ack: AnyAck | undefined, code: ErrorCode, message: string, reason: string = code): null {
+    metrics.rejected.inc({ reason });
+    try {
+      ack?.(fail(code, message));
+    } catch (err) {
+      conn.log.error({ err }, 'ack failed');
+    }
+    return null;
+  }
+
   return {
     allowRequest(req, cb) {
       if (closing()) return cb('the server is shutting down', false);
@@ -173,31 +184,20 @@ export function createGate({ config, metrics, log, closing }: GateOptions): Gate
       const { socket } = conn;
       // Packets already received when a flood got the socket disconnected.
       if (!socket.connected) return null;
-      const [event, ...args] = packet;
-      const last = args[args.length - 1];
+      // Read in place (every relayed message passes here: no copies, no closures).
+      const event = packet[0];
+      const last = packet[packet.length - 1];
       const ack = typeof last === 'function' ? (last as AnyAck) : undefined;
-      const refuse = (code: ErrorCode, message: string, reason: string = code): null => {
-        metrics.rejected.inc({ reason });
-        try {
-          ack?.(fail(code, message));
-        } catch (err) {
-          conn.log.error({ err }, 'ack failed');
-        }
-        return null;
-      };
       // Counted by the connection guard as the packet arrived (every packet, whatever its type).
       const decision = conn.guard.nextEventDecision();
       if (decision === 'drop') return null;
-      if (decision !== 'ok') {
-        refuse('rate-limited', 'too many messages; slow down');
-        return null;
-      }
-      if (!isClientEvent(event)) return refuse('invalid-request', 'unknown event', 'unknown-event');
-      if (!ack) return refuse('invalid-request', 'missing ack callback', 'missing-ack');
-      if (args.length !== 2) return refuse('invalid-request', 'expected exactly one payload and an ack callback');
-      if (closing()) return refuse('shutting-down', 'the server is shutting down');
-      if (conn.pending >= config.maxPending) return refuse('rate-limited', 'too many requests in flight');
-      return { event, payload: args[0], ack };
+      if (decision !== 'ok') return refuse(conn, ack, 'rate-limited', 'too many messages; slow down');
+      if (!isClientEvent(event)) return refuse(conn, ack, 'invalid-request', 'unknown event', 'unknown-event');
+      if (!ack) return refuse(conn, ack, 'invalid-request', 'missing ack callback', 'missing-ack');
+      if (packet.length !== 3) return refuse(conn, ack, 'invalid-request', 'expected exactly one payload and an ack callback');
+      if (closing()) return refuse(conn, ack, 'shutting-down', 'the server is shutting down');
+      if (conn.pending >= config.maxPending) return refuse(conn, ack, 'rate-limited', 'too many requests in flight');
+      return { event, payload: packet[1], ack };
     },
   };
 }

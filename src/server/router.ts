@@ -80,6 +80,25 @@ export function enqueue(q: RequestQueue, log: Logger, task: () => Awaitable<void
   track(q, log, q.queue.then(task));
 }
 
+/**
+ * `route()` after the connection's earlier requests: `enqueue` without the
+ * task closure when nothing is queued, the case of nearly every signal.
+ */
+export function routeInOrder(q: RequestQueue, ctx: HandlerContext, event: ClientEventName, payload: unknown, ack: AnyAck, log: Logger, metrics: Pick<Metrics, 'rejected'>): void {
+  if (q.pending === 0) {
+    let result: Awaitable<void>;
+    try {
+      result = route(ctx, event, payload, ack, log, metrics);
+    } catch (err) {
+      log.error({ err }, 'request failed');
+      return;
+    }
+    if (result instanceof Promise) track(q, log, result);
+    return;
+  }
+  track(q, log, q.queue.then(() => route(ctx, event, payload, ack, log, metrics)));
+}
+
 function track(q: RequestQueue, log: Logger, running: Promise<void>): void {
   q.pending++;
   q.queue = running
@@ -120,6 +139,11 @@ export function route(
     outcome = failure(err, event, log);
   }
   if (!(outcome instanceof Promise)) return answer(outcome, event, ack, log, metrics);
+  return answerLater(outcome, event, ack, log, metrics);
+}
+
+/** Apart from route(): its closures would be allocated on every call, the synchronous ones too. */
+function answerLater(outcome: Promise<Ack<object>>, event: ClientEventName, ack: AnyAck, log: Logger, metrics: Pick<Metrics, 'rejected'>): Promise<void> {
   return outcome.then(
     (result) => answer(result, event, ack, log, metrics),
     (err: unknown) => answer(failure(err, event, log), event, ack, log, metrics),

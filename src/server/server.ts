@@ -18,7 +18,7 @@ import { listen, serverPort, serverUrl, shutdown } from './lifecycle.js';
 import { createMetrics } from './metrics.js';
 import { WorkLimiter } from './rate-limit.js';
 import { MemoryRoomStore, type RoomStore } from './rooms.js';
-import { enqueue, route } from './router.js';
+import { enqueue, routeInOrder } from './router.js';
 
 export type { AuthenticateInfo, AuthenticateResult, SignalingServerOptions } from './config.js';
 export type { IoServer, IoSocket, ServerSocketData } from './io.js';
@@ -134,7 +134,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       // Queued here, at receipt, rather than by a listener: socket.io hands events
       // to listeners a tick later and drops them if the socket closed meanwhile,
       // which would lose a room:leave sent just before closing (pagehide).
-      if (request) enqueue(conn, conn.log, () => route(conn.ctx, request.event, request.payload, request.ack, conn.log, metrics));
+      if (request) routeInOrder(conn, conn.ctx, request.event, request.payload, request.ack, conn.log, metrics);
     });
     socket.on('disconnect', (reason) => {
       // Never a client's forgery (socket.io's parser refuses reserved event

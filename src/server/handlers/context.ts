@@ -37,7 +37,7 @@ export interface HandlerContext {
   readonly moves?: TopologyMoves | null;
   /** Password hashing, a few at a time (throws BusyError when too many wait). */
   readonly hashing: WorkLimiter;
-  readonly metrics: Pick<Metrics, 'relayed' | 'roomsOpened'>;
+  readonly metrics: Pick<Metrics, 'countRelayed' | 'roomsOpened'>;
   readonly log: Logger;
   /** Several nodes share the rooms (a room outlives this process). */
   readonly shared: boolean;

@@ -16,6 +16,6 @@ export async function custom(ctx: HandlerContext, p: Payload<'custom'>): Promise
   } else {
     relay.toRoom(roomid, 'custom', message, session.id);
   }
-  ctx.metrics.relayed.inc({ type: 'custom' });
+  ctx.metrics.countRelayed('custom');
   return { ok: true };
 }

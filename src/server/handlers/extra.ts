@@ -10,7 +10,7 @@ export async function extraUpdate(ctx: HandlerContext, p: Payload<'extra:update'
   const me = roomid !== null && (await ctx.store.updateExtra(roomid, session.data.userid, session.id, p.extra)) && (await ctx.store.member(roomid, session.data.userid));
   if (me) {
     ctx.relay.toRoom(roomid!, 'peer:update', peerInfo(me), session.id);
-    ctx.metrics.relayed.inc({ type: 'peer:update' });
+    ctx.metrics.countRelayed('peer:update');
   }
   return { ok: true };
 }

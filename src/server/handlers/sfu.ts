@@ -30,7 +30,7 @@ export async function sfuPublish(ctx: HandlerContext, p: Payload<'sfu:publish'>)
   if (!may(ctx.session, 'publish')) return fail('forbidden', 'your token does not allow publishing media');
   const { userid } = ctx.session.data;
   const result = await run(async () => ({ jsep: await target.sfu.publish(target.roomid, userid, ctx.session.id, p.jsep) }));
-  if (result.ok) ctx.metrics.relayed.inc({ type: 'sfu' });
+  if (result.ok) ctx.metrics.countRelayed('sfu');
   return result;
 }
 

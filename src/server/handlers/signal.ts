@@ -4,30 +4,55 @@ import { MAX_STREAMS } from '../../protocol.js';
 import { isNonRelayCandidate, sdpHasNonRelayCandidate, sdpStreamIds, sendsMedia } from '../sdp.js';
 import type { Payload } from '../validation.js';
 import { andThen, type Awaitable } from '../rooms.js';
+import type { Target } from '../relay.js';
 import { fail, may, type HandlerContext, type Refusal, type Session } from './context.js';
 
-/** Synchronous with the memory store (the relay's hot path: no promise, no await); a promise with Redis. */
+/**
+ * Synchronous with the memory store (the relay's hot path: no promise, no
+ * await, no closure); a promise with Redis.
+ */
 export function signal(ctx: HandlerContext, p: Payload<'signal'>): Awaitable<Ack> {
   const roomid = ctx.session.data.roomid;
   if (roomid === null) return fail('not-in-room', 'join a room first');
   const refusal = checkSignal(ctx.session, ctx.config.relayOnly, p.data);
   if (refusal) return refusal;
-  const from = ctx.session.data.userid;
-  const notFound = () => fail('peer-not-found', `${p.to} is not in your room`);
-  if (p.to === from) return notFound();
+  if (p.to === ctx.session.data.userid) return notFound(p.to);
   // Shared mode: usually answered from this node's membership cache, no Redis round trip.
-  return andThen(ctx.relay.locate(roomid, p.to), (target) => {
-    if (!target) return notFound();
-    return andThen(hostMuteRefusal(ctx, roomid, p.data), (muted) => {
-      if (muted) return muted;
-      return andThen(claimStreams(ctx, roomid, p.data), (claimed): Ack => {
-        if (claimed) return claimed;
-        ctx.relay.toMember(target, 'signal', { from, data: p.data });
-        ctx.metrics.relayed.inc({ type: 'signal' });
-        return { ok: true };
-      });
-    });
-  });
+  const target = ctx.relay.locate(roomid, p.to);
+  return target instanceof Promise ? toTargetLater(ctx, roomid, p, target) : toTarget(ctx, roomid, p, target);
+}
+
+// The promise branches are functions of their own: a closure in signal() would cost an allocation on every call.
+const toTargetLater = (ctx: HandlerContext, roomid: string, p: Payload<'signal'>, target: Promise<Target | undefined>): Promise<Ack> =>
+  target.then((t) => toTarget(ctx, roomid, p, t));
+
+const notFound = (userid: string): Refusal => fail('peer-not-found', `${userid} is not in your room`);
+
+/** The success ack of a relayed signal, one object for all (socket.io only reads it). */
+const RELAYED: Ack = Object.freeze({ ok: true });
+
+function toTarget(ctx: HandlerContext, roomid: string, p: Payload<'signal'>, target: Target | undefined): Awaitable<Ack> {
+  if (!target) return notFound(p.to);
+  // Only a signal with a stream list (or an SDP) asks the store anything here.
+  const muted = hostMuteRefusal(ctx, roomid, p.data);
+  return muted instanceof Promise ? claimAndSendLater(ctx, roomid, p, target, muted) : (muted ?? claimAndSend(ctx, roomid, p, target));
+}
+
+const claimAndSendLater = (ctx: HandlerContext, roomid: string, p: Payload<'signal'>, target: Target, muted: Promise<Refusal | null>): Promise<Ack> =>
+  muted.then((refused) => refused ?? claimAndSend(ctx, roomid, p, target));
+
+function claimAndSend(ctx: HandlerContext, roomid: string, p: Payload<'signal'>, target: Target): Awaitable<Ack> {
+  const claimed = claimStreams(ctx, roomid, p.data);
+  return claimed instanceof Promise ? sendLater(ctx, p, target, claimed) : (claimed ?? send(ctx, p, target));
+}
+
+const sendLater = (ctx: HandlerContext, p: Payload<'signal'>, target: Target, claimed: Promise<Refusal | null>): Promise<Ack> =>
+  claimed.then((refused) => refused ?? send(ctx, p, target));
+
+function send(ctx: HandlerContext, p: Payload<'signal'>, target: Target): Ack {
+  ctx.relay.toMember(target, 'signal', { from: ctx.session.data.userid, data: p.data });
+  ctx.metrics.countRelayed('signal');
+  return RELAYED;
 }
 
 /**
@@ -62,9 +87,10 @@ export function checkSignal(session: Session, relayOnly: boolean, data: Payload<
  * is refused, so nobody can put their media in another member's tile.
  */
 function claimStreams(ctx: HandlerContext, roomid: string, data: Payload<'signal'>['data']): Awaitable<Refusal | null> {
+  // Candidates (most signals) name no stream.
+  if (!data.streams?.length && !data.description) return null;
   const ids = new Set(data.streams?.map((s) => s.streamid));
   if (data.description) for (const id of sdpStreamIds(data.description.sdp)) ids.add(id);
-  // Candidates (most signals) name no stream.
   if (ids.size === 0) return null;
   // Each `streams` list is capped by validation; an SDP may name a few more (one per track).
   if (ids.size > MAX_STREAMS * 2) return fail('invalid-request', 'too many stream ids in one signal');
