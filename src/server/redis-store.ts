@@ -673,6 +673,10 @@ export class RedisRoomStore implements RoomStore {
     return typeof reply === 'string' ? decodeMember(userid, reply) : undefined;
   }
 
+  async connection(roomid: string, userid: string): Promise<string | undefined> {
+    return (await this.route(roomid, userid))?.connId;
+  }
+
   /** Where member `userid` of `roomid` is connected: its connection and the node that holds it. */
   async route(roomid: string, userid: string): Promise<{ connId: string; node: string } | undefined> {
     const reply = await this.run('member', [roomid, userid]);

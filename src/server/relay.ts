@@ -79,6 +79,8 @@ type Wire =
  */
 export function createRelay(io: IoServer, onEvict: (connId: string) => void, store: RoomStore, bus?: NodeBus, onError?: (err: unknown) => void): Relay {
   const sockets = io.sockets.sockets;
+  // This node's sockets, as a broadcast operator: immutable (to() returns a new one), so built once.
+  const local = io.local;
   // socket.io's emit is typed per literal event; these generic ones are checked by the Relay signature.
   const emit = (target: unknown, event: ServerEventName, payload: unknown) => (target as { emit(event: string, payload: unknown): boolean }).emit(event, payload);
   /**
@@ -87,9 +89,9 @@ export function createRelay(io: IoServer, onEvict: (connId: string) => void, sto
    * as a Buffer, where `socket.emit` passes a string that each write must
    * encode again, a measurable part of a relayed message's cost.
    */
-  const toSocketHere = (connId: string, event: ServerEventName, payload: unknown) => emit(io.local.to(connId), event, payload);
+  const toSocketHere = (connId: string, event: ServerEventName, payload: unknown) => emit(local.to(connId), event, payload);
   const toRoomHere = (roomid: string, event: ServerEventName, payload: unknown, except?: string | null) => {
-    const room = io.local.to(roomKey(roomid));
+    const room = local.to(roomKey(roomid));
     emit(except ? room.except(except) : room, event, payload);
   };
   const expelHere = (connId: string, roomid: string, event: ServerEventName, payload: unknown) => {
@@ -114,15 +116,22 @@ export function createRelay(io: IoServer, onEvict: (connId: string) => void, sto
     return ok;
   };
 
+  // Apart from locate(): a closure there would be allocated on every call.
+  const targetLater = (roomid: string, userid: string, connId: Promise<string | undefined>): Promise<Target | undefined> =>
+    connId.then((id) => (id === undefined ? undefined : { roomid, userid, connId: id }));
+
   if (!bus) {
     return {
-      locate: (roomid, userid) => andThen(store.member(roomid, userid), (m) => m && { roomid, userid, connId: m.connId }),
+      locate(roomid, userid) {
+        const connId = store.connection(roomid, userid);
+        return connId instanceof Promise ? targetLater(roomid, userid, connId) : connId === undefined ? undefined : { roomid, userid, connId };
+      },
       toMember: (t, event, payload) => void toMemberHere(t.roomid, t.userid, t.connId, event, payload, true),
       toConnection: (connId, event, payload) => void toSocketHere(connId, event, payload),
       toRoom: toRoomHere,
       evict: (connId, roomid) => expelHere(connId, roomid, 'session:replaced', {}),
       expel: expelHere,
-      closeRoom: (roomid) => io.local.in(roomKey(roomid)).disconnectSockets(true),
+      closeRoom: (roomid) => local.in(roomKey(roomid)).disconnectSockets(true),
     };
   }
 
@@ -185,7 +194,7 @@ export function createRelay(io: IoServer, onEvict: (connId: string) => void, sto
         if (sockets.has(w[1])) expelHere(w[1], w[2], w[3], w[4]);
         break;
       case 'k':
-        io.local.in(roomKey(w[1])).disconnectSockets(true);
+        local.in(roomKey(w[1])).disconnectSockets(true);
         break;
     }
   });
@@ -233,7 +242,7 @@ export function createRelay(io: IoServer, onEvict: (connId: string) => void, sto
     },
     expel,
     closeRoom(roomid) {
-      io.local.in(roomKey(roomid)).disconnectSockets(true);
+      local.in(roomKey(roomid)).disconnectSockets(true);
       post(roomid, ['k', roomid]);
     },
   };

@@ -152,6 +152,8 @@ export interface RoomStore {
   /** Removes the membership if `connId` still holds it; deletes the room when empty. */
   leave(roomid: string, userid: string, connId: string): Awaitable<LeaveResult>;
   member(roomid: string, userid: string): Awaitable<RoomMember | undefined>;
+  /** The connection holding membership `userid` of `roomid`: `member(…)?.connId` without the copy (the relay's hot path). */
+  connection(roomid: string, userid: string): Awaitable<string | undefined>;
   /** Sets the extra of the membership if `connId` still holds it. */
   updateExtra(roomid: string, userid: string, connId: string, extra: Extra): Awaitable<boolean>;
   /**
@@ -304,6 +306,10 @@ export class MemoryRoomStore implements RoomStore {
   member(roomid: string, userid: string): RoomMember | undefined {
     const m = this.rooms.get(roomid)?.members.get(userid);
     return m && copy(m);
+  }
+
+  connection(roomid: string, userid: string): string | undefined {
+    return this.rooms.get(roomid)?.members.get(userid)?.connId;
   }
 
   members(roomid: string): RoomMember[] {

@@ -82,6 +82,11 @@ export function roomStoreSuite(name: string, make: () => Promise<StoreFixture>, 
         assert.deepEqual(r.replaced, { connId: 'c1', roomid: 'old' });
         assert.equal(await store.get('old'), undefined);
         assert.equal((await store.member('new', 'a'))?.connId, 'c2');
+        // connection(): the relay's lookup, the same answer from every node.
+        assert.equal(await store.connection('new', 'a'), 'c2');
+        assert.equal(await other.connection('new', 'a'), 'c2');
+        assert.equal(await store.connection('old', 'a'), undefined);
+        assert.equal(await store.connection('new', 'nobody'), undefined);
       });
 
       it('a room incarnation has its own token', async () => {
