@@ -20,7 +20,8 @@ if (kind === 'ours') {
   close = () => server.close();
 } else if (kind === 'bare') {
   const http = createServer();
-  const io = new Server(http, { serveClient: false });
+  // The options (our heartbeat) apply here too, so both servers do the same work besides relaying.
+  const io = new Server(http, { serveClient: false, ...options });
   attachBareProtocolRelay(io);
   await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
   port = http.address().port;
@@ -43,6 +44,15 @@ function syscalls() {
   }
 }
 
+// BENCH_HEAP_SAMPLE=<file prefix>: sampled allocations (garbage included) of this server, written at close.
+let heapSession;
+if (process.env.BENCH_HEAP_SAMPLE) {
+  const { Session } = await import('node:inspector');
+  heapSession = new Session();
+  heapSession.connect();
+  await new Promise((resolve, reject) => heapSession.post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }, (e) => (e ? reject(e) : resolve())));
+}
+
 process.on('message', async (m) => {
   if (m.type === 'mem') {
     const u = await memoryAfterGc();
@@ -51,6 +61,10 @@ process.on('message', async (m) => {
     const c = process.cpuUsage();
     process.send({ type: 'cpu', id: m.id, cpuMs: (c.user + c.system) / 1000, systemMs: c.system / 1000, ...syscalls() });
   } else if (m.type === 'close') {
+    if (heapSession) {
+      const { profile } = await new Promise((resolve) => heapSession.post('HeapProfiler.stopSampling', (e, r) => resolve(r)));
+      (await import('node:fs')).writeFileSync(`${process.env.BENCH_HEAP_SAMPLE}-${kind}.heapprofile`, JSON.stringify(profile));
+    }
     await Promise.race([close(), sleep(3000)]);
     process.exit(0);
   }
