@@ -63,7 +63,9 @@ const HEARTBEAT = { pingInterval: 4000, pingTimeout: 4000 };
 async function startSetup(kind, cfg) {
   // BENCH_SERVER_PROF=<dir>: a V8 CPU profile of each server process, for finding where the time goes.
   const prof = process.env.BENCH_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_PROF}`, `--cpu-prof-name=${kind}-${Date.now()}.cpuprofile`] : [];
-  const host = child('server-host.mjs', [kind, JSON.stringify(kind === 'ours' ? OUR_OPTIONS : HEARTBEAT)], ['--expose-gc', ...prof]);
+  // BENCH_SERVER_NODE_ARGS="--trace-gc …": more Node flags for each server process.
+  const extra = process.env.BENCH_SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+  const host = child('server-host.mjs', [kind, JSON.stringify(kind === 'ours' ? OUR_OPTIONS : HEARTBEAT)], ['--expose-gc', ...prof, ...extra]);
   const setup = { kind, host, load: null, phases: {}, windows: [], loopWindows: [] };
   try {
     const { port } = await host.next('ready', 20000);
