@@ -8,16 +8,14 @@ import type { Metrics } from './metrics.js';
 import type { WorkLimiter } from './rate-limit.js';
 import { guardOf, type ConnectionGuard } from './engine-guard.js';
 import { createRelay, type NodeBus, type Relay } from './relay.js';
-import type { RequestQueue } from './router.js';
+import type { RequestLog, RequestQueue } from './router.js';
 import type { JanusPool } from './janus/index.js';
-import type { RoomStore } from './rooms.js';
+import type { RoomInfo, RoomStore } from './rooms.js';
 import { SfuRooms } from './sfu-rooms.js';
 import { TopologyMoves } from './topology.js';
 
-export interface Connection extends RequestQueue {
+export interface Connection extends RequestQueue, RequestLog {
   readonly socket: IoSocket;
-  /** The server's logger, bound to this connection. */
-  readonly log: Logger;
   /** The engine-level guard of this connection: its rate decisions, what is held for it. */
   readonly guard: ConnectionGuard;
   /** What its requests' handlers get. */
@@ -76,27 +74,18 @@ export class Connections {
 
   /** Registers a socket that passed the handshake. */
   add(socket: IoSocket): Connection {
-    const { config, store, hashing, metrics, log, shared } = this.options;
-    const session: Session = {
-      id: socket.id,
-      get connected() {
-        return socket.connected;
-      },
-      get data() {
-        return socket.data;
-      },
-      joined: (room) => {
-        conn.room = { maxParticipants: room.maxParticipants, passwordHash: room.passwordHash, lobby: room.lobby };
-        socket.join(roomKey(room.roomid));
-        this.scheduleIceRefresh(conn);
-      },
-      left: (roomid) => {
-        clearTimeout(conn.iceTimer);
-        socket.leave(roomKey(roomid));
-      },
-    };
-    const ctx: HandlerContext = {
-      session,
+    const conn = new LiveConnection(socket, this.options.log, (this.contextBase ??= this.makeContextBase()), {
+      joined: (c) => this.scheduleIceRefresh(c),
+    });
+    this.byId.set(socket.id, conn);
+    return conn;
+  }
+
+  /** What every connection's handler context shares: made once. */
+  private contextBase?: Omit<HandlerContext, 'session'>;
+  private makeContextBase(): Omit<HandlerContext, 'session'> {
+    const { config, store, hashing, metrics, log, shared, closing } = this.options;
+    return {
       store,
       relay: this.relay,
       config,
@@ -104,25 +93,11 @@ export class Connections {
       metrics,
       log,
       shared,
-      closing: this.options.closing,
+      closing,
       iceServersFor: (userid) => this.iceServersFor(userid),
       sfu: this.sfu,
       moves: this.moves,
     };
-    let connLog: Logger | undefined;
-    const conn: Connection = {
-      socket,
-      // Made on first use: most connections never log anything of their own.
-      get log() {
-        return (connLog ??= log.child({ sid: socket.id, userid: socket.data.userid }));
-      },
-      guard: Object.assign(guardOf(socket), { ioSocket: socket }),
-      ctx,
-      queue: Promise.resolve(),
-      pending: 0,
-    };
-    this.byId.set(socket.id, conn);
-    return conn;
   }
 
   delete(connId: string): void {
@@ -206,5 +181,73 @@ export class Connections {
         }
       },
     };
+  }
+}
+
+/*
+ * A connection and its session are class instances rather than object
+ * literals with getters: a literal's getters are its own closures, which gives
+ * every connection an object shape of its own, and with a thousand of them
+ * every property read on the relay's path (conn.pending, session.data…) went
+ * through V8's megamorphic lookup.
+ */
+
+class LiveConnection implements Connection {
+  readonly guard: ConnectionGuard;
+  readonly ctx: HandlerContext;
+  queue: Promise<void> = Promise.resolve();
+  pending = 0;
+  iceTimer?: ReturnType<typeof setTimeout>;
+  room?: Connection['room'];
+  private connLog?: Logger;
+
+  constructor(
+    readonly socket: IoSocket,
+    private readonly serverLog: Logger,
+    base: Omit<HandlerContext, 'session'>,
+    hooks: { joined(conn: Connection): void },
+  ) {
+    this.guard = Object.assign(guardOf(socket), { ioSocket: socket });
+    this.ctx = { ...base, session: new SocketSession(socket, this, hooks) };
+  }
+
+  /** The server's logger, bound to this connection; made on first use: most connections never log anything of their own. */
+  get log(): Logger {
+    return (this.connLog ??= this.serverLog.child({ sid: this.socket.id, userid: this.socket.data.userid }));
+  }
+
+  get debugging(): boolean {
+    return this.serverLog.isLevelEnabled('debug');
+  }
+}
+
+class SocketSession implements Session {
+  readonly id: string;
+
+  constructor(
+    private readonly socket: IoSocket,
+    private readonly conn: Connection,
+    private readonly hooks: { joined(conn: Connection): void },
+  ) {
+    this.id = socket.id;
+  }
+
+  get connected(): boolean {
+    return this.socket.connected;
+  }
+
+  get data(): IoSocket['data'] {
+    return this.socket.data;
+  }
+
+  joined(room: RoomInfo): void {
+    this.conn.room = { maxParticipants: room.maxParticipants, passwordHash: room.passwordHash, lobby: room.lobby };
+    this.socket.join(roomKey(room.roomid));
+    this.hooks.joined(this.conn);
+  }
+
+  left(roomid: string): void {
+    clearTimeout(this.conn.iceTimer);
+    this.socket.leave(roomKey(roomid));
   }
 }

@@ -52,6 +52,17 @@ export const isClientEvent = (event: unknown): event is ClientEventName => typeo
 
 export type AnyAck = (response: Ack<object>) => void;
 
+/**
+ * A connection's logger, made on first use: a relayed message never asks for
+ * it unless a line is written (a pino child per connection costs memory, and
+ * a thousand of them make every logger call site megamorphic).
+ */
+export interface RequestLog {
+  readonly log: Logger;
+  /** Request lines are written (debug level): asked without making the logger. */
+  readonly debugging: boolean;
+}
+
 /** A connection's queue: its requests (and its disconnect) run one after another, in arrival order. */
 export interface RequestQueue {
   queue: Promise<void>;
@@ -64,45 +75,45 @@ export interface RequestQueue {
  * runs at once, and a task that finishes synchronously (a signal with the
  * memory store) never touches the queue: no promise is created for it.
  */
-export function enqueue(q: RequestQueue, log: Logger, task: () => Awaitable<void>): void {
+export function enqueue(q: RequestQueue & RequestLog, task: () => Awaitable<void>): void {
   if (q.pending === 0) {
     let result: Awaitable<void>;
     try {
       result = task();
     } catch (err) {
-      log.error({ err }, 'request failed');
+      q.log.error({ err }, 'request failed');
       return;
     }
     if (!(result instanceof Promise)) return;
-    track(q, log, result);
+    track(q, result);
     return;
   }
-  track(q, log, q.queue.then(task));
+  track(q, q.queue.then(task));
 }
 
 /**
  * `route()` after the connection's earlier requests: `enqueue` without the
  * task closure when nothing is queued, the case of nearly every signal.
  */
-export function routeInOrder(q: RequestQueue, ctx: HandlerContext, event: ClientEventName, payload: unknown, ack: AnyAck, log: Logger, metrics: Pick<Metrics, 'rejected'>): void {
+export function routeInOrder(q: RequestQueue & RequestLog, ctx: HandlerContext, event: ClientEventName, payload: unknown, ack: AnyAck, metrics: Pick<Metrics, 'rejected'>): void {
   if (q.pending === 0) {
     let result: Awaitable<void>;
     try {
-      result = route(ctx, event, payload, ack, log, metrics);
+      result = route(ctx, event, payload, ack, q, metrics);
     } catch (err) {
-      log.error({ err }, 'request failed');
+      q.log.error({ err }, 'request failed');
       return;
     }
-    if (result instanceof Promise) track(q, log, result);
+    if (result instanceof Promise) track(q, result);
     return;
   }
-  track(q, log, q.queue.then(() => route(ctx, event, payload, ack, log, metrics)));
+  track(q, q.queue.then(() => route(ctx, event, payload, ack, q, metrics)));
 }
 
-function track(q: RequestQueue, log: Logger, running: Promise<void>): void {
+function track(q: RequestQueue & RequestLog, running: Promise<void>): void {
   q.pending++;
   q.queue = running
-    .catch((err: unknown) => log.error({ err }, 'request failed'))
+    .catch((err: unknown) => q.log.error({ err }, 'request failed'))
     .finally(() => {
       q.pending--;
     });
@@ -114,7 +125,7 @@ export function route(
   event: ClientEventName,
   payload: unknown,
   ack: AnyAck,
-  log: Logger,
+  log: RequestLog,
   metrics: Pick<Metrics, 'rejected'>,
 ): Awaitable<void> {
   // A leave sent just before the socket closed (pagehide) still counts as a leave,
@@ -143,7 +154,7 @@ export function route(
 }
 
 /** Apart from route(): its closures would be allocated on every call, the synchronous ones too. */
-function answerLater(outcome: Promise<Ack<object>>, event: ClientEventName, ack: AnyAck, log: Logger, metrics: Pick<Metrics, 'rejected'>): Promise<void> {
+function answerLater(outcome: Promise<Ack<object>>, event: ClientEventName, ack: AnyAck, log: RequestLog, metrics: Pick<Metrics, 'rejected'>): Promise<void> {
   return outcome.then(
     (result) => answer(result, event, ack, log, metrics),
     (err: unknown) => answer(failure(err, event, log), event, ack, log, metrics),
@@ -151,19 +162,19 @@ function answerLater(outcome: Promise<Ack<object>>, event: ClientEventName, ack:
 }
 
 /** A handler's throw, as the ack the client gets. */
-function failure(err: unknown, event: ClientEventName, log: Logger): Ack<object> {
+function failure(err: unknown, event: ClientEventName, log: RequestLog): Ack<object> {
   if (err instanceof BusyError) return fail('rate-limited', 'the server is busy checking passwords; try again shortly');
-  log.error({ err, event }, 'handler failed');
+  log.log.error({ err, event }, 'handler failed');
   return fail('internal-error', 'internal error');
 }
 
-function answer(result: Ack<object>, event: ClientEventName, ack: AnyAck, log: Logger, metrics: Pick<Metrics, 'rejected'>): void {
+function answer(result: Ack<object>, event: ClientEventName, ack: AnyAck, log: RequestLog, metrics: Pick<Metrics, 'rejected'>): void {
   if (!result.ok) metrics.rejected.inc({ reason: result.error.code });
-  if (log.isLevelEnabled('debug')) log.debug({ event, ok: result.ok, code: result.ok ? undefined : result.error.code }, 'request');
+  if (log.debugging) log.log.debug({ event, ok: result.ok, code: result.ok ? undefined : result.error.code }, 'request');
   try {
     ack(result);
   } catch (err) {
-    log.error({ err, event }, 'ack failed');
+    log.log.error({ err, event }, 'ack failed');
   }
 }
 

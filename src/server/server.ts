@@ -128,13 +128,13 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     const conn = connections.add(socket);
     metrics.connections.inc();
     metrics.sockets.inc();
-    conn.log.debug('connected');
+    if (conn.debugging) conn.log.debug('connected');
     socket.use((packet, _next) => {
       const request = gate.admit(conn, packet as unknown[]);
       // Queued here, at receipt, rather than by a listener: socket.io hands events
       // to listeners a tick later and drops them if the socket closed meanwhile,
       // which would lose a room:leave sent just before closing (pagehide).
-      if (request) routeInOrder(conn, conn.ctx, request.event, request.payload, request.ack, conn.log, metrics);
+      if (request) routeInOrder(conn, conn.ctx, request.event, request.payload, request.ack, metrics);
     });
     socket.on('disconnect', (reason) => {
       // Never a client's forgery (socket.io's parser refuses reserved event
@@ -142,8 +142,8 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       if (socket.connected) return;
       metrics.sockets.dec();
       clearTimeout(conn.iceTimer);
-      conn.log.debug({ reason }, 'disconnected');
-      enqueue(conn, conn.log, async () => {
+      if (conn.debugging) conn.log.debug({ reason }, 'disconnected');
+      enqueue(conn, async () => {
         connections.delete(socket.id);
         await leaveRoom(conn.ctx, 'disconnect');
       });

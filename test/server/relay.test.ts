@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CustomMessage, SignalMessage } from '../../src/protocol.js';
+import { pino } from 'pino';
 import { connectAll, flush, metric, next, ok, record, refused, startServer } from './helpers.js';
 
 const offer = { description: { type: 'offer', sdp: 'v=0\r\n' } };
@@ -177,5 +178,33 @@ describe('room isolation', () => {
     await ok(b!, 'room:leave', {});
     await flush(outsider!);
     assert.deepEqual(seen, [[], [], []]);
+  });
+});
+
+describe('request logging', () => {
+  const candidate = { candidate: { candidate: 'candidate:1 1 udp 1 127.0.0.1 9 typ host', sdpMid: '0', sdpMLineIndex: 0 } };
+
+  it('requests that log nothing make no logger: a connection gets one when it writes a line', async () => {
+    let children = 0;
+    const logger = pino({ level: 'info', onChild: () => void children++ }, { write: () => {} });
+    const server = await startServer({ logger });
+    const [a, b] = await connectAll(server, ['a', 'b']);
+    const before = children;
+    await ok(a!, 'room:open', { roomid: 'r' });
+    await ok(b!, 'room:join', { roomid: 'r' });
+    for (let i = 0; i < 20; i++) await ok(a!, 'signal', { to: 'b', data: candidate });
+    assert.equal(children, before);
+  });
+
+  it('at debug level, each request is logged with the connection and its userid', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const server = await startServer({ logger });
+    const [a, b] = await connectAll(server, ['a', 'b']);
+    await ok(a!, 'room:open', { roomid: 'r' });
+    await ok(b!, 'room:join', { roomid: 'r' });
+    await ok(a!, 'signal', { to: 'b', data: candidate });
+    assert.ok(lines.some((l) => l.msg === 'connected' && l.userid === 'a' && l.sid === a!.id));
+    assert.ok(lines.some((l) => l.msg === 'request' && l.event === 'signal' && l.ok === true && l.userid === 'a' && l.sid === a!.id));
   });
 });

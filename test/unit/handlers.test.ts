@@ -19,6 +19,8 @@ import { andThen, MemoryRoomStore, type RoomStore } from '../../src/server/rooms
 import { handlers, route, type AnyAck } from '../../src/server/router.js';
 
 const log = pino({ level: 'silent' });
+/** route()'s logger source, as a connection gives it. */
+const requestLog = { log, debugging: false };
 
 /** What a fake relay was asked to send, in order. */
 interface Sent {
@@ -315,16 +317,16 @@ describe('router (no sockets)', () => {
     const acks: Ack<object>[] = [];
     const ack: AnyAck = (r) => void acks.push(r);
     const metrics = createMetrics(w.store, { defaultMetrics: false });
-    await route(a.ctx, 'room:join', 'not an object', ack, log, metrics);
-    await route(a.ctx, 'room:join', { roomid: '../etc' }, ack, log, metrics);
-    await route(a.ctx, 'signal', { to: 'b', data: {} }, ack, log, metrics);
+    await route(a.ctx, 'room:join', 'not an object', ack, requestLog, metrics);
+    await route(a.ctx, 'room:join', { roomid: '../etc' }, ack, requestLog, metrics);
+    await route(a.ctx, 'signal', { to: 'b', data: {} }, ack, requestLog, metrics);
     class DownStore extends MemoryRoomStore {
       override get(): never {
         throw new Error('store down');
       }
     }
     const broken: HandlerContext = { ...a.ctx, store: new DownStore() };
-    await route(broken, 'room:presence', { roomid: 'x' }, ack, log, metrics);
+    await route(broken, 'room:presence', { roomid: 'x' }, ack, requestLog, metrics);
     assert.deepEqual(
       acks.map((r) => (r.ok ? 'ok' : r.error.code)),
       ['invalid-request', 'invalid-request', 'invalid-request', 'internal-error'],
@@ -339,8 +341,8 @@ describe('router (no sockets)', () => {
     a.session.connected = false;
     const acks: Ack<object>[] = [];
     const metrics = createMetrics(w.store, { defaultMetrics: false });
-    await route(a.ctx, 'custom', { event: 'x' }, (r) => void acks.push(r), log, metrics);
-    await route(a.ctx, 'room:leave', {}, (r) => void acks.push(r), log, metrics);
+    await route(a.ctx, 'custom', { event: 'x' }, (r) => void acks.push(r), requestLog, metrics);
+    await route(a.ctx, 'room:leave', {}, (r) => void acks.push(r), requestLog, metrics);
     assert.deepEqual(acks, [{ ok: true }]);
     assert.equal(await w.store.get('late'), undefined);
   });
