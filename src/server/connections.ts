@@ -208,7 +208,7 @@ class LiveConnection implements Connection {
     hooks: { joined(conn: Connection): void },
   ) {
     this.guard = Object.assign(guardOf(socket), { ioSocket: socket });
-    this.ctx = { ...base, session: new SocketSession(socket, this, hooks) };
+    this.ctx = contextOf(base, new SocketSession(socket, this, hooks));
   }
 
   /** The server's logger, bound to this connection; made on first use: most connections never log anything of their own. */
@@ -219,6 +219,24 @@ class LiveConnection implements Connection {
   get debugging(): boolean {
     return this.serverLog.isLevelEnabled('debug');
   }
+}
+
+/** Written out as one literal: a spread (`{ ...base, session }`) gives every result an object shape of its own. */
+function contextOf(b: Omit<HandlerContext, 'session'>, session: Session): HandlerContext {
+  return {
+    session,
+    store: b.store,
+    relay: b.relay,
+    config: b.config,
+    sfu: b.sfu,
+    moves: b.moves,
+    hashing: b.hashing,
+    metrics: b.metrics,
+    log: b.log,
+    shared: b.shared,
+    closing: b.closing,
+    iceServersFor: b.iceServersFor,
+  };
 }
 
 class SocketSession implements Session {
