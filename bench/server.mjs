@@ -286,31 +286,23 @@ export function summarizeServer(runs, cfg) {
         otherCores: m((x) => p(x).otherCores ?? NaN),
       };
     }
+    /** A closed-loop phase (saturated, or few in flight): medians over the rounds. */
+    const closedPhase = (name) => ({
+      deliveredPerSec: m((x) => x.phases[name].deliveredPerSec),
+      p50: m((x) => x.phases[name].latency.p50),
+      p99: m((x) => x.phases[name].latency.p99),
+      serverCpuShare: m((x) => x.phases[name].serverCpuShare),
+      serverCpuUsPerMsg: m((x) => x.phases[name].serverCpuUsPerMsg),
+      loadCpuShare: m((x) => x.phases[name].loadCpuShare),
+      otherCores: m((x) => x.phases[name].otherCores ?? NaN),
+    });
     return {
       rounds: xs.length,
       disturbedRounds: runs[kind].length - clean.length,
       connected: Math.min(...xs.map((x) => x.connected)),
       fixed,
-      saturate: {
-        deliveredPerSec: m((x) => x.phases.saturate.deliveredPerSec),
-        p50: m((x) => x.phases.saturate.latency.p50),
-        p99: m((x) => x.phases.saturate.latency.p99),
-        serverCpuShare: m((x) => x.phases.saturate.serverCpuShare),
-        serverCpuUsPerMsg: m((x) => x.phases.saturate.serverCpuUsPerMsg),
-        loadCpuShare: m((x) => x.phases.saturate.loadCpuShare),
-        otherCores: m((x) => x.phases.saturate.otherCores ?? NaN),
-      },
-      closedLoop: xs.every((x) => x.phases.closedLoop)
-        ? {
-            deliveredPerSec: m((x) => x.phases.closedLoop.deliveredPerSec),
-            p50: m((x) => x.phases.closedLoop.latency.p50),
-            p99: m((x) => x.phases.closedLoop.latency.p99),
-            serverCpuShare: m((x) => x.phases.closedLoop.serverCpuShare),
-            serverCpuUsPerMsg: m((x) => x.phases.closedLoop.serverCpuUsPerMsg),
-            loadCpuShare: m((x) => x.phases.closedLoop.loadCpuShare),
-            otherCores: m((x) => x.phases.closedLoop.otherCores ?? NaN),
-          }
-        : undefined,
+      saturate: closedPhase('saturate'),
+      closedLoop: xs.every((x) => x.phases.closedLoop) ? closedPhase('closedLoop') : undefined,
       heapPerSocket: m((x) => x.memory.heapPerSocket),
       rssPerSocket: m((x) => x.memory.rssPerSocket),
       errors: xs.flatMap((x) => Object.values(x.phases).map((p) => p.errors)).filter((e) => Object.keys(e).length),
