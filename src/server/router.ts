@@ -97,13 +97,8 @@ export function enqueue(q: RequestQueue & RequestLog, task: () => Awaitable<void
  */
 export function routeInOrder(q: RequestQueue & RequestLog, ctx: HandlerContext, event: ClientEventName, payload: unknown, ack: AnyAck, metrics: Pick<Metrics, 'rejected'>): void {
   if (q.pending === 0) {
-    let result: Awaitable<void>;
-    try {
-      result = route(ctx, event, payload, ack, q, metrics);
-    } catch (err) {
-      q.log.error({ err }, 'request failed');
-      return;
-    }
+    // route() never throws (a handler's throw becomes its ack).
+    const result = route(ctx, event, payload, ack, q, metrics);
     if (result instanceof Promise) track(q, result);
     return;
   }

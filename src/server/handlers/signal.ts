@@ -33,21 +33,14 @@ const RELAYED: Ack = Object.freeze({ ok: true });
 
 function toTarget(ctx: HandlerContext, roomid: string, p: Payload<'signal'>, target: Target | undefined): Awaitable<Ack> {
   if (!target) return notFound(p.to);
-  // Only a signal with a stream list (or an SDP) asks the store anything here.
-  const muted = hostMuteRefusal(ctx, roomid, p.data);
-  return muted instanceof Promise ? claimAndSendLater(ctx, roomid, p, target, muted) : (muted ?? claimAndSend(ctx, roomid, p, target));
+  // Candidates (most signals) carry no stream list and no SDP: nothing to ask the store.
+  return p.data.streams?.length || p.data.description ? checkedSend(ctx, roomid, p, target) : send(ctx, p, target);
 }
 
-const claimAndSendLater = (ctx: HandlerContext, roomid: string, p: Payload<'signal'>, target: Target, muted: Promise<Refusal | null>): Promise<Ack> =>
-  muted.then((refused) => refused ?? claimAndSend(ctx, roomid, p, target));
-
-function claimAndSend(ctx: HandlerContext, roomid: string, p: Payload<'signal'>, target: Target): Awaitable<Ack> {
-  const claimed = claimStreams(ctx, roomid, p.data);
-  return claimed instanceof Promise ? sendLater(ctx, p, target, claimed) : (claimed ?? send(ctx, p, target));
+/** A stream list or an SDP: the host's mutes and the stream ids' owners first. */
+function checkedSend(ctx: HandlerContext, roomid: string, p: Payload<'signal'>, target: Target): Awaitable<Ack> {
+  return andThen(hostMuteRefusal(ctx, roomid, p.data), (muted) => muted ?? andThen(claimStreams(ctx, roomid, p.data), (claimed) => claimed ?? send(ctx, p, target)));
 }
-
-const sendLater = (ctx: HandlerContext, p: Payload<'signal'>, target: Target, claimed: Promise<Refusal | null>): Promise<Ack> =>
-  claimed.then((refused) => refused ?? send(ctx, p, target));
 
 function send(ctx: HandlerContext, p: Payload<'signal'>, target: Target): Ack {
   ctx.relay.toMember(target, 'signal', { from: ctx.session.data.userid, data: p.data });
@@ -87,8 +80,6 @@ export function checkSignal(session: Session, relayOnly: boolean, data: Payload<
  * is refused, so nobody can put their media in another member's tile.
  */
 function claimStreams(ctx: HandlerContext, roomid: string, data: Payload<'signal'>['data']): Awaitable<Refusal | null> {
-  // Candidates (most signals) name no stream.
-  if (!data.streams?.length && !data.description) return null;
   const ids = new Set(data.streams?.map((s) => s.streamid));
   if (data.description) for (const id of sdpStreamIds(data.description.sdp)) ids.add(id);
   if (ids.size === 0) return null;
