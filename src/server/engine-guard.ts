@@ -38,7 +38,12 @@ export interface GuardHooks {
  */
 export interface EngineSocketLike {
   readonly readyState: string;
-  readonly transport: { readonly name: string; readonly socket?: { readonly bufferedAmount?: number; terminate?(): void } };
+  readonly transport: {
+    readonly name: string;
+    /** engine.io's: the transport has handed every earlier batch over (websocket: written to the OS), so a flush writes at once. */
+    readonly writable?: boolean;
+    readonly socket?: { readonly bufferedAmount?: number; terminate?(): void };
+  };
   on(event: 'packet', listener: (packet: Packet) => void): unknown;
   on(event: 'packetCreate', listener: (packet: Packet) => void): unknown;
   on(event: 'flush', listener: (packets: Packet[]) => void): unknown;
@@ -46,13 +51,28 @@ export interface EngineSocketLike {
   close(discard?: boolean): unknown;
 }
 
-/** A socket.io EVENT of the default namespace (`2`, an optional ack id, the array). */
-const EVENT_PACKET = /^2\d*\[/;
-/** Far more than the gate can lag behind engine.io; only a client sending to other namespaces fills it. */
-const MAX_EVENT_DECISIONS = 1024;
+/** Far more than the gate can lag behind engine.io. */
+const MAX_REFUSALS = 1024;
 
-/** socket.io packet types that no client of ours may send (ACK, BINARY_EVENT, BINARY_ACK). */
-const REFUSED_SOCKET_IO_TYPES = new Set(['3', '5', '6']);
+// socket.io packet types, as the first character of an engine.io message.
+const EVENT = 0x32; // '2'
+const ACK = 0x33; // '3'
+const BINARY_EVENT = 0x35; // '5'
+const BINARY_ACK = 0x36; // '6'
+const OPEN_BRACKET = 0x5b; // '['
+
+/**
+ * A socket.io EVENT of the default namespace: `2`, an optional ack id, then
+ * the array (what `/^2\d*\[/` matches, without a regular expression run on
+ * every packet).
+ */
+function isDefaultNamespaceEvent(data: string): boolean {
+  if (data.charCodeAt(0) !== EVENT) return false;
+  let i = 1;
+  let c = data.charCodeAt(i);
+  while (c >= 0x30 && c <= 0x39) c = data.charCodeAt(++i);
+  return c === OPEN_BRACKET;
+}
 
 /**
  * Watches one engine.io connection from its first packet: the rate limit
@@ -64,11 +84,14 @@ export class ConnectionGuard {
   private readonly limiter: RateLimiter;
   private ioSocketRef: { readonly connected: boolean; disconnect(close: boolean): unknown } | null = null;
   /**
-   * Rate decisions of socket.io events received and not yet seen by the
-   * event gate, in order: socket.io decodes and dispatches a packet after
-   * engine.io has already counted the ones behind it.
+   * socket.io events counted here, and seen by the event gate: socket.io
+   * dispatches an event a tick after engine.io hands it over, when the
+   * packets behind it may already be counted. Nearly every decision is `ok`,
+   * so only the others are kept, with the ordinal of their event.
    */
-  private readonly eventDecisions: RateDecision[] = [];
+  private counted = 0;
+  private gated = 0;
+  private readonly refusals: { readonly at: number; readonly decision: RateDecision }[] = [];
   private queued = 0;
   private pingsOutstanding = 0;
   private closed = false;
@@ -95,7 +118,8 @@ export class ConnectionGuard {
   set ioSocket(socket: { readonly connected: boolean; disconnect(close: boolean): unknown } | null) {
     this.ioSocketRef = socket;
     // Events sent before the handshake finished never reach the gate.
-    this.eventDecisions.length = 0;
+    this.gated = this.counted;
+    this.refusals.length = 0;
   }
 
   /**
@@ -103,7 +127,13 @@ export class ConnectionGuard {
    * events that arrived after the connection was condemned (no ack, no work).
    */
   nextEventDecision(): RateDecision | 'drop' {
-    return this.eventDecisions.shift() ?? (this.closed ? 'drop' : 'ok');
+    // An event not counted here: sent after the connection was condemned.
+    if (this.gated >= this.counted) return this.closed ? 'drop' : 'ok';
+    const n = ++this.gated;
+    const refusal = this.refusals[0];
+    if (refusal?.at !== n) return 'ok';
+    this.refusals.shift();
+    return refusal.decision;
   }
 
   /** Bytes held for this client now: packets not yet handed to the transport plus the websocket's unsent bytes. */
@@ -115,11 +145,14 @@ export class ConnectionGuard {
   private onIncoming(packet: Packet): void {
     if (this.closed) return;
     const decision = this.limiter.take(Date.now());
-    const isEvent = packet.type === 'message' && typeof packet.data === 'string' && EVENT_PACKET.test(packet.data);
-    if (isEvent) {
+    const data = packet.data;
+    if (typeof data === 'string' && packet.type === 'message' && isDefaultNamespaceEvent(data)) {
       // Its decision, for when the gate sees it.
-      this.eventDecisions.push(decision);
-      if (this.eventDecisions.length > MAX_EVENT_DECISIONS) this.eventDecisions.shift();
+      const at = ++this.counted;
+      if (decision !== 'ok') {
+        this.refusals.push({ at, decision });
+        if (this.refusals.length > MAX_REFUSALS) this.refusals.shift();
+      }
     }
     if (decision === 'disconnect') {
       // socket.io's own disconnect tells the client not to reconnect by itself; without a socket, close outright.
@@ -139,17 +172,19 @@ export class ConnectionGuard {
       if (this.pingsOutstanding === 0) return this.refuse('unsolicited-pong', {});
       this.pingsOutstanding--;
     } else if (packet.type === 'message') {
-      const data = packet.data;
       if (typeof data !== 'string') return this.refuse('binary', { bytes: byteLength(data) });
-      if (REFUSED_SOCKET_IO_TYPES.has(data[0] ?? '')) {
-        return this.refuse(data[0] === '3' ? 'unsolicited-ack' : 'binary', { type: data[0]! });
-      }
-
+      const type = data.charCodeAt(0);
+      if (type === ACK) return this.refuse('unsolicited-ack', { type: data[0]! });
+      if (type === BINARY_EVENT || type === BINARY_ACK) return this.refuse('binary', { type: data[0]! });
     }
   }
 
   private onOutgoing(packet: Packet): void {
     if (packet.type === 'ping') this.pingsOutstanding = 1;
+    // Nothing waits and the transport is free: engine.io writes this packet
+    // right after this event, so nothing is held for the client (the usual
+    // case, where counting and reading the socket would be wasted work).
+    if (this.queued === 0 && this.socket.transport.writable === true) return;
     this.queued += byteLength(packet.data);
     if (!this.closed && this.bufferedBytes > this.options.maxBufferedBytes) {
       this.refuse('slow-reader', { bufferedBytes: this.bufferedBytes, limit: this.options.maxBufferedBytes });

@@ -25,11 +25,7 @@ export class HandshakeError extends Error {
 }
 
 /** A packet the gate let through: a known request with one payload and an ack. */
-export interface Admitted {
-  event: ClientEventName;
-  payload: unknown;
-  ack: AnyAck;
-}
+export type AdmittedPacket = [event: ClientEventName, payload: unknown, ack: AnyAck];
 
 export interface Gate {
   /** engine.io's `allowRequest`: refuses while shutting down, from origins not allowed and from addresses holding too many connections. */
@@ -38,8 +34,8 @@ export interface Gate {
   engineConnection(engineSocket: EngineSocketLike & { readonly request: IncomingMessage }): void;
   /** socket.io middleware (`io.use`): the handshake's auth, tokens and `authenticate`; sets `socket.data`. */
   handshake(socket: IoSocket, next: (err?: Error) => void): void;
-  /** Every incoming packet of an admitted connection: the request to queue, or null (refused and acked here). */
-  admit(conn: Connection, packet: unknown[]): Admitted | null;
+  /** Every incoming packet of an admitted connection: true for a request to queue, false when refused (and acked here). */
+  admit(conn: Connection, packet: unknown[]): packet is AdmittedPacket;
 }
 
 export interface GateOptions {
@@ -103,14 +99,14 @@ export function createGate({ config, metrics, log, closing }: GateOptions): Gate
   }
 
   /** A request refused at the gate: counted, and acked with the error when it has an ack. */
-  function refuse(conn: Connection, ack: AnyAck | undefined, code: ErrorCode, message: string, reason: string = code): null {
+  function refuse(conn: Connection, ack: AnyAck | undefined, code: ErrorCode, message: string, reason: string = code): false {
     metrics.rejected.inc({ reason });
     try {
       ack?.(fail(code, message));
     } catch (err) {
       conn.log.error({ err }, 'ack failed');
     }
-    return null;
+    return false;
   }
 
   return {
@@ -180,24 +176,24 @@ export function createGate({ config, metrics, log, closing }: GateOptions): Gate
       );
     },
 
-    admit(conn, packet) {
+    admit(conn, packet): packet is AdmittedPacket {
       const { socket } = conn;
       // Packets already received when a flood got the socket disconnected.
-      if (!socket.connected) return null;
+      if (!socket.connected) return false;
       // Read in place (every relayed message passes here: no copies, no closures).
       const event = packet[0];
       const last = packet[packet.length - 1];
       const ack = typeof last === 'function' ? (last as AnyAck) : undefined;
       // Counted by the connection guard as the packet arrived (every packet, whatever its type).
       const decision = conn.guard.nextEventDecision();
-      if (decision === 'drop') return null;
+      if (decision === 'drop') return false;
       if (decision !== 'ok') return refuse(conn, ack, 'rate-limited', 'too many messages; slow down');
       if (!isClientEvent(event)) return refuse(conn, ack, 'invalid-request', 'unknown event', 'unknown-event');
       if (!ack) return refuse(conn, ack, 'invalid-request', 'missing ack callback', 'missing-ack');
       if (packet.length !== 3) return refuse(conn, ack, 'invalid-request', 'expected exactly one payload and an ack callback');
       if (closing()) return refuse(conn, ack, 'shutting-down', 'the server is shutting down');
       if (conn.pending >= config.maxPending) return refuse(conn, ack, 'rate-limited', 'too many requests in flight');
-      return { event, payload: packet[1], ack };
+      return true;
     },
   };
 }

@@ -130,11 +130,10 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     metrics.sockets.inc();
     if (conn.debugging) conn.log.debug('connected');
     socket.use((packet, _next) => {
-      const request = gate.admit(conn, packet as unknown[]);
       // Queued here, at receipt, rather than by a listener: socket.io hands events
       // to listeners a tick later and drops them if the socket closed meanwhile,
       // which would lose a room:leave sent just before closing (pagehide).
-      if (request) routeInOrder(conn, conn.ctx, request.event, request.payload, request.ack, metrics);
+      if (gate.admit(conn, packet)) routeInOrder(conn, conn.ctx, packet[0], packet[1], packet[2], metrics);
     });
     socket.on('disconnect', (reason) => {
       // Never a client's forgery (socket.io's parser refuses reserved event

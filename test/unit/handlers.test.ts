@@ -354,7 +354,7 @@ class FakeEngineSocket extends EventEmitter {
   closedWith: boolean | undefined;
   terminated = false;
   readonly request = { headers: {}, socket: { remoteAddress: '::ffff:10.0.0.7' } };
-  constructor(readonly transport: { name: string; socket?: { bufferedAmount?: number; terminate?(): void } } = { name: 'polling' }) {
+  constructor(readonly transport: { name: string; writable?: boolean; socket?: { bufferedAmount?: number; terminate?(): void } } = { name: 'polling' }) {
     super();
     if (transport.name === 'websocket') transport.socket ??= { bufferedAmount: 0, terminate: () => void (this.terminated = true) };
   }
@@ -390,12 +390,12 @@ describe('gate: packet checks (no sockets)', () => {
   it('admits a known request with one payload and an ack; refuses the rest with the reason', () => {
     const { conn, config, admit } = gateAndConnection();
     const a = acked();
-    assert.equal(admit(['room:join', { roomid: 'r' }, a.ack])?.event, 'room:join');
-    assert.equal(admit(['nope', {}, a.ack]), null);
-    assert.equal(admit(['room:join', {}]), null);
-    assert.equal(admit(['room:join', {}, {}, a.ack]), null);
+    assert.equal(admit(['room:join', { roomid: 'r' }, a.ack]), true);
+    assert.equal(admit(['nope', {}, a.ack]), false);
+    assert.equal(admit(['room:join', {}]), false);
+    assert.equal(admit(['room:join', {}, {}, a.ack]), false);
     (conn as { pending: number }).pending = config.maxPending;
-    assert.equal(admit(['room:join', { roomid: 'r' }, a.ack]), null);
+    assert.equal(admit(['room:join', { roomid: 'r' }, a.ack]), false);
     assert.deepEqual(
       a.got.map((r) => (r.ok ? 'ok' : `${r.error.code}: ${r.error.message}`)),
       [
@@ -409,9 +409,27 @@ describe('gate: packet checks (no sockets)', () => {
   it('refuses beyond the rate limit burst', () => {
     const { admit } = gateAndConnection(3);
     const a = acked();
-    const admitted = Array.from({ length: 5 }, () => admit(['room:presence', { roomid: 'r' }, a.ack]) !== null);
+    const admitted = Array.from({ length: 5 }, () => admit(['room:presence', { roomid: 'r' }, a.ack]));
     assert.deepEqual(admitted, [true, true, true, false, false]);
     assert.deepEqual(a.got.map((r) => !r.ok && r.error.code), ['rate-limited', 'rate-limited']);
+  });
+
+  it('gives each event the decision made when it arrived, when engine.io counts ahead of socket.io', () => {
+    const { gate, conn } = gateAndConnection(3);
+    const engine = (conn.socket as unknown as { conn: FakeEngineSocket }).conn;
+    // socket.io dispatches a tick after engine.io hands a packet over: five arrive
+    // (and are counted) before the gate sees the first; noops and pongs are counted but never gated.
+    engine.emit('packet', { type: 'message', data: '2["room:presence",{}]' });
+    engine.emit('packet', { type: 'message', data: '23["room:presence",{}]' });
+    engine.emit('packet', { type: 'noop' });
+    engine.emit('packet', { type: 'message', data: '2/other,5["x",{}]' });
+    engine.emit('packet', { type: 'message', data: '25["room:presence",{}]' });
+    const a = acked();
+    const admitted = Array.from({ length: 3 }, () => gate.admit(conn, ['room:presence', { roomid: 'r' }, a.ack]));
+    assert.deepEqual(admitted, [true, true, false], 'the third event came after the burst of 3 was spent');
+    // An event the guard never counted (the gate is caught up): admitted, not given a stale decision.
+    assert.equal(gate.admit(conn, ['room:presence', { roomid: 'r' }, a.ack]), true);
+    assert.deepEqual(a.got.map((r) => !r.ok && r.error.code), ['rate-limited']);
   });
 
   it('counts connections per address and refuses beyond the cap; a closed one frees its place', () => {
@@ -494,6 +512,22 @@ describe('connection guard (no sockets)', () => {
     assert.equal(guard.bufferedBytes, 600);
     assert.deepEqual(seen, []);
     engine.emit('packetCreate', { type: 'message', data: 'x'.repeat(600) });
+    assert.deepEqual(seen, ['slow-reader']);
+  });
+
+  it('a packet for a free transport with nothing waiting is written at once: nothing is held, whatever its size', () => {
+    const transport = { name: 'websocket', writable: true, socket: { bufferedAmount: 0, terminate() {} } };
+    const { engine, seen, guard } = guarded(transport);
+    engine.emit('packetCreate', { type: 'message', data: 'x'.repeat(5000) });
+    engine.emit('flush', [{ type: 'message', data: 'x'.repeat(5000) }]);
+    assert.deepEqual(seen, []);
+    // The transport is busy with that batch (the client reads slowly): what follows waits and counts, with the socket's unsent bytes.
+    transport.writable = false;
+    transport.socket.bufferedAmount = 900;
+    engine.emit('packetCreate', { type: 'message', data: 'x'.repeat(50) });
+    assert.equal(guard.bufferedBytes, 950);
+    assert.deepEqual(seen, []);
+    engine.emit('packetCreate', { type: 'message', data: 'x'.repeat(60) });
     assert.deepEqual(seen, ['slow-reader']);
   });
 
