@@ -197,6 +197,8 @@ class LiveConnection implements Connection {
   readonly ctx: HandlerContext;
   queue: Promise<void> = Promise.resolve();
   pending = 0;
+  /** Request lines are written: the server's level, read once (asking pino costs a few lookups on every request). */
+  readonly debugging: boolean;
   iceTimer?: ReturnType<typeof setTimeout>;
   room?: Connection['room'];
   private connLog?: Logger;
@@ -208,6 +210,7 @@ class LiveConnection implements Connection {
     hooks: { joined(conn: Connection): void },
   ) {
     this.guard = Object.assign(guardOf(socket), { ioSocket: socket });
+    this.debugging = serverLog.isLevelEnabled('debug');
     this.ctx = contextOf(base, new SocketSession(socket, this, hooks));
   }
 
@@ -216,9 +219,7 @@ class LiveConnection implements Connection {
     return (this.connLog ??= this.serverLog.child({ sid: this.socket.id, userid: this.socket.data.userid }));
   }
 
-  get debugging(): boolean {
-    return this.serverLog.isLevelEnabled('debug');
-  }
+
 }
 
 /** Written out as one literal: a spread (`{ ...base, session }`) gives every result an object shape of its own. */

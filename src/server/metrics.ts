@@ -25,7 +25,7 @@ export function createMetrics(store: RoomStore, options: { defaultMetrics: boole
   const registers = [registry];
   // prom-client's inc() with a label builds a key string and checks the labels
   // on every call; a relayed signal only bumps a number here.
-  const unread = new Map<RelayedType, number>();
+  const unread: Record<RelayedType, number> = { signal: 0, custom: 0, sfu: 0, 'peer:update': 0 };
   const m: Metrics = {
     registry,
     connections: new Counter({ name: 'rtc_connections_total', help: 'Socket connections accepted', registers }),
@@ -36,12 +36,14 @@ export function createMetrics(store: RoomStore, options: { defaultMetrics: boole
       labelNames: ['type'],
       registers,
       collect() {
-        for (const [type, n] of unread) if (n) this.inc({ type }, n);
-        unread.clear();
+        for (const type of Object.keys(unread) as RelayedType[]) {
+          if (unread[type]) this.inc({ type }, unread[type]);
+          unread[type] = 0;
+        }
       },
     }),
     countRelayed(type) {
-      unread.set(type, (unread.get(type) ?? 0) + 1);
+      unread[type]++;
     },
     rejected: new Counter({
       name: 'rtc_messages_rejected_total',
