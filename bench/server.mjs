@@ -3,6 +3,8 @@
 // `signal` messages to room mates. Our server and a bare socket.io relay run
 // in turn in their own child process, in the same run, same load.
 import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { BENCH } from './lib/servers.mjs';
 import { machineCpu, median, ratio, round, withTimeout } from './lib/util.mjs';
@@ -18,9 +20,27 @@ const DISTURBED_CORES = 1.5;
 // One address holds every load-generator client: the per-address cap (default 50) would turn most of them away.
 export const OUR_OPTIONS = { rateLimit: { burst: 100000, perSecond: 100000 }, maxConnectionsPerIp: 100000 };
 
-/** A bench child process (script under bench/) with an IPC request/answer helper. */
-export function child(script, args, execArgv = []) {
-  const proc = fork(join(BENCH, script), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find((p) => existsSync(p));
+
+/**
+ * BENCH_PIN=1: the servers on one core, the load generators on the other
+ * (through taskset). In three short runs the paired windows of a round then
+ * varied less (0.85-1.06x against 0.81-1.16x), and a server's GC threads take
+ * their time from the server's own core instead of running beside it on the
+ * other; but a major GC's pause then lands whole in the latencies, and a load
+ * generator held to one core fell behind its heartbeats (clients dropped). So
+ * it is for finding where the time goes, not the default.
+ */
+const PIN = process.env.BENCH_PIN === '1' && TASKSET && availableParallelism() >= 2 ? { server: 0, load: 1 } : null;
+
+/**
+ * A bench child process (script under bench/) with an IPC request/answer
+ * helper; with `cpu`, it and all its threads run on that core only (through
+ * taskset, when the machine has one).
+ */
+export function child(script, args, execArgv = [], { cpu } = {}) {
+  const pinned = cpu !== undefined && TASKSET ? { execPath: TASKSET, execArgv: ['-c', String(cpu), process.execPath, ...execArgv] } : { execArgv };
+  const proc = fork(join(BENCH, script), args, { ...pinned, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiters = [];
   proc.on('message', (m) => {
     const i = waiters.findIndex((w) => w.type === m.type && (w.id === undefined || w.id === m.id));
@@ -65,13 +85,13 @@ async function startSetup(kind, cfg) {
   const prof = process.env.BENCH_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_PROF}`, `--cpu-prof-name=${kind}-${Date.now()}.cpuprofile`] : [];
   // BENCH_SERVER_NODE_ARGS="--trace-gc …": more Node flags for each server process.
   const extra = process.env.BENCH_SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
-  const host = child('server-host.mjs', [kind, JSON.stringify(kind === 'ours' ? OUR_OPTIONS : HEARTBEAT)], ['--expose-gc', ...prof, ...extra]);
+  const host = child('server-host.mjs', [kind, JSON.stringify(kind === 'ours' ? OUR_OPTIONS : HEARTBEAT)], ['--expose-gc', ...prof, ...extra], { cpu: PIN?.server });
   const setup = { kind, host, load: null, phases: {}, windows: [], loopWindows: [] };
   try {
     const { port } = await host.next('ready', 20000);
     const url = `http://127.0.0.1:${port}`;
     setup.mem0 = await host.ask('mem');
-    setup.load = child('server-load.mjs', [JSON.stringify({ url, clients: cfg.clients, roomSize: cfg.roomSize })]);
+    setup.load = child('server-load.mjs', [JSON.stringify({ url, clients: cfg.clients, roomSize: cfg.roomSize })], [], { cpu: PIN?.load });
     await setup.load.next('ready', 20000);
     setup.load.send({ type: 'connect' });
     setup.conn = await setup.load.next('connected', 120000);
@@ -188,7 +208,9 @@ async function stopSetup(setup) {
     load.kill();
   }
   host.send({ type: 'close' });
-  await Promise.race([new Promise((r) => host.proc.once('exit', r)), new Promise((r) => setTimeout(r, 5000))]);
+  // Writing a heap sample (BENCH_HEAP_SAMPLE) takes a while.
+  const grace = process.env.BENCH_HEAP_SAMPLE ? 120000 : 5000;
+  await Promise.race([new Promise((r) => host.proc.once('exit', r)), new Promise((r) => setTimeout(r, grace))]);
   host.kill();
 }
 
@@ -237,7 +259,7 @@ export async function runServer({
   loopWindows = 4,
   warmupMs = 2000,
   durationMs = 10000,
-  saturateWindows = 6,
+  saturateWindows = 8,
   saturateWarmupMs = 1000,
   saturateWindowMs = 4000,
   rounds = 3,
