@@ -60,17 +60,25 @@ const ACK = 0x33; // '3'
 const BINARY_EVENT = 0x35; // '5'
 const BINARY_ACK = 0x36; // '6'
 const OPEN_BRACKET = 0x5b; // '['
+const SLASH = 0x2f; // '/'
+const COMMA = 0x2c; // ','
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
 
 /**
- * A socket.io EVENT of the default namespace: `2`, an optional ack id, then
- * the array (what `/^2\d*\[/` matches, without a regular expression run on
- * every packet).
+ * A socket.io EVENT of the default namespace: `2`, the namespace written out
+ * or not (`/,`), an optional ack id, then the array. socket.io dispatches both
+ * spellings to the same socket, so both count.
  */
 function isDefaultNamespaceEvent(data: string): boolean {
   if (data.charCodeAt(0) !== EVENT) return false;
   let i = 1;
+  if (data.charCodeAt(1) === SLASH) {
+    if (data.charCodeAt(2) !== COMMA) return false;
+    i = 3;
+  }
   let c = data.charCodeAt(i);
-  while (c >= 0x30 && c <= 0x39) c = data.charCodeAt(++i);
+  while (c >= DIGIT_0 && c <= DIGIT_9) c = data.charCodeAt(++i);
   return c === OPEN_BRACKET;
 }
 
@@ -127,7 +135,7 @@ export class ConnectionGuard {
    * events that arrived after the connection was condemned (no ack, no work).
    */
   nextEventDecision(): RateDecision | 'drop' {
-    // An event not counted here: sent after the connection was condemned.
+    // An event not counted here: one sent after the connection was condemned.
     if (this.gated >= this.counted) return this.closed ? 'drop' : 'ok';
     const n = ++this.gated;
     const refusal = this.refusals[0];
