@@ -12,17 +12,23 @@ const kind = process.argv[2];
 const options = JSON.parse(process.argv[3] ?? '{}');
 let close;
 let port;
+/** Connections the server lost, by socket.io's disconnect reason (`ping timeout`, `forced close`: our guard…); the load generator never disconnects during a phase. */
+const disconnects = {};
+const countDisconnects = (io) =>
+  io.on('connection', (socket) => socket.on('disconnect', (reason) => void (disconnects[reason] = (disconnects[reason] ?? 0) + 1)));
 
 if (kind === 'ours') {
   const { createSignalingServer } = await loadOurServer();
   const server = await createSignalingServer({ port: 0, host: '127.0.0.1', logLevel: 'silent', ...options });
   port = server.port;
+  countDisconnects(server.io);
   close = () => server.close();
 } else if (kind === 'bare') {
   const http = createServer();
   // The options (our heartbeat) apply here too, so both servers do the same work besides relaying.
   const io = new Server(http, { serveClient: false, ...options });
   attachBareProtocolRelay(io);
+  countDisconnects(io);
   await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
   port = http.address().port;
   close = async () => {
@@ -59,7 +65,7 @@ process.on('message', async (m) => {
     process.send({ type: 'mem', id: m.id, rss: u.rss, heapUsed: u.heapUsed, external: u.external, arrayBuffers: u.arrayBuffers });
   } else if (m.type === 'cpu') {
     const c = process.cpuUsage();
-    process.send({ type: 'cpu', id: m.id, cpuMs: (c.user + c.system) / 1000, systemMs: c.system / 1000, ...syscalls() });
+    process.send({ type: 'cpu', id: m.id, cpuMs: (c.user + c.system) / 1000, systemMs: c.system / 1000, ...syscalls(), disconnects: { ...disconnects } });
   } else if (m.type === 'close') {
     if (heapSession) {
       const { profile } = await new Promise((resolve) => heapSession.post('HeapProfiler.stopSampling', (e, r) => resolve(r)));

@@ -116,6 +116,11 @@ async function runPhase(setup, phase, cfg) {
   const m1 = machineCpu();
   const wall = performance.now() - w0;
   r.serverCpuShare = (c1.cpuMs - c0.cpuMs) / wall;
+  // Clients the server dropped during the phase (their room mates' signals then fail with peer-not-found).
+  for (const [reason, n] of Object.entries(c1.disconnects ?? {})) {
+    const d = n - (c0.disconnects?.[reason] ?? 0);
+    if (d > 0) r.errors = { ...r.errors, [`dropped: ${reason}`]: d };
+  }
   // Everything else the machine ran meanwhile (other people's tests on a shared box, the idle setup's heartbeat), in cores.
   if (m0 && m1) r.otherCores = Math.max(0, (m1.busy - m0.busy) / (wall / 1000) - r.serverCpuShare - r.loadCpuShare);
   // Server CPU per delivered message over the whole phase (warm-up and drain included on both sides of the ratio).
@@ -256,13 +261,13 @@ export async function runServer({
   rates = [2000, 5000],
   inflight = 32,
   loopInflight = 2,
-  loopWindows = 4,
+  loopWindows = 2,
   warmupMs = 2000,
   durationMs = 10000,
-  saturateWindows = 8,
+  saturateWindows = 4,
   saturateWarmupMs = 1000,
   saturateWindowMs = 4000,
-  rounds = 3,
+  rounds = 5,
   log = console.log,
 } = {}) {
   const cfg = { clients, roomSize, rates, inflight, loopInflight, loopWindows, warmupMs, durationMs, saturateWindows, saturateWarmupMs, saturateWindowMs };

@@ -5,7 +5,7 @@ import { clusterDetails, clusterRows } from '../cluster.mjs';
 import { fuzzRows } from '../fuzz.mjs';
 import { installDetails, installRows } from '../install.mjs';
 import { sfuDetails, sfuRows } from '../sfu.mjs';
-import { fmt } from './util.mjs';
+import { fmt, median } from './util.mjs';
 
 const KB = 1024;
 
@@ -68,6 +68,11 @@ function computedRows(parts) {
     const rates = sv.config.rates;
     const low = sv.targetRate;
     rows.push(row('server', `relay throughput, saturated (msg/s, ${sv.config.clients} clients${sv.config.loopWindows ? `, ${sv.config.inflight} in flight each` : ''})`, fmt(sv.ours.saturate.deliveredPerSec), fmt(sv.bare.saturate.deliveredPerSec), 'bare relay', fmt(r.saturatedThroughput, 2), '≥ 0.95 × bare', pf(num(r.saturatedThroughput) ? r.saturatedThroughput >= 0.95 : null)));
+    // The same, paired by round (both servers of a round share the machine's state then): info beside the row above.
+    const perRound = (sv.runs?.ours ?? []).map((o, i) => o.phases.saturate.deliveredPerSec / sv.runs.bare[i]?.phases.saturate.deliveredPerSec).filter(Number.isFinite);
+    if (perRound.length > 1) {
+      rows.push(row('server', `relay throughput, saturated, per round (ours ÷ bare in the same round: ${perRound.map((x) => fmt(x, 3)).join(', ')})`, '', '', 'median of the rounds', fmt(median(perRound), 2), '—', 'info'));
+    }
     if (sv.ours.closedLoop && sv.bare.closedLoop) {
       rows.push(row('server', `relay throughput, closed loop, ${sv.config.loopInflight} in flight per client (msg/s; servers at ${fmt(sv.ours.closedLoop.serverCpuShare * 100, 0)} / ${fmt(sv.bare.closedLoop.serverCpuShare * 100, 0)} % of a core)`, fmt(sv.ours.closedLoop.deliveredPerSec), fmt(sv.bare.closedLoop.deliveredPerSec), 'bare relay', fmt(r.closedLoopThroughput, 2), '—', 'info'));
     }
