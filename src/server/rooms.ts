@@ -447,8 +447,10 @@ export function samePlacement(a: SfuPlacement | null, b: SfuPlacement | null): b
   return a === b || (!!a && !!b && a.url === b.url && a.room === b.room);
 }
 
+/** Written out as one literal: a spread gave nearly every room its own object shape, so the join path's reads of it were megamorphic. */
 function snapshot(room: MemoryRoom): RoomInfo {
-  return { ...room.info, size: room.members.size };
+  const i = room.info;
+  return { roomid: i.roomid, token: i.token, maxParticipants: i.maxParticipants, passwordHash: i.passwordHash, size: room.members.size, lobby: i.lobby, locked: i.locked };
 }
 
 /** `hostMuted` as stores report it: present only when non-empty, audio before video. */
