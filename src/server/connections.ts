@@ -218,8 +218,6 @@ class LiveConnection implements Connection {
   get log(): Logger {
     return (this.connLog ??= this.serverLog.child({ sid: this.socket.id, userid: this.socket.data.userid }));
   }
-
-
 }
 
 /** Written out as one literal: a spread (`{ ...base, session }`) gives every result an object shape of its own. */

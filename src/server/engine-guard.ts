@@ -194,9 +194,9 @@ export class ConnectionGuard {
     // case, where counting and reading the socket would be wasted work).
     if (this.queued === 0 && this.socket.transport.writable === true) return;
     this.queued += byteLength(packet.data);
-    if (!this.closed && this.bufferedBytes > this.options.maxBufferedBytes) {
-      this.refuse('slow-reader', { bufferedBytes: this.bufferedBytes, limit: this.options.maxBufferedBytes });
-    }
+    if (this.closed) return;
+    const held = this.bufferedBytes;
+    if (held > this.options.maxBufferedBytes) this.refuse('slow-reader', { bufferedBytes: held, limit: this.options.maxBufferedBytes });
   }
 
   /** engine.io hands its whole write buffer to the transport at once: nothing of it is held here any more. */
