@@ -4,6 +4,7 @@
 //   node --expose-gc bench/server-host.mjs ours|bare '<options JSON>'
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { Server } from 'socket.io';
 import { attachBareProtocolRelay, loadOurServer } from './lib/servers.mjs';
 import { memoryAfterGc, sleep } from './lib/util.mjs';
@@ -50,6 +51,17 @@ function syscalls() {
   }
 }
 
+/** Time in garbage collection so far (ms), minor (scavenge) and major (mark-compact) apart: what a bigger live heap costs shows in the major part. */
+const gc = { minorMs: 0, majorMs: 0, major: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    if (e.detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) {
+      gc.majorMs += e.duration;
+      gc.major++;
+    } else gc.minorMs += e.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
+
 // BENCH_HEAP_SAMPLE=<file prefix>: sampled allocations (garbage included) of this server, written at close.
 let heapSession;
 if (process.env.BENCH_HEAP_SAMPLE) {
@@ -65,7 +77,7 @@ process.on('message', async (m) => {
     process.send({ type: 'mem', id: m.id, rss: u.rss, heapUsed: u.heapUsed, external: u.external, arrayBuffers: u.arrayBuffers });
   } else if (m.type === 'cpu') {
     const c = process.cpuUsage();
-    process.send({ type: 'cpu', id: m.id, cpuMs: (c.user + c.system) / 1000, systemMs: c.system / 1000, ...syscalls(), disconnects: { ...disconnects } });
+    process.send({ type: 'cpu', id: m.id, cpuMs: (c.user + c.system) / 1000, systemMs: c.system / 1000, ...syscalls(), gc: { ...gc }, disconnects: { ...disconnects } });
   } else if (m.type === 'close') {
     if (heapSession) {
       const { profile } = await new Promise((resolve) => heapSession.post('HeapProfiler.stopSampling', (e, r) => resolve(r)));

@@ -127,6 +127,12 @@ async function runPhase(setup, phase, cfg) {
   r.serverCpuUsPerMsg = ((c1.cpuMs - c0.cpuMs) * 1000) / Math.max(1, r.deliveredTotal);
   // Of which the kernel (system calls: mostly the sockets' writes), and the read/write calls per message.
   r.serverSystemUsPerMsg = ((c1.systemMs - c0.systemMs) * 1000) / Math.max(1, r.deliveredTotal);
+  // Garbage collection pauses per message: minor (scavenges) and major (mark-compact, which grows with the live heap).
+  if (c0.gc && c1.gc) {
+    r.serverGcMinorUsPerMsg = ((c1.gc.minorMs - c0.gc.minorMs) * 1000) / Math.max(1, r.deliveredTotal);
+    r.serverGcMajorUsPerMsg = ((c1.gc.majorMs - c0.gc.majorMs) * 1000) / Math.max(1, r.deliveredTotal);
+    r.serverMajorGcs = c1.gc.major - c0.gc.major;
+  }
   if (c0.syscw !== undefined) {
     r.serverWritesPerMsg = (c1.syscw - c0.syscw) / Math.max(1, r.deliveredTotal);
     r.serverReadsPerMsg = (c1.syscr - c0.syscr) / Math.max(1, r.deliveredTotal);
@@ -160,6 +166,9 @@ function pooledSaturation(windows, durationMs) {
     serverSystemUsPerMsg: weighted((w) => w.serverSystemUsPerMsg),
     serverWritesPerMsg: weighted((w) => w.serverWritesPerMsg ?? NaN),
     serverReadsPerMsg: weighted((w) => w.serverReadsPerMsg ?? NaN),
+    serverGcMinorUsPerMsg: weighted((w) => w.serverGcMinorUsPerMsg ?? NaN),
+    serverGcMajorUsPerMsg: weighted((w) => w.serverGcMajorUsPerMsg ?? NaN),
+    serverMajorGcs: sum((w) => w.serverMajorGcs ?? 0),
   };
 }
 
@@ -168,7 +177,7 @@ function describe(kind, setup, cfg) {
   const heapPerSocket = (setup.mem1.heapUsed - setup.mem0.heapUsed) / Math.max(1, conn.connected);
   const s = phases.saturate;
   const errs = Object.assign({}, ...Object.values(phases).map((p) => p.errors));
-  const cpu = (p) => `${round(p.serverCpuUsPerMsg)} µs cpu/msg (system ${round(p.serverSystemUsPerMsg)}; ${round(p.serverWritesPerMsg, 2)} writes, ${round(p.serverReadsPerMsg, 2)} reads)`;
+  const cpu = (p) => `${round(p.serverCpuUsPerMsg)} µs cpu/msg (system ${round(p.serverSystemUsPerMsg)}; ${round(p.serverWritesPerMsg, 2)} writes, ${round(p.serverReadsPerMsg, 2)} reads; gc ${round(p.serverGcMinorUsPerMsg, 2)} minor + ${round(p.serverGcMajorUsPerMsg, 2)} major)`;
   return (
     `  server ${kind}: ${conn.connected} connected, ${conn.joined} joined; ` +
     cfg.rates.map((rate) => {
