@@ -42,13 +42,20 @@ export interface EngineSocketLike {
     readonly name: string;
     /** engine.io's: the transport has handed every earlier batch over (websocket: written to the OS), so a flush writes at once. */
     readonly writable?: boolean;
-    readonly socket?: { readonly bufferedAmount?: number; terminate?(): void };
+    readonly socket?: { readonly bufferedAmount?: number; terminate?(): void; readonly _socket?: Corkable };
   };
   on(event: 'packet', listener: (packet: Packet) => void): unknown;
   on(event: 'packetCreate', listener: (packet: Packet) => void): unknown;
   on(event: 'flush', listener: (packets: Packet[]) => void): unknown;
+  on(event: 'drain', listener: () => void): unknown;
   on(event: 'close', listener: () => void): unknown;
   close(discard?: boolean): unknown;
+}
+
+/** The OS socket under a websocket (ws keeps it as `_socket`, stable across ws 8). */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
 }
 
 /** Far more than the gate can lag behind engine.io. */
@@ -103,6 +110,8 @@ export class ConnectionGuard {
   private queued = 0;
   private pingsOutstanding = 0;
   private closed = false;
+  /** The OS socket held corked while engine.io hands the transport one batch. */
+  private corked: Corkable | null = null;
 
   constructor(
     private readonly socket: EngineSocketLike,
@@ -114,8 +123,10 @@ export class ConnectionGuard {
     socket.on('packet', (p) => this.onIncoming(p));
     socket.on('packetCreate', (p) => this.onOutgoing(p));
     socket.on('flush', () => this.onFlush());
+    socket.on('drain', () => this.uncork());
     socket.on('close', () => {
       this.closed = true;
+      this.uncork();
     });
   }
 
@@ -199,9 +210,30 @@ export class ConnectionGuard {
     if (held > this.options.maxBufferedBytes) this.refuse('slow-reader', { bufferedBytes: held, limit: this.options.maxBufferedBytes });
   }
 
-  /** engine.io hands its whole write buffer to the transport at once: nothing of it is held here any more. */
+  /**
+   * engine.io hands its whole write buffer to the transport at once: nothing
+   * of it is held here any more. ws writes each packet of the batch as its
+   * own frame, one system call each; with the OS socket corked until the
+   * batch is handed over (engine.io's `drain`, right after), the frames leave
+   * in one write. The batches are the packets that waited while the previous
+   * write finished: under load, a client's acks and the signals to a member.
+   */
   private onFlush(): void {
     this.queued = 0;
+    const transport = this.socket.transport;
+    if (transport.name !== 'websocket') return;
+    const os = transport.socket?._socket;
+    if (!os) return;
+    this.uncork();
+    os.cork();
+    this.corked = os;
+  }
+
+  private uncork(): void {
+    const os = this.corked;
+    if (!os) return;
+    this.corked = null;
+    os.uncork();
   }
 
   private refuse(reason: GuardViolation, detail: Record<string, number | string>): void {

@@ -87,6 +87,29 @@ export class RawClient {
     if (res.status !== 200) this.close();
   }
 
+  /**
+   * Several socket.io events with acks, written in one system call (websocket
+   * only), so the server reads them at once, as it does from a busy client;
+   * resolves with the acks (their first argument, and the number of the
+   * event they answer: 0 for the first) in the order they arrived.
+   */
+  async emitBurst(event: string, payloads: unknown[], timeoutMs = 5000): Promise<{ n: number; ack: unknown }[]> {
+    const ws = this.ws;
+    if (!ws) throw new Error('emitBurst: websocket only');
+    const arrived: { n: number; ack: unknown }[] = [];
+    const all = payloads.map((payload, n) => {
+      const id = this.nextAck++;
+      const acked = new Promise<void>((r) => this.acks.set(id, (ack) => r(void arrived.push({ n, ack }))));
+      return { packet: `42${id}${JSON.stringify([event, payload])}`, acked };
+    });
+    ws._socket.cork();
+    for (const { packet } of all) ws.send(packet);
+    ws._socket.uncork();
+    const timer = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not every ${event} was acked within ${timeoutMs} ms`)), timeoutMs).unref());
+    await Promise.race([Promise.all(all.map((a) => a.acked)), timer]);
+    return arrived;
+  }
+
   /** Sends a binary websocket frame (a socket.io attachment). */
   writeBinary(data: Buffer): void {
     if (this.ws) this.ws.send(data);

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CustomMessage, SignalMessage } from '../../src/protocol.js';
 import { pino } from 'pino';
+import type { SignalingServer } from '../../src/server/index.js';
 import { connectAll, flush, metric, next, ok, record, refused, startServer } from './helpers.js';
+import { RawClient } from './raw-eio.js';
 
 const offer = { description: { type: 'offer', sdp: 'v=0\r\n' } };
 
@@ -206,5 +208,49 @@ describe('request logging', () => {
     await ok(a!, 'signal', { to: 'b', data: candidate });
     assert.ok(lines.some((l) => l.msg === 'connected' && l.userid === 'a' && l.sid === a!.id));
     assert.ok(lines.some((l) => l.msg === 'request' && l.event === 'signal' && l.ok === true && l.userid === 'a' && l.sid === a!.id));
+  });
+});
+
+/** Counts the system-call writes (net.Socket's _write/_writev) the server makes to `userid`'s websocket from now on. */
+function countWrites(server: SignalingServer, userid: string): { n: number } {
+  const socket = [...server.io.sockets.sockets.values()].find((x) => x.data.userid === userid);
+  assert.ok(socket, `${userid} is connected`);
+  const os = (socket.conn.transport as unknown as { socket: { _socket: Record<'_write' | '_writev', (...args: unknown[]) => unknown> } }).socket._socket;
+  const counter = { n: 0 };
+  for (const method of ['_write', '_writev'] as const) {
+    const real = os[method];
+    os[method] = function (this: unknown, ...args: unknown[]) {
+      counter.n++;
+      return real.apply(this, args);
+    };
+  }
+  return counter;
+}
+
+describe('writes under load', () => {
+  it("a busy client's acks, and the signals they relay, leave in a few writes, complete and in order", async () => {
+    const server = await startServer({ rateLimit: { burst: 1000, perSecond: 1000 } });
+    const [a] = await connectAll(server, ['a']);
+    await ok(a!, 'room:open', { roomid: 'r' });
+    const s = await RawClient.connect(server.url!, 'websocket', { userid: 's' });
+    assert.equal(((await s.emit('room:join', { roomid: 'r' })) as { ok: boolean }).ok, true);
+    const toS = countWrites(server, 's');
+    const toA = countWrites(server, 'a');
+    const atA = record<SignalMessage>(a!, 'signal');
+    const count = 40;
+    const candidate = (i: number) => ({ candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 54321 typ host', sdpMid: String(i), sdpMLineIndex: 0 });
+    // The server reads all of them at once, as from a client with many signals in flight.
+    const acks = await s.emitBurst('signal', Array.from({ length: count }, (_, i) => ({ to: 'a', data: { candidate: candidate(i) } })));
+    assert.deepEqual(acks, Array.from({ length: count }, (_, n) => ({ n, ack: { ok: true } })), 'every signal acked, in order');
+    await flush(a!);
+    assert.deepEqual(
+      atA.map((m) => m.data.candidate?.sdpMid),
+      Array.from({ length: count }, (_, i) => String(i)),
+      'every signal relayed, in order',
+    );
+    // One write per message (each a frame of its own) before the batches were corked: 40 each.
+    assert.ok(toS.n <= 4, `${toS.n} writes for ${count} acks`);
+    assert.ok(toA.n <= 4, `${toA.n} writes for ${count} signals`);
+    s.destroy();
   });
 });
