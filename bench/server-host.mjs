@@ -4,7 +4,7 @@
 //   node --expose-gc bench/server-host.mjs ours|bare '<options JSON>'
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
+import { PerformanceObserver, monitorEventLoopDelay, constants as perfConstants } from 'node:perf_hooks';
 import { Server } from 'socket.io';
 import { attachBareProtocolRelay, loadOurServer } from './lib/servers.mjs';
 import { memoryAfterGc, sleep } from './lib/util.mjs';
@@ -62,6 +62,11 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
+/** The event loop's delays since the last `cpu` question (a phase's, when asked at its start and end): how long a message that arrives can wait. */
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
+const ms = (ns) => Math.round(ns / 1e4) / 100;
+
 // BENCH_HEAP_SAMPLE=<file prefix>: sampled allocations (garbage included) of this server, written at close.
 let heapSession;
 if (process.env.BENCH_HEAP_SAMPLE) {
@@ -77,7 +82,9 @@ process.on('message', async (m) => {
     process.send({ type: 'mem', id: m.id, rss: u.rss, heapUsed: u.heapUsed, external: u.external, arrayBuffers: u.arrayBuffers });
   } else if (m.type === 'cpu') {
     const c = process.cpuUsage();
-    process.send({ type: 'cpu', id: m.id, cpuMs: (c.user + c.system) / 1000, systemMs: c.system / 1000, ...syscalls(), gc: { ...gc }, disconnects: { ...disconnects } });
+    const eld = { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) };
+    loopDelay.reset();
+    process.send({ type: 'cpu', id: m.id, cpuMs: (c.user + c.system) / 1000, systemMs: c.system / 1000, ...syscalls(), gc: { ...gc }, eld, disconnects: { ...disconnects } });
   } else if (m.type === 'close') {
     if (heapSession) {
       const { profile } = await new Promise((resolve) => heapSession.post('HeapProfiler.stopSampling', (e, r) => resolve(r)));

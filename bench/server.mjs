@@ -133,6 +133,7 @@ async function runPhase(setup, phase, cfg) {
     r.serverGcMajorUsPerMsg = ((c1.gc.majorMs - c0.gc.majorMs) * 1000) / Math.max(1, r.deliveredTotal);
     r.serverMajorGcs = c1.gc.major - c0.gc.major;
   }
+  r.serverLoopDelay = c1.eld;
   if (c0.syscw !== undefined) {
     r.serverWritesPerMsg = (c1.syscw - c0.syscw) / Math.max(1, r.deliveredTotal);
     r.serverReadsPerMsg = (c1.syscr - c0.syscr) / Math.max(1, r.deliveredTotal);
@@ -182,7 +183,8 @@ function describe(kind, setup, cfg) {
     `  server ${kind}: ${conn.connected} connected, ${conn.joined} joined; ` +
     cfg.rates.map((rate) => {
       const f = phases[`fixed${rate}`];
-      return `${rate}/s offered: ${round(f.deliveredPerSec)}/s p50 ${round(f.latency.p50, 2)} p99 ${round(f.latency.p99, 2)} ms, ${cpu(f)}; `;
+      const eld = f.serverLoopDelay ? ` (server loop delay p99 ${f.serverLoopDelay.p99} max ${f.serverLoopDelay.max} ms)` : '';
+      return `${rate}/s offered: ${round(f.deliveredPerSec)}/s p50 ${round(f.latency.p50, 2)} p99 ${round(f.latency.p99, 2)} ms${eld}, ${cpu(f)}; `;
     }).join('') +
     (phases.closedLoop ? `closed loop (${cfg.loopInflight} in flight) ${round(phases.closedLoop.deliveredPerSec)}/s, ${round(phases.closedLoop.serverCpuShare * 100)}% server cpu; ` : '') +
     `saturated (${cfg.inflight} in flight) ${round(s.deliveredPerSec)}/s over ${s.windows} windows [${setup.windows.map((w) => round(w.deliveredPerSec)).join(', ')}], ${cpu(s)}; ` +
