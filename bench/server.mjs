@@ -248,7 +248,7 @@ async function oneRound(order, cfg, log) {
     for (let w = 0; w < cfg.loopWindows; w++) {
       for (const kind of w % 2 === 0 ? order : [...order].reverse()) setups[kind].loopWindows.push(await runPhase(setups[kind], loop, cfg));
     }
-    // Saturated: enough in flight that the server is the bottleneck (it runs at 93-96 % of a core here).
+    // Saturated: enough in flight to keep the bare relay at 90-95 % of a core; both cores are then full (ours, corking its batches, runs at ~75 % and the load generator sets the pace).
     const saturate = { type: 'saturate', inflight: cfg.inflight, warmupMs: cfg.saturateWarmupMs, durationMs: cfg.saturateWindowMs };
     for (let w = 0; w < cfg.saturateWindows; w++) {
       for (const kind of w % 2 === 0 ? order : [...order].reverse()) setups[kind].windows.push(await runPhase(setups[kind], saturate, cfg));
