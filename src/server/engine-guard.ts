@@ -1,4 +1,4 @@
-/** The engine-level guard of one connection: every incoming packet counted, protocol violations and stalled readers closed. */
+/** The engine-level guard of one connection: every incoming packet counted, protocol violations and stalled readers closed, each batch written out in one system call. */
 import { RateLimiter, type RateDecision, type RateLimitOptions } from './rate-limit.js';
 
 /** An engine.io packet as engine.io's events hand it over. */
