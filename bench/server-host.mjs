@@ -52,12 +52,11 @@ function syscalls() {
 }
 
 /** Time in garbage collection so far (ms), minor (scavenge) and major (mark-compact) apart: what a bigger live heap costs shows in the major part. */
-const gc = { minorMs: 0, majorMs: 0, major: 0 };
+const gc = { minorMs: 0, majorMs: 0 };
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
     if (e.detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) {
       gc.majorMs += e.duration;
-      gc.major++;
     } else gc.minorMs += e.duration;
   }
 }).observe({ entryTypes: ['gc'] });

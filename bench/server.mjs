@@ -131,7 +131,6 @@ async function runPhase(setup, phase, cfg) {
   if (c0.gc && c1.gc) {
     r.serverGcMinorUsPerMsg = ((c1.gc.minorMs - c0.gc.minorMs) * 1000) / Math.max(1, r.deliveredTotal);
     r.serverGcMajorUsPerMsg = ((c1.gc.majorMs - c0.gc.majorMs) * 1000) / Math.max(1, r.deliveredTotal);
-    r.serverMajorGcs = c1.gc.major - c0.gc.major;
   }
   r.serverLoopDelay = c1.eld;
   if (c0.syscw !== undefined) {
@@ -169,7 +168,6 @@ function pooledSaturation(windows, durationMs) {
     serverReadsPerMsg: weighted((w) => w.serverReadsPerMsg ?? NaN),
     serverGcMinorUsPerMsg: weighted((w) => w.serverGcMinorUsPerMsg ?? NaN),
     serverGcMajorUsPerMsg: weighted((w) => w.serverGcMajorUsPerMsg ?? NaN),
-    serverMajorGcs: sum((w) => w.serverMajorGcs ?? 0),
   };
 }
 

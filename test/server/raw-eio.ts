@@ -97,16 +97,18 @@ export class RawClient {
     const ws = this.ws;
     if (!ws) throw new Error('emitBurst: websocket only');
     const arrived: { n: number; ack: unknown }[] = [];
-    const all = payloads.map((payload, n) => {
-      const id = this.nextAck++;
-      const acked = new Promise<void>((r) => this.acks.set(id, (ack) => r(void arrived.push({ n, ack }))));
-      return { packet: `42${id}${JSON.stringify([event, payload])}`, acked };
-    });
+    let all!: () => void;
+    const acked = new Promise<void>((r) => (all = r));
+    const packets = payloads.map((payload, n) =>
+      this.withAck(event, payload, (ack) => {
+        arrived.push({ n, ack });
+        if (arrived.length === payloads.length) all();
+      }),
+    );
     ws._socket.cork();
-    for (const { packet } of all) ws.send(packet);
+    for (const packet of packets) ws.send(packet);
     ws._socket.uncork();
-    const timer = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not every ${event} was acked within ${timeoutMs} ms`)), timeoutMs).unref());
-    await Promise.race([Promise.all(all.map((a) => a.acked)), timer]);
+    if (!(await within(acked, timeoutMs))) throw new Error(`${arrived.length} of ${payloads.length} ${event} acked within ${timeoutMs} ms`);
     return arrived;
   }
 
@@ -118,15 +120,21 @@ export class RawClient {
 
   /** A socket.io event with an ack; resolves with the ack's first argument. */
   emit(event: string, payload: unknown, timeoutMs = 5000): Promise<unknown> {
-    const id = this.nextAck++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no ack for ${event} within ${timeoutMs} ms`)), timeoutMs);
-      this.acks.set(id, (p) => {
+      const packet = this.withAck(event, payload, (p) => {
         clearTimeout(timer);
         resolve(p);
       });
-      void this.write(`42${id}${JSON.stringify([event, payload])}`);
+      void this.write(packet);
     });
+  }
+
+  /** The packet of an event asking for an ack, `onAck` waiting for that ack. */
+  private withAck(event: string, payload: unknown, onAck: (payload: unknown) => void): string {
+    const id = this.nextAck++;
+    this.acks.set(id, onAck);
+    return `42${id}${JSON.stringify([event, payload])}`;
   }
 
   /** Stops reading: the websocket's TCP socket is paused, polling sends no more GETs. Writing goes on. */
